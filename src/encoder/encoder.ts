@@ -1,0 +1,102 @@
+// The frozen CNN: one ONNX session giving region features (for attention) and logits (for tags).
+import { readFile } from 'node:fs/promises';
+import ort from 'onnxruntime-node';
+import { exposeFeatures, FEATURES_OUTPUT } from './graph.ts';
+import { loadLabels } from './labels.ts';
+import { encoderManifest } from './manifest.ts';
+import { ensureEncoderFile } from './provision.ts';
+
+export type InputSize = 224 | 448;
+
+export interface EncoderLoadOptions {
+  modelsDir: string;
+  inputSize: InputSize;
+  allowDownload?: boolean;
+  /** Default 1: inference shares the machine with the server / training. */
+  intraOpThreads?: number;
+}
+
+export interface EncodeResult {
+  /** [N, h*w, featureDim], region-major: region r = y*w + x of image n at [n, r, :]. */
+  features: Float32Array;
+  /** [N, numClasses] raw classifier logits. */
+  logits: Float32Array;
+}
+
+export interface Tag {
+  label: string;
+  score: number;
+}
+
+export class Encoder {
+  readonly id = encoderManifest.id;
+  readonly sha256 = encoderManifest.sha256;
+  private constructor(
+    private session: ort.InferenceSession,
+    readonly inputSize: InputSize,
+    readonly grid: { h: number; w: number },
+    readonly featureDim: number,
+    readonly labels: string[],
+  ) {}
+
+  static async load(opts: EncoderLoadOptions): Promise<Encoder> {
+    const path = await ensureEncoderFile(opts.modelsDir, { allowDownload: opts.allowDownload });
+    const bytes = exposeFeatures(await readFile(path));
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: opts.intraOpThreads ?? 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+    // A probe run reads the real grid/dims off the graph instead of hard-coding stride 32.
+    const s = opts.inputSize;
+    const probe = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * s * s), [1, 3, s, s]) });
+    const [, dim, h, w] = probe[FEATURES_OUTPUT].dims;
+    const classes = probe.output.dims[1];
+    return new Encoder(session, s, { h, w }, dim, loadLabels(classes));
+  }
+
+  /** Encodes a batch of prepared [3, S, S] tensors in a single session.run. */
+  async encode(tensors: Float32Array[]): Promise<EncodeResult> {
+    const n = tensors.length;
+    const s = this.inputSize;
+    const plane = 3 * s * s;
+    if (n === 0) return { features: new Float32Array(0), logits: new Float32Array(0) };
+    const batch = new Float32Array(n * plane);
+    tensors.forEach((t, i) => {
+      if (t.length !== plane) throw new Error(`encode: tensor ${i} has ${t.length} values, expected ${plane}`);
+      batch.set(t, i * plane);
+    });
+    const out = await this.session.run({ input: new ort.Tensor('float32', batch, [n, 3, s, s]) });
+    const nchw = out[FEATURES_OUTPUT].data as Float32Array;
+    return { features: toRegionMajor(nchw, n, this.featureDim, this.grid.h * this.grid.w), logits: out.output.data as Float32Array };
+  }
+
+  /** Top-k ImageNet classes of one image's logits, scores as softmax probabilities. */
+  topTags(logits: Float32Array, k = 5): Tag[] {
+    let max = -Infinity;
+    for (const v of logits) max = Math.max(max, v);
+    let sum = 0;
+    for (const v of logits) sum += Math.exp(v - max);
+    return Array.from(logits, (v, i) => ({ i, v }))
+      .sort((a, b) => b.v - a.v)
+      .slice(0, k)
+      .map(({ i, v }) => ({ label: this.labels[i], score: Math.exp(v - max) / sum }));
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** [N, C, R] -> [N, R, C]: attention wants one contiguous vector per region. */
+export function toRegionMajor(nchw: Float32Array, n: number, c: number, r: number): Float32Array {
+  const out = new Float32Array(n * r * c);
+  for (let b = 0; b < n; b++) {
+    const base = b * c * r;
+    for (let ch = 0; ch < c; ch++) {
+      const src = base + ch * r;
+      for (let i = 0; i < r; i++) out[base + i * c + ch] = nchw[src + i];
+    }
+  }
+  return out;
+}

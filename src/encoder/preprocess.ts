@@ -1,0 +1,89 @@
+// Turns untrusted upload bytes into the encoder's input tensor plus an overlay-sized RGB copy.
+import sharp from 'sharp';
+import { ImageTooLargeError, UnsupportedImageError } from './errors.ts';
+
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+export const DEFAULT_MAX_PIXELS = 40_000_000;
+/** Longest side of the kept RGB copy: enough for overlays, bounded memory. */
+export const OVERLAY_MAX_SIDE = 1024;
+// Raster formats only: SVG/PDF would mean rasterising attacker-controlled vector content.
+const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+
+export interface PreparedImage {
+  /** [3, size, size] CHW, ImageNet-normalised. */
+  tensor: Float32Array;
+  /** Original dimensions after EXIF orientation. */
+  width: number;
+  height: number;
+  /** Oriented 8-bit RGB, longest side capped at OVERLAY_MAX_SIDE, dims rgbWidth × rgbHeight. */
+  rgb: Buffer;
+  rgbWidth: number;
+  rgbHeight: number;
+  format: string;
+}
+
+export interface ImageLimits {
+  maxPixels?: number;
+}
+
+function isPixelLimit(err: unknown): boolean {
+  return /pixel limit/i.test(String((err as Error)?.message));
+}
+
+function wrap(err: unknown): Error {
+  if (err instanceof UnsupportedImageError || err instanceof ImageTooLargeError) return err;
+  if (isPixelLimit(err)) return new ImageTooLargeError('image exceeds the pixel limit');
+  return new UnsupportedImageError(`cannot decode image: ${(err as Error)?.message ?? err}`);
+}
+
+export async function prepareImage(buf: Buffer, size: number, limits: ImageLimits = {}): Promise<PreparedImage> {
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (buf.length === 0) throw new UnsupportedImageError('empty body: not an image');
+  // failOn 'error' also rejects truncated data, but tolerates harmless warnings (odd EXIF etc.).
+  // pages: 1 takes the first frame of animated GIF/WebP.
+  const input = { failOn: 'error', limitInputPixels: maxPixels, pages: 1 } as const;
+  try {
+    const meta = await sharp(buf, input).metadata();
+    if (!meta.format || !RASTER_FORMATS.has(meta.format)) throw new UnsupportedImageError(`unsupported format: ${meta.format ?? 'unknown'}`);
+    if (!meta.width || !meta.height) throw new UnsupportedImageError('image has no dimensions');
+    const frameHeight = meta.pageHeight ?? meta.height;
+    if (meta.width * frameHeight > maxPixels) throw new ImageTooLargeError(`image has ${meta.width}×${frameHeight} pixels, limit is ${maxPixels}`);
+    const swap = (meta.orientation ?? 1) >= 5;
+    const width = swap ? frameHeight : meta.width;
+    const height = swap ? meta.width : frameHeight;
+
+    // One decode: orient, flatten alpha onto white (transparent logos read as on-page), force
+    // 8-bit sRGB (covers grey, palette, CMYK, 16-bit), and cap the size.
+    const { data: rgb, info } = await sharp(buf, input)
+      .rotate()
+      .resize(OVERLAY_MAX_SIDE, OVERLAY_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new UnsupportedImageError(`unexpected channel count ${info.channels}`);
+
+    // Squash (fill), not crop: the training images were squashed to a square.
+    const square = await sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } })
+      .resize(size, size, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    return { tensor: normalise(square, size), width, height, rgb, rgbWidth: info.width, rgbHeight: info.height, format: meta.format };
+  } catch (err) {
+    throw wrap(err);
+  }
+}
+
+/** HWC uint8 RGB -> CHW float, (x/255 - mean) / std. */
+export function normalise(hwc: Uint8Array, size: number): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const scale = 1 / (255 * IMAGENET_STD[c]);
+    const shift = IMAGENET_MEAN[c] / IMAGENET_STD[c];
+    for (let i = 0; i < plane; i++) out[c * plane + i] = hwc[i * 3 + c] * scale - shift;
+  }
+  return out;
+}
