@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** Everything needed to rebuild a decoder; saved as config.json next to the weights. */
+export const DecoderConfigSchema = z.object({
+  format: z.literal('show-attend-tell/decoder@1'),
+  attention: z.enum(['soft', 'hard']),
+  vocabSize: z.number().int().positive(),
+  embedDim: z.number().int().positive(), // m in the paper
+  hiddenDim: z.number().int().positive(), // n
+  attentionDim: z.number().int().positive(),
+  featureDim: z.number().int().positive(), // D
+  grid: z.object({ h: z.number().int().positive(), w: z.number().int().positive() }), // L = h*w
+  dropout: z.number().min(0).max(1),
+  maxLength: z.number().int().positive(),
+  encoder: z.object({ id: z.string(), sha256: z.string(), inputSize: z.number().int().positive() }),
+  trained: z.boolean(),
+});
+export type DecoderConfig = z.infer<typeof DecoderConfigSchema>;
+
+export function defaultConfig(over: Partial<DecoderConfig> & Pick<DecoderConfig, 'vocabSize' | 'encoder'>): DecoderConfig {
+  return DecoderConfigSchema.parse({
+    format: 'show-attend-tell/decoder@1',
+    attention: 'soft',
+    embedDim: 512,
+    hiddenDim: 512,
+    attentionDim: 512,
+    featureDim: 1280,
+    grid: { h: 7, w: 7 },
+    dropout: 0.5,
+    maxLength: 20,
+    trained: false,
+    ...over,
+  });
+}

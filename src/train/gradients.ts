@@ -1,0 +1,295 @@
+import * as tf from '../runtime/tf.ts';
+import type { DecoderConfig } from '../model/config.ts';
+import { paramLayout, view, type ParamName } from '../model/params.ts';
+import { explicitTranspose } from '../runtime/backend.ts';
+import { mulberry32, sampleIndex } from '../util/rng.ts';
+
+/**
+ * One teacher-forced forward pass and a hand-written backward pass (BPTT) of the
+ * Show-Attend-Tell decoder on a batch of captions that all have the same length.
+ *
+ * Why by hand: tfjs autograd on wasm spends most of its time in transposed matMuls and has
+ * no gradient kernel for gather; writing the backward pass explicitly lets every weight
+ * gradient be one large matMul over all time steps, and keeps the recurrent loop small.
+ * test/train/gradients.test.ts checks every gradient against tfjs autograd.
+ *
+ * Equations (Xu et al. 2015; numbers refer to the paper):
+ *   e_ti   = w^T tanh(W_a a_i + b_a + W_h h_{t-1})                       (4)
+ *   α_t    = softmax(e_t)                                                (5)
+ *   β_t    = σ(W_β h_{t-1} + b_β)                                        (4.2.1)
+ *   z_t    = β_t Σ_i α_ti a_i                (soft, 13)
+ *          = β_t a_{s_t}, s_t ~ Multinoulli(α_t)  (hard, 8)
+ *   i,f,o,g = σ,σ,σ,tanh(W [E y_{t-1}; z_t; h_{t-1}] + b)               (1)
+ *   c_t = f c_{t-1} + i g;  h_t = o tanh(c_t)                           (2, 3)
+ *   p(y_t) ∝ exp(L_o dropout(tanh(E y_{t-1} + L_h dropout(h_t) + L_z z_t)))   (7; tanh as in the authors' code)
+ *   h_0, c_0 = tanh(f_init(mean_i a_i))
+ * Loss = -(1/N) Σ log p(y_t) + λ/(B L) Σ_b Σ_i (1 - Σ_t α_ti)^2       (14, doubly stochastic)
+ * Hard attention adds REINFORCE (11-12): -λ_r (r - b) Σ_t log p(s_t) - λ_e Σ_t H[α_t].
+ */
+
+export interface GradBatch {
+  features: Float32Array; // [B, L, D]
+  tokens: Int32Array; // [B, T+1]: <start> w_1 .. w_n <end>, all captions the same length
+  B: number;
+  T: number; // number of predicted tokens (n + 1)
+}
+
+export interface GradOptions {
+  sampled: boolean; // hard attention: sample locations; otherwise use the expectation α (soft)
+  dropout: number; // drop probability in the output layer; 0 disables
+  seed: number; // dropout masks and attention samples
+  tokenScale: number; // 1 / (tokens in the whole, possibly multi-worker, batch)
+  regScale: number; // λ / (captions in the whole batch × L)
+  reinforce?: { weight: number; entropy: number; baseline: number };
+}
+
+export interface GradStats {
+  nllSum: number; // -Σ log p(y_t) over this batch's tokens
+  regSum: number; // Σ_b Σ_i (1 - Σ_t α_ti)^2
+  rewardSum: number; // Σ_b mean_t log p(y_t)  (REINFORCE reward, per caption)
+  tokens: number;
+  captions: number;
+}
+
+type Params = Record<ParamName, tf.Tensor>;
+
+/** Wraps tensors of the flat parameter vector (one upload per step). */
+export function paramTensors(cfg: DecoderConfig, flat: Float32Array): Params {
+  const { specs } = paramLayout(cfg);
+  const out = {} as Params;
+  for (const s of specs) out[s.name] = tf.tensor(view(flat, s), s.shape, 'float32');
+  return out;
+}
+
+export function computeGradients(
+  cfg: DecoderConfig,
+  p: Params,
+  batch: GradBatch,
+  opts: GradOptions,
+  gradOut: Float32Array,
+): GradStats {
+  const { B, T } = batch;
+  const L = cfg.grid.h * cfg.grid.w;
+  const D = cfg.featureDim;
+  const H = cfg.hiddenDim;
+  const M = cfg.embedDim;
+  const A = cfg.attentionDim;
+  const V = cfg.vocabSize;
+  const N = T * B;
+  const hard = cfg.attention === 'hard';
+  const sampleLocations = hard && opts.sampled;
+  const rng = mulberry32(opts.seed);
+  const xT = explicitTranspose();
+  const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+  const tmm = (a: tf.Tensor, b: tf.Tensor) => (xT ? mm(tf.transpose(a), b) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false));
+  const T2 = (a: tf.Tensor) => tf.transpose(a);
+
+  // Time-major token ids: row t*B + b.
+  const inIds = new Int32Array(N);
+  const outIds = new Int32Array(N);
+  for (let t = 0; t < T; t++)
+    for (let b = 0; b < B; b++) {
+      inIds[t * B + b] = batch.tokens[b * (T + 1) + t];
+      outIds[t * B + b] = batch.tokens[b * (T + 1) + t + 1];
+    }
+
+  const stats: GradStats = { nllSum: 0, regSum: 0, rewardSum: 0, tokens: N, captions: B };
+  let dEyData: Float32Array = new Float32Array(0);
+
+  const grads = tf.tidy(() => {
+    const a = tf.tensor3d(batch.features, [B, L, D]);
+    const aFlat = a.reshape([B * L, D]);
+    // Image part of the attention MLP, computed once for all steps.
+    const P = mm(aFlat, p.attFeat).add(p.attFeatB).reshape([B, L, A]);
+    const meanA = a.mean(1);
+    const h0 = mm(meanA, p.initH).add(p.initHb).tanh();
+    const c0 = mm(meanA, p.initC).add(p.initCb).tanh();
+    const Ey = tf.gather(p.embed, tf.tensor1d(inIds, 'int32')); // [N, M]
+    const Xe = mm(Ey, p.lstmEmb).add(p.lstmB); // input-word part of the LSTM, all steps at once
+
+    const v = p.attV.reshape([1, 1, A]);
+    const saved: {
+      hPrev: tf.Tensor; cPrev: tf.Tensor; u: tf.Tensor; alpha: tf.Tensor; ctx: tf.Tensor; beta: tf.Tensor;
+      zh: tf.Tensor; i: tf.Tensor; f: tf.Tensor; o: tf.Tensor; g: tf.Tensor; tc: tf.Tensor; sample?: tf.Tensor;
+    }[] = [];
+    const samples: Int32Array[] = [];
+    let h = h0;
+    let c = c0;
+    for (let t = 0; t < T; t++) {
+      const hp = mm(h, p.attHid).reshape([B, 1, A]);
+      const u = P.add(hp).tanh(); // [B, L, A]
+      const e = u.mul(v).sum(2); // [B, L]
+      const alpha = tf.softmax(e);
+      let weights = alpha;
+      let sample: tf.Tensor | undefined;
+      if (sampleLocations) {
+        const al = alpha.dataSync();
+        const s = new Int32Array(B);
+        for (let b = 0; b < B; b++) s[b] = sampleIndex(al, rng, b * L, L);
+        samples.push(s);
+        sample = tf.oneHot(tf.tensor1d(s, 'int32'), L).toFloat();
+        weights = sample;
+      }
+      const ctx = tf.matMul(weights.reshape([B, 1, L]), a).reshape([B, D]);
+      const beta = mm(h, p.beta).add(p.betaB).sigmoid(); // [B, 1]
+      const z = ctx.mul(beta);
+      const zh = tf.concat([z, h], 1);
+      const gates = Xe.slice([t * B, 0], [B, 4 * H]).add(mm(zh, p.lstmCtxHid));
+      const sig = gates.slice([0, 0], [B, 3 * H]).sigmoid();
+      const [i, f, o] = tf.split(sig, 3, 1);
+      const g = gates.slice([0, 3 * H], [B, H]).tanh();
+      const cNew = f.mul(c).add(i.mul(g));
+      const tc = cNew.tanh();
+      const hNew = o.mul(tc);
+      saved.push({ hPrev: h, cPrev: c, u, alpha, ctx, beta, zh, i, f, o, g, tc, sample });
+      h = hNew;
+      c = cNew;
+    }
+
+    // Deep output layer for all steps at once.
+    const Hall = tf.concat(saved.map((s, t) => (t + 1 < T ? saved[t + 1].hPrev : h)), 0); // h_1..h_T
+    const Zall = tf.concat(saved.map((s) => s.zh.slice([0, 0], [B, D])), 0);
+    const keep = 1 - opts.dropout;
+    const mask = (shape: number[], salt: number) =>
+      opts.dropout > 0 ? tf.randomUniform(shape, 0, 1, 'float32', opts.seed + salt).less(keep).toFloat().div(keep) : tf.ones(shape);
+    const mh = mask([N, H], 1);
+    const Hd = Hall.mul(mh);
+    const q = Ey.add(mm(Hd, p.outH)).add(p.outHb).add(mm(Zall, p.outZ)).tanh();
+    const mq = mask([N, M], 2);
+    const qd = q.mul(mq);
+    const logits = mm(qd, p.outW).add(p.outB);
+    const logp = tf.logSoftmax(logits);
+    const onehot = tf.oneHot(tf.tensor1d(outIds, 'int32'), V).toFloat();
+    const tokenLogp = logp.mul(onehot).sum(1); // [N]
+    const tl = tokenLogp.dataSync();
+    const reward = new Float32Array(B); // mean_t log p(y_t) per caption
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) reward[b] += tl[t * B + b] / T;
+    for (let k = 0; k < N; k++) stats.nllSum -= tl[k];
+    for (let b = 0; b < B; b++) stats.rewardSum += reward[b];
+
+    // Doubly stochastic regularisation: penalise regions whose total attention is not 1.
+    const S = tf.addN(saved.map((s) => s.alpha));
+    const oneMinusS = tf.scalar(1).sub(S);
+    stats.regSum = oneMinusS.square().sum().dataSync()[0];
+    const dAlphaReg = oneMinusS.mul(-2 * opts.regScale); // [B, L], same for every t
+
+    // ---- backward: output layer ----
+    const dLogits = logp.exp().sub(onehot).mul(opts.tokenScale);
+    const gOutW = tmm(qd, dLogits);
+    const gOutB = dLogits.sum(0);
+    const dq = mm(dLogits, T2(p.outW)).mul(mq);
+    const dqPre = dq.mul(tf.scalar(1).sub(q.square()));
+    const gOutH = tmm(Hd, dqPre);
+    const gOutHb = dqPre.sum(0);
+    const gOutZ = tmm(Zall, dqPre);
+    const dHout = mm(dqPre, T2(p.outH)).mul(mh); // [N, H]
+    const dZout = mm(dqPre, T2(p.outZ)); // [N, D]
+    let dEy = dqPre; // E y_{t-1} feeds the output layer directly
+
+    // REINFORCE for hard attention: ∂/∂e of -λ_r (r - b) log α_s is -λ_r (r - b)(onehot(s) - α).
+    const rf = opts.reinforce;
+    const advantage = rf && sampleLocations ? tf.tensor2d(reward.map((r) => (r - rf.baseline) * rf.weight * opts.tokenScale), [B, 1]) : undefined;
+
+    // ---- backward through time ----
+    const WzhT = T2(p.lstmCtxHid);
+    const WbetaT = T2(p.beta);
+    const WattHidT = T2(p.attHid);
+    let dh = tf.zeros([B, H]);
+    let dc = tf.zeros([B, H]);
+    let dP = tf.zeros([B, L, A]);
+    let dV = tf.zeros([A, 1]);
+    const dGates: tf.Tensor[] = new Array(T);
+    const dHp: tf.Tensor[] = new Array(T);
+    const dBetaPre: tf.Tensor[] = new Array(T);
+    const one = tf.scalar(1);
+    for (let t = T - 1; t >= 0; t--) {
+      const s = saved[t];
+      const dhT = dh.add(dHout.slice([t * B, 0], [B, H]));
+      const dcT = dc.add(dhT.mul(s.o).mul(one.sub(s.tc.square())));
+      const dI = dcT.mul(s.g).mul(s.i).mul(one.sub(s.i));
+      const dF = dcT.mul(s.cPrev).mul(s.f).mul(one.sub(s.f));
+      const dO = dhT.mul(s.tc).mul(s.o).mul(one.sub(s.o));
+      const dG = dcT.mul(s.i).mul(one.sub(s.g.square()));
+      const dg = tf.concat([dI, dF, dO, dG], 1);
+      dGates[t] = dg;
+      dc = dcT.mul(s.f);
+      const dzh = mm(dg, WzhT);
+      const dz = dzh.slice([0, 0], [B, D]).add(dZout.slice([t * B, 0], [B, D]));
+      let dhPrev = dzh.slice([0, D], [B, H]);
+      // z = β ctx
+      const dBeta = dz.mul(s.ctx).sum(1, true);
+      const dCtx = dz.mul(s.beta);
+      const dbp = dBeta.mul(s.beta).mul(one.sub(s.beta));
+      dBetaPre[t] = dbp;
+      dhPrev = dhPrev.add(mm(dbp, WbetaT));
+      // ctx = Σ_i α_i a_i: pathwise gradient only when α itself weighted the context.
+      let dAlpha: tf.Tensor = dAlphaReg;
+      if (!s.sample) dAlpha = dAlpha.add(tf.matMul(a, dCtx.reshape([B, D, 1])).reshape([B, L]));
+      // softmax backward
+      let de = s.alpha.mul(dAlpha.sub(s.alpha.mul(dAlpha).sum(1, true)));
+      if (s.sample && advantage) de = de.sub(s.sample.sub(s.alpha).mul(advantage));
+      if (rf && hard && rf.entropy > 0) {
+        // maximise entropy H = -Σ α log α: ∂(-λ_e H)/∂e = λ_e α (log α + H)
+        const logA = s.alpha.add(1e-12).log();
+        const ent = s.alpha.mul(logA).sum(1, true).neg();
+        de = de.add(s.alpha.mul(logA.add(ent)).mul(rf.entropy * opts.tokenScale));
+      }
+      // e = w^T tanh(pre)
+      const de3 = de.reshape([B, L, 1]);
+      dV = dV.add(s.u.mul(de3).sum([0, 1]).reshape([A, 1]));
+      const dPre = de3.mul(v).mul(one.sub(s.u.square())); // [B, L, A]
+      dP = dP.add(dPre);
+      const dhp = dPre.sum(1); // [B, A]
+      dHp[t] = dhp;
+      dhPrev = dhPrev.add(mm(dhp, WattHidT));
+      dh = dhPrev;
+    }
+
+    const dGatesAll = tf.concat(dGates, 0); // [N, 4H], time-major like everything else
+    const ZHall = tf.concat(saved.map((s) => s.zh), 0);
+    const HprevAll = tf.concat(saved.map((s) => s.hPrev), 0);
+    const gLstmCtxHid = tmm(ZHall, dGatesAll);
+    const gLstmB = dGatesAll.sum(0);
+    const gLstmEmb = tmm(Ey, dGatesAll);
+    dEy = dEy.add(mm(dGatesAll, T2(p.lstmEmb)));
+    const dHpAll = tf.concat(dHp, 0);
+    const gAttHid = tmm(HprevAll, dHpAll);
+    const dBetaPreAll = tf.concat(dBetaPre, 0);
+    const gBeta = tmm(HprevAll, dBetaPreAll);
+    const gBetaB = dBetaPreAll.sum(0);
+    const dh0 = dh.mul(one.sub(h0.square()));
+    const dc0 = dc.mul(one.sub(c0.square()));
+    const gInitH = tmm(meanA, dh0);
+    const gInitHb = dh0.sum(0);
+    const gInitC = tmm(meanA, dc0);
+    const gInitCb = dc0.sum(0);
+    const dPflat = dP.reshape([B * L, A]);
+    const gAttFeat = tmm(aFlat, dPflat);
+    const gAttFeatB = dPflat.sum(0);
+    dEyData = dEy.dataSync() as Float32Array;
+
+    return {
+      initH: gInitH, initHb: gInitHb, initC: gInitC, initCb: gInitCb,
+      attFeat: gAttFeat, attFeatB: gAttFeatB, attHid: gAttHid, attV: dV,
+      beta: gBeta, betaB: gBetaB,
+      lstmEmb: gLstmEmb, lstmCtxHid: gLstmCtxHid, lstmB: gLstmB,
+      outH: gOutH, outHb: gOutHb, outZ: gOutZ, outW: gOutW, outB: gOutB,
+    } satisfies Partial<Record<ParamName, tf.Tensor>>;
+  });
+
+  const { specs } = paramLayout(cfg);
+  gradOut.fill(0);
+  for (const s of specs) {
+    if (s.name === 'embed') continue;
+    const g = grads[s.name as Exclude<ParamName, 'embed'>];
+    view(gradOut, s).set(g.dataSync() as Float32Array);
+    g.dispose();
+  }
+  // Embedding gradient: scatter-add the rows of dEy (wasm has no kernel for gather's gradient).
+  const gEmbed = view(gradOut, specs.find((s) => s.name === 'embed')!);
+  for (let k = 0; k < N; k++) {
+    const row = inIds[k] * M;
+    for (let j = 0; j < M; j++) gEmbed[row + j] += dEyData[k * M + j];
+  }
+  return stats;
+}
