@@ -1,4 +1,5 @@
 import * as tf from '../runtime/tf.ts';
+import { tanh } from './ops.ts';
 import type { DecoderConfig } from './config.ts';
 import { paramLayout, view, type ParamName } from './params.ts';
 import type { Vocabulary } from '../data/vocab.ts';
@@ -53,8 +54,8 @@ export class Decoder {
       const a = features.clone();
       const P = tf.matMul(a.reshape([K * L, D]) as tf.Tensor2D, this.p.attFeat as tf.Tensor2D).add(this.p.attFeatB).reshape([K, L, -1]) as tf.Tensor3D;
       const meanA = a.mean(1) as tf.Tensor2D;
-      const h = tf.tanh(tf.matMul(meanA, this.p.initH as tf.Tensor2D).add(this.p.initHb)) as tf.Tensor2D;
-      const c = tf.tanh(tf.matMul(meanA, this.p.initC as tf.Tensor2D).add(this.p.initCb)) as tf.Tensor2D;
+      const h = tanh(tf.matMul(meanA, this.p.initH as tf.Tensor2D).add(this.p.initHb)) as tf.Tensor2D;
+      const c = tanh(tf.matMul(meanA, this.p.initC as tf.Tensor2D).add(this.p.initCb)) as tf.Tensor2D;
       return { a, P, h, c };
     });
   }
@@ -67,7 +68,7 @@ export class Decoder {
       const [K, L] = [a.shape[0], a.shape[1]];
       const n = this.config.hiddenDim;
       const Ey = tf.gather(p.embed, tf.tensor1d(prev, 'int32')) as tf.Tensor2D;
-      const u = P.add(tf.matMul(h, p.attHid as tf.Tensor2D).expandDims(1)).tanh();
+      const u = tanh(P.add(tf.matMul(h, p.attHid as tf.Tensor2D).expandDims(1)));
       const e = u.mul(p.attV.reshape([1, 1, -1])).sum(2) as tf.Tensor2D; // e_ti (4)
       const alpha = tf.softmax(e) as tf.Tensor2D; // α_t (5)
       let weights = alpha;
@@ -85,10 +86,10 @@ export class Decoder {
         .add(tf.matMul(tf.concat([z, h], 1), p.lstmCtxHid as tf.Tensor2D))
         .add(p.lstmB);
       const [i, f, o] = tf.split(gates.slice([0, 0], [K, 3 * n]).sigmoid(), 3, 1);
-      const g = gates.slice([0, 3 * n], [K, n]).tanh();
+      const g = tanh(gates.slice([0, 3 * n], [K, n]));
       const c2 = f.mul(c).add(i.mul(g)) as tf.Tensor2D;
-      const h2 = o.mul(c2.tanh()) as tf.Tensor2D;
-      const q = Ey.add(tf.matMul(h2, p.outH as tf.Tensor2D)).add(p.outHb).add(tf.matMul(z, p.outZ as tf.Tensor2D)).tanh() as tf.Tensor2D;
+      const h2 = o.mul(tanh(c2)) as tf.Tensor2D;
+      const q = tanh(Ey.add(tf.matMul(h2, p.outH as tf.Tensor2D)).add(p.outHb).add(tf.matMul(z, p.outZ as tf.Tensor2D))) as tf.Tensor2D;
       const logprobs = tf.logSoftmax(tf.matMul(q, p.outW as tf.Tensor2D).add(p.outB)) as tf.Tensor2D;
       return { logprobs, alpha, weights, beta, state: { a: a.clone(), P: P.clone(), h: h2, c: c2 } };
     });

@@ -1,4 +1,27 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from './tf.ts';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The native packages install without their libtensorflow binding when their install script
+ * cannot run (offline, or npm's allowScripts); importing them then fails half-way after
+ * registering kernels, so look for the binding first.
+ */
+function nativeBindingPresent(pkg: string): boolean {
+  let root: string;
+  try {
+    root = dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    throw new Error(`${pkg} is not installed`);
+  }
+  const lib = join(root, 'lib');
+  const found = existsSync(lib) && readdirSync(lib).some((d) => existsSync(join(lib, d, 'tfjs_binding.node')));
+  if (!found) throw new Error(`${pkg} is installed without its native binding (its install script did not run)`);
+  return true;
+}
 
 /**
  * tfjs backend chosen at start-up. Preference order: native GPU, native CPU, WebAssembly, plain JS.
@@ -10,10 +33,12 @@ export type BackendName = (typeof BACKENDS)[number];
 
 const loaders: Record<BackendName, () => Promise<string>> = {
   'node-gpu': async () => {
+    nativeBindingPresent('@tensorflow/tfjs-node-gpu');
     await import('@tensorflow/tfjs-node-gpu' as string);
     return 'tensorflow';
   },
   node: async () => {
+    nativeBindingPresent('@tensorflow/tfjs-node');
     await import('@tensorflow/tfjs-node' as string);
     return 'tensorflow';
   },

@@ -2,6 +2,7 @@ import * as tf from '../runtime/tf.ts';
 import type { DecoderConfig } from '../model/config.ts';
 import { paramLayout, view, type ParamName } from '../model/params.ts';
 import { explicitTranspose } from '../runtime/backend.ts';
+import { tanh } from '../model/ops.ts';
 import { mulberry32, sampleIndex } from '../util/rng.ts';
 
 /**
@@ -102,10 +103,11 @@ export function computeGradients(
     // Image part of the attention MLP, computed once for all steps.
     const P = mm(aFlat, p.attFeat).add(p.attFeatB).reshape([B, L, A]);
     const meanA = a.mean(1);
-    const h0 = mm(meanA, p.initH).add(p.initHb).tanh();
-    const c0 = mm(meanA, p.initC).add(p.initCb).tanh();
+    const h0 = tanh(mm(meanA, p.initH).add(p.initHb));
+    const c0 = tanh(mm(meanA, p.initC).add(p.initCb));
     const Ey = tf.gather(p.embed, tf.tensor1d(inIds, 'int32')); // [N, M]
-    const Xe = mm(Ey, p.lstmEmb).add(p.lstmB); // input-word part of the LSTM, all steps at once
+    // input-word part of the LSTM, all steps at once
+    const Xe = tf.unstack(mm(Ey, p.lstmEmb).add(p.lstmB).reshape([T, B, 4 * H]));
 
     const v = p.attV.reshape([1, 1, A]);
     const saved: {
@@ -117,8 +119,8 @@ export function computeGradients(
     let c = c0;
     for (let t = 0; t < T; t++) {
       const hp = mm(h, p.attHid).reshape([B, 1, A]);
-      const u = P.add(hp).tanh(); // [B, L, A]
-      const e = u.mul(v).sum(2); // [B, L]
+      const u = tanh(P.add(hp)); // [B, L, A]
+      const e = mm(u.reshape([B * L, A]), p.attV).reshape([B, L]); // w^T tanh(.) as one matvec
       const alpha = tf.softmax(e);
       let weights = alpha;
       let sample: tf.Tensor | undefined;
@@ -134,12 +136,12 @@ export function computeGradients(
       const beta = mm(h, p.beta).add(p.betaB).sigmoid(); // [B, 1]
       const z = ctx.mul(beta);
       const zh = tf.concat([z, h], 1);
-      const gates = Xe.slice([t * B, 0], [B, 4 * H]).add(mm(zh, p.lstmCtxHid));
+      const gates = Xe[t].add(mm(zh, p.lstmCtxHid));
       const sig = gates.slice([0, 0], [B, 3 * H]).sigmoid();
       const [i, f, o] = tf.split(sig, 3, 1);
-      const g = gates.slice([0, 3 * H], [B, H]).tanh();
+      const g = tanh(gates.slice([0, 3 * H], [B, H]));
       const cNew = f.mul(c).add(i.mul(g));
-      const tc = cNew.tanh();
+      const tc = tanh(cNew);
       const hNew = o.mul(tc);
       saved.push({ hPrev: h, cPrev: c, u, alpha, ctx, beta, zh, i, f, o, g, tc, sample });
       h = hNew;
@@ -154,7 +156,7 @@ export function computeGradients(
       opts.dropout > 0 ? tf.randomUniform(shape, 0, 1, 'float32', opts.seed + salt).less(keep).toFloat().div(keep) : tf.ones(shape);
     const mh = mask([N, H], 1);
     const Hd = Hall.mul(mh);
-    const q = Ey.add(mm(Hd, p.outH)).add(p.outHb).add(mm(Zall, p.outZ)).tanh();
+    const q = tanh(Ey.add(mm(Hd, p.outH)).add(p.outHb).add(mm(Zall, p.outZ)));
     const mq = mask([N, M], 2);
     const qd = q.mul(mq);
     const logits = mm(qd, p.outW).add(p.outB);
@@ -197,7 +199,7 @@ export function computeGradients(
     let dh = tf.zeros([B, H]);
     let dc = tf.zeros([B, H]);
     let dP = tf.zeros([B, L, A]);
-    let dV = tf.zeros([A, 1]);
+    let dV = tf.zeros([B, 1, A]);
     const dGates: tf.Tensor[] = new Array(T);
     const dHp: tf.Tensor[] = new Array(T);
     const dBetaPre: tf.Tensor[] = new Array(T);
@@ -236,7 +238,7 @@ export function computeGradients(
       }
       // e = w^T tanh(pre)
       const de3 = de.reshape([B, L, 1]);
-      dV = dV.add(s.u.mul(de3).sum([0, 1]).reshape([A, 1]));
+      dV = dV.add(tf.matMul(de.reshape([B, 1, L]), s.u as tf.Tensor3D)); // Σ_i de_bi u_bi, batched (no transpose)
       const dPre = de3.mul(v).mul(one.sub(s.u.square())); // [B, L, A]
       dP = dP.add(dPre);
       const dhp = dPre.sum(1); // [B, A]
@@ -270,7 +272,7 @@ export function computeGradients(
 
     return {
       initH: gInitH, initHb: gInitHb, initC: gInitC, initCb: gInitCb,
-      attFeat: gAttFeat, attFeatB: gAttFeatB, attHid: gAttHid, attV: dV,
+      attFeat: gAttFeat, attFeatB: gAttFeatB, attHid: gAttHid, attV: dV.sum(0).reshape([A, 1]),
       beta: gBeta, betaB: gBetaB,
       lstmEmb: gLstmEmb, lstmCtxHid: gLstmCtxHid, lstmB: gLstmB,
       outH: gOutH, outHb: gOutHb, outZ: gOutZ, outW: gOutW, outB: gOutB,

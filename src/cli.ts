@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { z } from 'zod';
+import { parseArgs } from './util/args.ts';
+
+const USAGE = `show-attend-tell <command> [options]
+
+commands:
+  train     train a decoder on cached features      (npm run train -- --help)
+  eval      caption a split and score it             (npm run eval -- --help)
+  caption   caption images or folders to JSONL      (show-attend-tell caption PATH... --out DIR)
+  serve     start the HTTP API                       (npm start)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { positional, options } = parseArgs(rest);
+  switch (command) {
+    case 'train': {
+      const { train } = await import('./train/trainer.ts');
+      if (options.help) {
+        const { TrainOptionsSchema } = await import('./train/options.ts');
+        console.log(`npm run train -- --captions FILE --train FILE --dev FILE --cache DIR --out DIR [options]\n\noptions (defaults):`);
+        for (const [k, v] of Object.entries(TrainOptionsSchema.shape)) console.log(`  --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}${describeDefault(v)}`);
+        return 0;
+      }
+      const { state } = await train(options as never);
+      return state.finished || state.step > 0 ? 0 : 1;
+    }
+    case 'eval': {
+      const { runEval } = await import('./eval/cli.ts');
+      return runEval(options);
+    }
+    case 'caption': {
+      const { runCaption } = await import('./cli/caption.ts');
+      return runCaption(positional, options);
+    }
+    case 'serve': {
+      await import('./main.ts');
+      return -1;
+    }
+    default:
+      console.log(USAGE);
+      return command === undefined || command === 'help' || options.help ? 0 : 2;
+  }
+}
+
+function describeDefault(s: z.ZodType): string {
+  const d = (s as unknown as { _zod?: { def?: { defaultValue?: unknown } } })._zod?.def?.defaultValue;
+  return d === undefined ? '' : ` (${JSON.stringify(d)})`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof z.ZodError) console.error(`bad options:\n${z.prettifyError(err)}`);
+    else console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,90 @@
+import * as tf from '../runtime/tf.ts';
+import { END_ID, START_ID } from '../data/vocab.ts';
+import { disposeState, type ContextMode, type Decoder } from '../model/decoder.ts';
+import type { Hypothesis, WordStep } from './types.ts';
+
+/** Chooses the next word of each of K captions from their log-probabilities (row-major [K, V]). */
+export type Chooser = (logprobs: Float32Array, K: number, V: number) => Int32Array;
+
+export const argmaxChooser: Chooser = (lp, K, V) => {
+  const out = new Int32Array(K);
+  for (let k = 0; k < K; k++) {
+    let best = 0;
+    for (let v = 1; v < V; v++) if (lp[k * V + v] > lp[k * V + best]) best = v;
+    out[k] = best;
+  }
+  return out;
+};
+
+/** Samples from p^(1/temperature) (temperature → 0 approaches greedy). */
+export function samplingChooser(rng: () => number, temperature: number): Chooser {
+  return (lp, K, V) => {
+    const out = new Int32Array(K);
+    const w = new Float64Array(V);
+    for (let k = 0; k < K; k++) {
+      let max = -Infinity;
+      for (let v = 0; v < V; v++) max = Math.max(max, lp[k * V + v] / temperature);
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += w[v] = Math.exp(lp[k * V + v] / temperature - max);
+      let u = rng() * sum;
+      let pick = V - 1;
+      for (let v = 0; v < V; v++) if ((u -= w[v]) <= 0) { pick = v; break; }
+      out[k] = pick;
+    }
+    return out;
+  };
+}
+
+/**
+ * Greedy decoding and sampling for K images at once: one step of the decoder per word,
+ * each caption choosing its next word with `choose`, until all have emitted <end>.
+ */
+export function decodeStepwise(
+  decoder: Decoder,
+  features: tf.Tensor3D,
+  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean },
+): Hypothesis[] {
+  const K = features.shape[0];
+  const V = decoder.config.vocabSize;
+  const L = decoder.regions;
+  const hyps: Hypothesis[] = Array.from({ length: K }, () => ({ ids: [], words: [], logprob: 0, score: 0, steps: [] }));
+  const done = new Array<boolean>(K).fill(false);
+  let state = decoder.init(features);
+  let prev: Int32Array = new Int32Array(K).fill(START_ID);
+  try {
+    for (let t = 0; t < opts.maxLength + 1 && done.includes(false); t++) {
+      const out = decoder.step(state, prev, opts.mode);
+      disposeState(state);
+      state = out.state;
+      const lp = out.logprobs.dataSync() as Float32Array;
+      const alpha = opts.details ? (out.alpha.dataSync() as Float32Array) : undefined;
+      const weights = opts.details && opts.mode?.kind === 'sample' ? (out.weights.dataSync() as Float32Array) : undefined;
+      const beta = opts.details ? out.beta.dataSync() : undefined;
+      tf.dispose([out.logprobs, out.alpha, out.weights, out.beta]);
+      // The last allowed step can only end the caption.
+      const next = t === opts.maxLength ? new Int32Array(K).fill(END_ID) : opts.choose(lp, K, V);
+      for (let k = 0; k < K; k++) {
+        if (done[k]) continue;
+        const id = next[k];
+        const h = hyps[k];
+        h.logprob += lp[k * V + id];
+        if (id === END_ID) {
+          done[k] = true;
+          continue;
+        }
+        h.ids.push(id);
+        h.words.push(decoder.vocab.words[id]);
+        if (alpha && beta) {
+          const step: WordStep = { id, word: decoder.vocab.words[id], logprob: lp[k * V + id], beta: beta[k], alpha: alpha.slice(k * L, (k + 1) * L) };
+          if (weights) step.region = weights.subarray(k * L, (k + 1) * L).indexOf(1);
+          h.steps.push(step);
+        }
+      }
+      prev = next;
+    }
+  } finally {
+    disposeState(state);
+  }
+  for (const h of hyps) h.score = h.logprob;
+  return hyps;
+}

@@ -1,0 +1,17 @@
+/** One generated word with what the model looked at while producing it. */
+export interface WordStep {
+  id: number;
+  word: string;
+  logprob: number; // log p(word | previous words, image)
+  beta: number; // gate β_t: how much the context counted
+  alpha: Float32Array; // attention α_t over the L = h*w regions (sums to 1)
+  region?: number; // hard attention, sampled: the region s_t the context came from
+}
+
+export interface Hypothesis {
+  ids: number[]; // without <start>; ends before <end>
+  words: string[];
+  logprob: number; // Σ log p over the words and the final <end>
+  score: number; // what the search ranked by (logprob, or length-normalised)
+  steps: WordStep[];
+}

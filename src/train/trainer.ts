@@ -1,0 +1,290 @@
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '../runtime/tf.ts';
+import { initBackend } from '../runtime/backend.ts';
+import { defaultConfig, type DecoderConfig } from '../model/config.ts';
+import { initParams, paramLayout } from '../model/params.ts';
+import { Decoder } from '../model/decoder.ts';
+import { loadDecoder, saveDecoder } from '../model/io.ts';
+import { Vocabulary } from '../data/vocab.ts';
+import { normalize, tokenize } from '../data/tokenize.ts';
+import { loadDataset } from '../data/load.ts';
+import { decodeHalf } from '../encoder/float16.ts';
+import { formatScores } from '../eval/index.ts';
+import { deriveSeed, mulberry32 } from '../util/rng.ts';
+import { Adam, clipGlobalNorm } from './adam.ts';
+import { makeBatches, type Example } from './batches.ts';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
+import { evaluateDecoder, type EvalItem } from './evaluate.ts';
+import { TrainOptionsSchema, type TrainOptionsInput } from './options.ts';
+import { curveSvg, type CurvePoint } from './plot.ts';
+import { ProgressBar, formatDuration } from './progress.ts';
+import { GradWorker } from './workers.ts';
+
+interface CacheIndexFile {
+  encoderId: string;
+  sha256: string;
+  inputSize: number;
+  grid: { h: number; w: number };
+  dim: number;
+  names: string[];
+}
+
+/** The float16 feature cache read into shared memory, so every worker reads it without a copy. */
+function loadSharedCache(dir: string): { index: CacheIndexFile; rows: Map<string, number>; shared: SharedArrayBuffer } {
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as CacheIndexFile;
+  const rowBytes = index.grid.h * index.grid.w * index.dim * 2;
+  const bytes = index.names.length * rowBytes;
+  const shared = new SharedArrayBuffer(bytes);
+  const view = new Uint8Array(shared);
+  const fd = openSync(join(dir, 'features.f16'), 'r');
+  try {
+    for (let off = 0; off < bytes; ) {
+      const n = readSync(fd, view, off, Math.min(1 << 26, bytes - off), off);
+      if (n <= 0) throw new Error(`${dir}/features.f16 is shorter than its index says`);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { index, rows: new Map(index.names.map((n, i) => [n, i])), shared };
+}
+
+export async function train(input: TrainOptionsInput): Promise<{ state: TrainState; bestDir: string }> {
+  const o = TrainOptionsSchema.parse(input);
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  await mkdir(o.out, { recursive: true });
+  const ckptDir = join(o.out, 'checkpoint');
+  const bestDir = join(o.out, 'best');
+  if (hasCheckpoint(ckptDir) && !o.resume) throw new Error(`${o.out} already has a checkpoint: pass --resume to continue it, or choose another --out`);
+  const backend = await initBackend(o.backend);
+
+  // ---- data ----
+  const cache = loadSharedCache(o.cache);
+  const trainItems = loadDataset({ format: o.format, captions: o.captions, split: o.train });
+  const devItems = loadDataset({ format: o.format, captions: o.captions, split: o.dev }).slice(0, o.devLimit);
+  const missing = [...trainItems, ...devItems].filter((it) => !cache.rows.has(it.image));
+  if (missing.length) throw new Error(`${missing.length} images have no cached features (first: ${missing[0].image}); run scripts/extract-features.ts`);
+
+  const vocabPath = join(o.out, 'vocab.json');
+  let vocab: Vocabulary;
+  let init: { config: DecoderConfig; params: Float32Array } | undefined;
+  if (o.initFrom) {
+    const saved = await loadDecoder(o.initFrom);
+    vocab = saved.vocab;
+    init = saved;
+  } else if (existsSync(vocabPath)) vocab = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabPath, 'utf8')));
+  else vocab = Vocabulary.build(trainItems.flatMap((it) => it.captions.map(tokenize)), o.minCount);
+  await writeFile(vocabPath, JSON.stringify(vocab.toJSON()));
+
+  const examples: Example[] = [];
+  let dropped = 0;
+  for (const it of trainItems)
+    for (const c of it.captions) {
+      const toks = tokenize(c);
+      if (toks.length === 0 || toks.length > o.maxLength) {
+        dropped++;
+        continue;
+      }
+      examples.push({ row: cache.rows.get(it.image)!, tokens: Int32Array.from(vocab.encode(toks)) });
+    }
+  const config: DecoderConfig = defaultConfig({
+    attention: o.attention,
+    vocabSize: vocab.size,
+    embedDim: init?.config.embedDim ?? o.embedDim,
+    hiddenDim: init?.config.hiddenDim ?? o.hiddenDim,
+    attentionDim: init?.config.attentionDim ?? o.attentionDim,
+    featureDim: cache.index.dim,
+    grid: cache.index.grid,
+    dropout: o.dropout,
+    maxLength: o.maxLength,
+    encoder: { id: cache.index.encoderId, sha256: cache.index.sha256, inputSize: cache.index.inputSize },
+    trained: true,
+  });
+  const L = config.grid.h * config.grid.w;
+  const rowSize = L * config.featureDim;
+  log(`train: ${examples.length} captions of ${trainItems.length} images (${dropped} longer than ${o.maxLength} words dropped), dev ${devItems.length} images, vocabulary ${vocab.size}, grid ${config.grid.h}x${config.grid.w}x${config.featureDim}, ${o.attention} attention, backend ${backend}, ${o.workers} workers`);
+
+  // ---- parameters and optimizer, fresh or resumed ----
+  const { total } = paramLayout(config);
+  const paramsShared = new SharedArrayBuffer(total * 4);
+  const params = new Float32Array(paramsShared);
+  const adam = new Adam(total, { lr: o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  let state: TrainState = { epoch: 0, batchIndex: 0, step: 0, adamT: 0, baseline: null, bestBleu4: -1, bestEpoch: -1, badEpochs: 0, elapsedSec: 0, captionsSeen: 0, finished: false };
+  if (o.resume && hasCheckpoint(ckptDir)) {
+    state = await loadCheckpoint(ckptDir, [params, adam.m, adam.v]);
+    adam.t = state.adamT;
+    log(`resumed ${ckptDir}: epoch ${state.epoch + 1}, batch ${state.batchIndex}, step ${state.step}`);
+  } else if (init) {
+    params.set(init.params);
+    log(`initialised from ${o.initFrom}`);
+  } else initParams(config, mulberry32(deriveSeed(o.seed, 0xbeef)), params);
+  if (state.finished) {
+    log(`${o.out}: training already finished (best dev BLEU-4 ${(state.bestBleu4 * 100).toFixed(2)} at epoch ${state.bestEpoch + 1})`);
+    return { state, bestDir };
+  }
+
+  // ---- workers ----
+  const workers: GradWorker[] = [];
+  const grads: Float32Array[] = [];
+  for (let w = 0; w < o.workers; w++) {
+    const g = new SharedArrayBuffer(total * 4);
+    grads.push(new Float32Array(g));
+    workers.push(await GradWorker.start({ config, params: paramsShared, grad: g, features: cache.shared, backend: o.backend }));
+  }
+  const grad = new Float32Array(total);
+
+  const devEval: EvalItem[] = devItems.map((it) => {
+    const row = cache.rows.get(it.image)!;
+    const half = new Uint16Array(cache.shared, row * rowSize * 2, rowSize);
+    return { image: it.image, features: () => decodeHalf(half), references: it.captions.map(normalize) };
+  });
+
+  let stopRequested = false;
+  const onSignal = (sig: string) => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    log(`\n${sig}: finishing the current step, then writing a checkpoint (again to quit at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const logPath = join(o.out, 'log.jsonl');
+  const checkpoint = async () => {
+    state.adamT = adam.t;
+    await saveCheckpoint(ckptDir, state, [params, adam.m, adam.v]);
+  };
+  const lossCurve: CurvePoint[] = [];
+  const bleuCurve: CurvePoint[] = [];
+  if (existsSync(logPath))
+    for (const line of readFileSync(logPath, 'utf8').split('\n').filter(Boolean)) {
+      const r = JSON.parse(line) as { type: string; epochFloat: number; loss?: number; bleu4?: number };
+      if (r.type === 'train' && r.loss !== undefined) lossCurve.push({ x: r.epochFloat, y: r.loss });
+      if (r.type === 'dev' && r.bleu4 !== undefined) bleuCurve.push({ x: r.epochFloat, y: r.bleu4 * 100 });
+    }
+
+  let lastCkpt = Date.now();
+  let sessionStart = Date.now();
+  const startElapsed = state.elapsedSec;
+  try {
+    for (; state.epoch < o.epochs; state.epoch++, state.batchIndex = 0) {
+      const batches = makeBatches(examples, o.batchSize, mulberry32(deriveSeed(o.seed, state.epoch)));
+      const bar = new ProgressBar(`epoch ${state.epoch + 1}/${o.epochs}`, examples.length, 'captions');
+      let done = batches.slice(0, state.batchIndex).reduce((s, b) => s + b.length, 0);
+      let window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, t0: Date.now() };
+      for (; state.batchIndex < batches.length; state.batchIndex++) {
+        if (stopRequested || (o.maxSteps !== undefined && state.step >= o.maxSteps)) break;
+        const ids = batches[state.batchIndex];
+        const B = ids.length;
+        const T = examples[ids[0]].tokens.length - 1;
+        const stepRng = mulberry32(deriveSeed(o.seed, state.step, 0x5a));
+        const hard = o.attention === 'hard';
+        const base = {
+          sampled: hard && stepRng() < 0.5, // paper: with probability 0.5 use the expected context instead
+          dropout: o.dropout,
+          tokenScale: 1 / (B * T),
+          regScale: o.lambda / (B * L),
+          reinforce: hard ? { weight: o.reinforceWeight, entropy: o.entropy, baseline: state.baseline ?? 0 } : undefined,
+        };
+        const shards = workers.map((_, w) => ids.slice(Math.floor((w * B) / workers.length), Math.floor(((w + 1) * B) / workers.length)));
+        const stats = await Promise.all(
+          shards.map((shard, w) => {
+            if (!shard.length) return undefined;
+            const tokens = new Int32Array(shard.length * (T + 1));
+            shard.forEach((id, k) => tokens.set(examples[id].tokens, k * (T + 1)));
+            return workers[w].step({ rows: Int32Array.from(shard, (id) => examples[id].row), tokens, B: shard.length, T, opts: { ...base, seed: deriveSeed(o.seed, state.step, w + 1) } });
+          }),
+        );
+        grad.fill(0);
+        shards.forEach((s, w) => {
+          if (!s.length) return;
+          const g = grads[w];
+          for (let i = 0; i < total; i++) grad[i] += g[i];
+        });
+        clipGlobalNorm(grad, o.clip);
+        adam.step(params, grad);
+        const st = stats.filter((s) => s !== undefined);
+        const rewardMean = st.reduce((s, x) => s + x.rewardSum, 0) / B;
+        if (hard && base.sampled) state.baseline = state.baseline === null ? rewardMean : 0.9 * state.baseline + 0.1 * rewardMean; // b ← 0.9 b + 0.1 log p
+        for (const s of st) {
+          window.nll += s.nllSum;
+          window.reg += s.regSum;
+          window.tokens += s.tokens;
+          window.captions += s.captions;
+        }
+        window.steps++;
+        state.step++;
+        state.captionsSeen += B;
+        done += B;
+        const loss = window.nll / Math.max(window.tokens, 1);
+        bar.update(done, `loss ${loss.toFixed(3)}`);
+        if (window.steps >= 50 || state.batchIndex === batches.length - 1) {
+          const secs = (Date.now() - window.t0) / 1000;
+          const epochFloat = state.epoch + done / examples.length;
+          const rec = { type: 'train', epoch: state.epoch + 1, epochFloat, step: state.step, loss, reg: (o.lambda * window.reg) / (window.captions * L), captionsPerSec: window.captions / secs, baseline: state.baseline, time: new Date().toISOString() };
+          await appendFile(logPath, JSON.stringify(rec) + '\n');
+          lossCurve.push({ x: epochFloat, y: loss });
+          window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, t0: Date.now() };
+        }
+        if (Date.now() - lastCkpt > o.checkpointMinutes * 60_000) {
+          state.batchIndex++;
+          state.elapsedSec = startElapsed + (Date.now() - sessionStart) / 1000;
+          await checkpoint();
+          state.batchIndex--;
+          lastCkpt = Date.now();
+        }
+      }
+      if (state.batchIndex < batches.length) break; // stopped early (signal or maxSteps)
+
+      // ---- end of epoch: dev score, best model, early stopping ----
+      const decoder = new Decoder(config, vocab, params.slice());
+      const { scores } = await evaluateDecoder(decoder, devEval, { maxLength: o.maxLength, progress: '  dev greedy' });
+      decoder.dispose();
+      const epochFloat = state.epoch + 1;
+      await appendFile(logPath, JSON.stringify({ type: 'dev', epoch: state.epoch + 1, epochFloat, step: state.step, beam: 1, ...withoutPerItem(scores), time: new Date().toISOString() }) + '\n');
+      bleuCurve.push({ x: epochFloat, y: scores.bleu4 * 100 });
+      await writeFile(join(o.out, 'curve.svg'), curveSvg(lossCurve, bleuCurve, `${o.attention} attention: training loss and dev BLEU-4`));
+      log(`epoch ${state.epoch + 1}: dev (greedy) ${formatScores(scores)}`);
+      if (scores.bleu4 > state.bestBleu4) {
+        state.bestBleu4 = scores.bleu4;
+        state.bestEpoch = state.epoch;
+        state.badEpochs = 0;
+        await saveDecoder(bestDir, { config, vocab, params, card: { epoch: state.epoch + 1, step: state.step, devGreedy: withoutPerItem(scores) } }, 'float32');
+        log(`  new best, saved to ${bestDir}`);
+      } else state.badEpochs++;
+      state.elapsedSec = startElapsed + (Date.now() - sessionStart) / 1000;
+      if (state.badEpochs >= o.patience) {
+        log(`early stopping: no dev BLEU-4 improvement for ${o.patience} epochs (best ${(state.bestBleu4 * 100).toFixed(2)} at epoch ${state.bestEpoch + 1})`);
+        state.epoch++;
+        state.batchIndex = 0;
+        state.finished = true;
+        break;
+      }
+      // the checkpoint records the start of the next epoch
+      state.epoch++;
+      state.batchIndex = 0;
+      await checkpoint();
+      state.epoch--;
+      lastCkpt = Date.now();
+    }
+    if (state.epoch >= o.epochs) state.finished = true;
+    state.elapsedSec = startElapsed + (Date.now() - sessionStart) / 1000;
+    await checkpoint();
+    log(`${state.finished ? 'finished' : 'stopped'} at epoch ${state.epoch + 1}, batch ${state.batchIndex}, step ${state.step}; elapsed ${formatDuration(state.elapsedSec)}; checkpoint in ${ckptDir}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all(workers.map((w) => w.stop()));
+    void sessionStart;
+    sessionStart = 0;
+    void tf;
+  }
+  return { state, bestDir };
+}
+
+function withoutPerItem<T extends { perItem: unknown }>(s: T): Omit<T, 'perItem'> {
+  const { perItem: _, ...rest } = s;
+  return rest;
+}
