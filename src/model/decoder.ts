@@ -2,7 +2,7 @@ import * as tf from '../runtime/tf.ts';
 import { tanh } from './ops.ts';
 import type { DecoderConfig } from './config.ts';
 import { paramLayout, view, type ParamName } from './params.ts';
-import type { Vocabulary } from '../data/vocab.ts';
+import { PAD_ID, START_ID, type Vocabulary } from '../data/vocab.ts';
 
 /**
  * The decoder for inference: one LSTM step at a time, for K parallel hypotheses
@@ -31,6 +31,7 @@ export class Decoder {
   readonly vocab: Vocabulary;
   readonly flat: Float32Array;
   private readonly p: Record<ParamName, tf.Tensor>;
+  private readonly banned: tf.Tensor1D; // -1e9 on <pad> and <start>: never generated
 
   constructor(config: DecoderConfig, vocab: Vocabulary, flat: Float32Array) {
     if (vocab.size !== config.vocabSize) throw new Error(`vocabulary has ${vocab.size} words, config says ${config.vocabSize}`);
@@ -41,6 +42,9 @@ export class Decoder {
     this.flat = flat;
     this.p = {} as Record<ParamName, tf.Tensor>;
     for (const s of specs) this.p[s.name] = tf.keep(tf.tensor(view(flat, s), s.shape, 'float32'));
+    const mask = new Float32Array(config.vocabSize);
+    mask[PAD_ID] = mask[START_ID] = -1e9;
+    this.banned = tf.keep(tf.tensor1d(mask));
   }
 
   get regions(): number {
@@ -90,7 +94,7 @@ export class Decoder {
       const c2 = f.mul(c).add(i.mul(g)) as tf.Tensor2D;
       const h2 = o.mul(tanh(c2)) as tf.Tensor2D;
       const q = tanh(Ey.add(tf.matMul(h2, p.outH as tf.Tensor2D)).add(p.outHb).add(tf.matMul(z, p.outZ as tf.Tensor2D))) as tf.Tensor2D;
-      const logprobs = tf.logSoftmax(tf.matMul(q, p.outW as tf.Tensor2D).add(p.outB)) as tf.Tensor2D;
+      const logprobs = tf.logSoftmax(tf.matMul(q, p.outW as tf.Tensor2D).add(p.outB).add(this.banned)) as tf.Tensor2D;
       return { logprobs, alpha, weights, beta, state: { a: a.clone(), P: P.clone(), h: h2, c: c2 } };
     });
   }
@@ -105,6 +109,7 @@ export class Decoder {
 
   dispose(): void {
     for (const t of Object.values(this.p)) t.dispose();
+    this.banned.dispose();
   }
 }
 

@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '../runtime/tf.ts';
+import { backendInfo, initBackend } from '../runtime/backend.ts';
+import { Encoder, type InputSize } from '../encoder/encoder.ts';
+import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
+import { defaultConfig, type DecoderConfig } from '../model/config.ts';
+import { Decoder, type ContextMode } from '../model/decoder.ts';
+import { loadDecoder } from '../model/io.ts';
+import { initParams } from '../model/params.ts';
+import { Vocabulary, SPECIALS } from '../data/vocab.ts';
+import { beamSearch } from '../decoding/beam.ts';
+import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
+import type { Hypothesis } from '../decoding/types.ts';
+import { mulberry32 } from '../util/rng.ts';
+import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token } from './schemas.ts';
+
+export interface CaptionerOptions {
+  modelsDir: string; // holds the encoder file, soft/ and hard/
+  allowDownload?: boolean; // fetch the encoder from its official URL when missing
+  maxPixels?: number;
+  log?: (msg: string) => void;
+}
+
+/** One captioned image plus what overlays need (the oriented RGB pixels). */
+export interface CaptionedImage {
+  result: CaptionResult;
+  prepared: PreparedImage;
+  hypothesis: Hypothesis;
+}
+
+/**
+ * The whole pipeline behind one call: sharp preprocessing → MobileNetV2 annotation vectors →
+ * Show-Attend-Tell decoder (soft or hard) → beam search / greedy / sampling, with per-word maps.
+ */
+export class Captioner {
+  private constructor(
+    readonly encoder: Encoder,
+    readonly decoders: Map<'soft' | 'hard', { decoder: Decoder; info: DecoderInfo }>,
+    readonly backend: string,
+    readonly warnings: string[],
+    private readonly opts: CaptionerOptions,
+  ) {}
+
+  static async load(opts: CaptionerOptions): Promise<Captioner> {
+    const log = opts.log ?? (() => {});
+    const backend = await initBackend();
+    const skipped = backendInfo().skipped.map((s) => `${s.name} (${s.error})`);
+    log(`tfjs backend: ${backend}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`);
+    const warnings: string[] = [];
+    const decoders = new Map<'soft' | 'hard', { decoder: Decoder; info: DecoderInfo }>();
+    let inputSize: InputSize = 224;
+    for (const kind of ['soft', 'hard'] as const) {
+      const dir = resolve(opts.modelsDir, kind);
+      if (!existsSync(join(dir, 'config.json'))) continue;
+      const saved = await loadDecoder(dir);
+      inputSize = saved.config.encoder.inputSize as InputSize;
+      decoders.set(kind, { decoder: new Decoder(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, dir, saved.card) });
+      log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'})`);
+    }
+    const encoder = await Encoder.load({ modelsDir: opts.modelsDir, inputSize, allowDownload: opts.allowDownload });
+    if (!decoders.size) {
+      // No trained model yet: serve a randomly initialised decoder and say so everywhere.
+      const vocab = new Vocabulary([...SPECIALS]);
+      const config = defaultConfig({ vocabSize: vocab.size, grid: encoder.grid, featureDim: encoder.featureDim, encoder: { id: encoder.id, sha256: encoder.sha256, inputSize: encoder.inputSize }, trained: false });
+      const decoder = new Decoder(config, vocab, initParams(config, mulberry32(1)));
+      decoders.set('soft', { decoder, info: describe('soft', config, vocab, null) });
+      const msg = `no trained decoder in ${resolve(opts.modelsDir)} (expected soft/ or hard/): serving an UNTRAINED decoder, captions are meaningless`;
+      warnings.push(msg);
+      log(`WARNING: ${msg}`);
+    }
+    for (const [kind, { decoder }] of decoders) {
+      const c = decoder.config;
+      if (c.encoder.sha256 !== encoder.sha256 || c.grid.h !== encoder.grid.h || c.grid.w !== encoder.grid.w || c.featureDim !== encoder.featureDim)
+        throw new Error(`decoder ${kind} was trained on ${c.encoder.id} ${c.grid.h}x${c.grid.w}x${c.featureDim} features, the encoder gives ${encoder.id} ${encoder.grid.h}x${encoder.grid.w}x${encoder.featureDim}`);
+    }
+    return new Captioner(encoder, decoders, backend, warnings, opts);
+  }
+
+  info(): ModelsInfo {
+    const e = this.encoder;
+    return {
+      encoder: { id: e.id, sha256: e.sha256, inputSize: e.inputSize, grid: e.grid, featureDim: e.featureDim },
+      decoders: [...this.decoders.values()].map((d) => d.info),
+      backend: this.backend,
+      default: this.decoders.has('soft') ? 'soft' : 'hard',
+      warnings: this.warnings,
+    };
+  }
+
+  has(kind: 'soft' | 'hard'): boolean {
+    return this.decoders.has(kind);
+  }
+
+  /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
+  prepare(image: Buffer): Promise<PreparedImage> {
+    return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels });
+  }
+
+  /** Captions several images; greedy and sampling decode them as one batch. */
+  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions): Promise<CaptionedImage[]> {
+    const entry = this.decoders.get(o.attention);
+    if (!entry) throw new ModelUnavailableError(`no ${o.attention}-attention decoder is loaded (have: ${[...this.decoders.keys()].join(', ')})`);
+    const { decoder, info } = entry;
+    const t0 = performance.now();
+    const prepared = await Promise.all(images.map((im) => (Buffer.isBuffer(im) ? this.prepare(im) : im)));
+    const t1 = performance.now();
+    const { features, logits } = await this.encoder.encode(prepared.map((p) => p.tensor));
+    const t2 = performance.now();
+    const N = prepared.length;
+    const L = decoder.regions;
+    const D = decoder.config.featureDim;
+    const nBest = Math.min(o.nBest, o.sample ? 1 : o.beamSize);
+    const rng = mulberry32(o.seed ?? (Math.random() * 2 ** 31) >>> 0);
+    const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
+    const hyps: Hypothesis[][] = [];
+    const feats = tf.tensor3d(features, [N, L, D]);
+    try {
+      if (o.sample || o.beamSize === 1 || mode.kind === 'sample') {
+        // Greedy, sampling, or sampled locations (beam search over random draws is meaningless).
+        const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
+        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose, mode, details: true })) hyps.push([h]);
+      } else {
+        for (let n = 0; n < N; n++) {
+          const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
+          try {
+            hyps.push(beamSearch(decoder, one, { beamSize: o.beamSize, maxLength: o.maxLength, nBest, lengthPenalty: o.lengthPenalty }));
+          } finally {
+            one.dispose();
+          }
+        }
+      }
+    } finally {
+      feats.dispose();
+    }
+    const t3 = performance.now();
+    const { h, w } = decoder.config.grid;
+    return prepared.map((p, n) => {
+      const best = hyps[n][0];
+      const tokens: Token[] = best.steps.map((s) => {
+        const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
+        if (o.includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w)));
+        if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
+        return token;
+      });
+      const result: CaptionResult = {
+        caption: best.words.join(' '),
+        logprob: best.logprob,
+        tokens,
+        alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score })),
+        grid: { h, w },
+        model: { id: info.id, attention: o.attention, trained: info.trained },
+        backend: this.backend,
+        image: { width: p.width, height: p.height, format: p.format },
+        timings: { preprocessMs: round(t1 - t0), encodeMs: round(t2 - t1), decodeMs: round(t3 - t2) },
+      };
+      if (o.tags) result.tags = this.encoder.topTags(logits.subarray(n * 1000, (n + 1) * 1000), 5);
+      return { result, prepared: p, hypothesis: best };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    for (const { decoder } of this.decoders.values()) decoder.dispose();
+    await this.encoder.dispose();
+  }
+}
+
+export class ModelUnavailableError extends Error {}
+
+function describe(kind: 'soft' | 'hard', c: DecoderConfig, vocab: Vocabulary, path: string | null, card?: Record<string, unknown>): DecoderInfo {
+  return {
+    id: `show-attend-tell-${kind}-${c.encoder.id}-${c.grid.h}x${c.grid.w}`,
+    attention: kind,
+    trained: c.trained,
+    path,
+    vocabularySize: vocab.size,
+    grid: c.grid,
+    dims: { embed: c.embedDim, hidden: c.hiddenDim, attention: c.attentionDim, feature: c.featureDim },
+    ...(card ? { card } : {}),
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * The service's data shapes, defined once: the HTTP API, the CLI and the captioner all use
+ * these schemas (and the OpenAPI document is generated from them).
+ */
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+export const CaptionOptionsSchema = z.object({
+  beamSize: z.coerce.number().int().min(1).max(10).default(3).describe('beam width k (1 = greedy)'),
+  nBest: z.coerce.number().int().min(1).max(10).default(3).describe('alternatives returned (at most beamSize)'),
+  maxLength: z.coerce.number().int().min(1).max(50).default(20).describe('maximum words'),
+  lengthPenalty: z.coerce.number().min(0).max(2).default(0).describe('rank beams by logprob / (words+1)^lengthPenalty'),
+  attention: z.enum(['soft', 'hard']).default('soft').describe('which decoder: soft (deterministic) or hard (stochastic) attention'),
+  sample: bool.default(false).describe('sample words instead of beam search'),
+  temperature: z.coerce.number().min(0.05).max(5).default(1).describe('sampling temperature'),
+  seed: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional().describe('random seed for sampling (words and hard-attention locations)'),
+  sampleLocations: bool.default(false).describe('hard attention: sample the attended region s_t ~ Multinoulli(α_t) instead of using the expectation'),
+  includeMaps: bool.default(true).describe('include per-word attention maps'),
+  tags: bool.default(false).describe('include the encoder\'s ImageNet top-5 labels'),
+});
+export type CaptionOptions = z.infer<typeof CaptionOptionsSchema>;
+export type CaptionOptionsInput = z.input<typeof CaptionOptionsSchema>;
+
+export const TokenSchema = z.object({
+  word: z.string(),
+  logprob: z.number(),
+  beta: z.number().describe('gate β_t: weight of the visual context for this word'),
+  attention: z.array(z.array(z.number())).optional().describe('α_t as a grid.h × grid.w array (rows sum to 1 overall)'),
+  region: z.object({ index: z.number().int(), row: z.number().int(), col: z.number().int() }).optional().describe('hard attention: the region the context came from'),
+});
+export type Token = z.infer<typeof TokenSchema>;
+
+export const CaptionResultSchema = z.object({
+  caption: z.string(),
+  logprob: z.number(),
+  tokens: z.array(TokenSchema),
+  alternatives: z.array(z.object({ caption: z.string(), logprob: z.number(), score: z.number() })),
+  grid: z.object({ h: z.number().int(), w: z.number().int() }),
+  model: z.object({ id: z.string(), attention: z.enum(['soft', 'hard']), trained: z.boolean() }),
+  backend: z.string(),
+  image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
+  tags: z.array(z.object({ label: z.string(), score: z.number() })).optional(),
+  timings: z.object({ preprocessMs: z.number(), encodeMs: z.number(), decodeMs: z.number() }),
+});
+export type CaptionResult = z.infer<typeof CaptionResultSchema>;
+
+export const DecoderInfoSchema = z.object({
+  id: z.string(),
+  attention: z.enum(['soft', 'hard']),
+  trained: z.boolean(),
+  path: z.string().nullable(),
+  vocabularySize: z.number().int(),
+  grid: z.object({ h: z.number().int(), w: z.number().int() }),
+  dims: z.object({ embed: z.number().int(), hidden: z.number().int(), attention: z.number().int(), feature: z.number().int() }),
+  card: z.record(z.string(), z.unknown()).optional().describe('model card: training facts and dev scores'),
+});
+export type DecoderInfo = z.infer<typeof DecoderInfoSchema>;
+
+export const ModelsInfoSchema = z.object({
+  encoder: z.object({ id: z.string(), sha256: z.string(), inputSize: z.number().int(), grid: z.object({ h: z.number().int(), w: z.number().int() }), featureDim: z.number().int() }),
+  decoders: z.array(DecoderInfoSchema),
+  backend: z.string(),
+  default: z.enum(['soft', 'hard']),
+  warnings: z.array(z.string()),
+});
+export type ModelsInfo = z.infer<typeof ModelsInfoSchema>;
