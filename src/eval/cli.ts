@@ -1,0 +1,188 @@
+// `npm run eval`: caption every image of a split with a saved decoder and score the captions
+// against all of each image's references (BLEU-1..4, CIDEr-D, ROUGE-L; METEOR is not computed).
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { initBackend } from '../runtime/backend.ts';
+import { Encoder, type InputSize } from '../encoder/encoder.ts';
+import { buildFeatureCache, loadFeatureCache, rowFeatures } from '../encoder/cache.ts';
+import { detectFormat, loadDataset } from '../data/load.ts';
+import { normalize } from '../data/tokenize.ts';
+import { Decoder } from '../model/decoder.ts';
+import { loadDecoder } from '../model/io.ts';
+import { evaluateDecoder, type EvalItem } from '../train/evaluate.ts';
+import { ProgressBar } from '../train/progress.ts';
+import { formatScores } from './index.ts';
+
+export const EVAL_USAGE = `npm run eval -- --images DIR --captions FILE --split FILE [options]
+
+required:
+  --images DIR          folder holding the split's images
+  --captions FILE       Flickr8k token file, Karpathy dataset_*.json or COCO captions_*.json
+  --split FILE|NAME     Flickr8k: file of image names (e.g. Flickr_8k.testImages.txt);
+                        Karpathy: train | val | test; COCO: all (the file is the split)
+
+options (defaults):
+  --model DIR           saved decoder (models/soft)
+  --beam N              beam width, 1 = greedy (3)
+  --length-penalty X    beam length penalty (0)
+  --max-length N        longest caption in words (20)
+  --out FILE            JSON results: scores and every caption (results.json)
+  --models-dir DIR      folder with the encoder .onnx (env MODELS_DIR, else models)
+  --cache DIR           on-disk feature cache, reused across runs (cache/features)
+  --format F            auto | flickr8k | karpathy | coco (auto)
+  --limit N             evaluate the first N images of the split only
+  --help                this text
+
+Scores: BLEU-1..4, CIDEr-D and ROUGE-L (coco-caption definitions, all references per image).
+METEOR is not computed (it needs the Java METEOR 1.5 jar).
+`;
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** A path option: parseArgs turns numeric-looking values into numbers, so accept those too. */
+const pathOption = (what: string) =>
+  z
+    .union([z.string().min(1), z.number()], { error: (iss) => (iss.input === undefined ? `is required (${what})` : `expects ${what}`) })
+    .transform(String);
+const optionalPath = (what: string, def: string) =>
+  z.union([z.string().min(1), z.number()], { error: `expects ${what}` }).transform(String).default(def);
+
+export const EvalOptionsSchema = z
+  .object({
+    images: pathOption('a folder of images: --images DIR'),
+    captions: pathOption('a captions file: --captions FILE'),
+    split: pathOption('a split: --split FILE (Flickr8k) or train|val|test (Karpathy)'),
+    model: optionalPath('a decoder folder', 'models/soft'),
+    beam: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').max(50, 'at most 50').default(3),
+    lengthPenalty: z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').default(0),
+    maxLength: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').default(20),
+    out: optionalPath('a file path', 'results.json'),
+    modelsDir: optionalPath('a folder', process.env.MODELS_DIR ?? 'models'),
+    cache: optionalPath('a folder', 'cache/features'),
+    format: z.enum(['auto', 'flickr8k', 'karpathy', 'coco'], { error: 'expects auto, flickr8k, karpathy or coco' }).default('auto'),
+    limit: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').optional(),
+    help: z.boolean().optional(),
+  })
+  .strict();
+export type EvalOptions = z.infer<typeof EvalOptionsSchema>;
+
+/** One message per bad option, named as typed on the command line. */
+export function describeIssues(err: z.ZodError): string {
+  return err.issues
+    .map((i) => {
+      if (i.code === 'unrecognized_keys') return `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `--${kebab(k)}`).join(', ')}`;
+      return `--${kebab(String(i.path[0] ?? '?'))} ${i.message}`;
+    })
+    .join('\n');
+}
+
+export interface EvalResultFile {
+  model: string;
+  attention: string;
+  trained: boolean;
+  beam: number;
+  lengthPenalty: number;
+  maxLength: number;
+  captionsFile: string;
+  split: string;
+  images: number;
+  scores: { bleu1: number; bleu2: number; bleu3: number; bleu4: number; ciderD: number; rougeL: number };
+  meteor: null;
+  captions: { image: string; caption: string; references: string[]; bleu4?: number; ciderD?: number }[];
+}
+
+/** Runs an evaluation from command-line options; returns the process exit code. */
+export async function runEval(options: Record<string, unknown>, log: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<number> {
+  if (options.help) {
+    process.stdout.write(EVAL_USAGE);
+    return 0;
+  }
+  const parsed = EvalOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    log(`eval: bad options:\n${describeIssues(parsed.error)}\n\n${EVAL_USAGE}`);
+    return 2;
+  }
+  try {
+    await evaluate(parsed.data, log);
+    return 0;
+  } catch (err) {
+    log(`eval: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<EvalResultFile> {
+  // Cheap checks first: a wrong dataset argument should not wait for the model to load.
+  const format = o.format === 'auto' && existsSync(o.captions) ? detectFormat(readFileSync(o.captions, 'utf8'), o.captions) : o.format;
+  let items = loadDataset({ format, captions: o.captions, split: format === 'coco' ? undefined : o.split });
+  if (o.limit !== undefined) items = items.slice(0, o.limit);
+  if (items.length === 0) throw new Error(`split ${o.split} has no images`);
+
+  const backend = await initBackend();
+  const saved = await loadDecoder(o.model);
+  const { config } = saved;
+  if (config.encoder.inputSize !== 224 && config.encoder.inputSize !== 448)
+    throw new Error(`${o.model}: encoder input size ${config.encoder.inputSize} is not supported (224 or 448)`);
+  log(`eval: ${items.length} images, decoder ${o.model} (${config.attention} attention, vocabulary ${saved.vocab.size}${config.trained ? '' : ', UNTRAINED'}), backend ${backend}`);
+
+  // ---- features: reuse the on-disk cache, encoding only images it does not have ----
+  const encoder = await Encoder.load({ modelsDir: o.modelsDir, inputSize: config.encoder.inputSize as InputSize });
+  let cachePath: string;
+  try {
+    if (encoder.sha256 !== config.encoder.sha256 || encoder.grid.h !== config.grid.h || encoder.grid.w !== config.grid.w || encoder.featureDim !== config.featureDim)
+      throw new Error(
+        `${o.model} was trained on ${config.encoder.id} (sha256 ${config.encoder.sha256.slice(0, 12)}) ${config.grid.h}x${config.grid.w}x${config.featureDim} features, ` +
+          `the encoder in ${o.modelsDir} gives ${encoder.id} (sha256 ${encoder.sha256.slice(0, 12)}) ${encoder.grid.h}x${encoder.grid.w}x${encoder.featureDim}`,
+      );
+    const names = items.map((it) => it.image);
+    const bar = new ProgressBar('  features', new Set(names).size, 'images');
+    cachePath = await buildFeatureCache({
+      imagesDir: o.images, names, cacheDir: o.cache, encoder, batchSize: 16,
+      onProgress: (p) => bar.update(p.done),
+    });
+  } finally {
+    await encoder.dispose();
+  }
+  const cache = await loadFeatureCache(cachePath);
+
+  // ---- captions and scores ----
+  const evalItems: EvalItem[] = items.map((it) => {
+    const row = cache.index.get(it.image);
+    if (row === undefined) throw new Error(`feature cache ${cachePath} has no row for ${it.image}`);
+    return { image: it.image, features: () => rowFeatures(cache, row), references: it.captions.map(normalize) };
+  });
+  const decoder = new Decoder(config, saved.vocab, saved.params);
+  let result: Awaited<ReturnType<typeof evaluateDecoder>>;
+  try {
+    result = await evaluateDecoder(decoder, evalItems, {
+      beam: o.beam, maxLength: o.maxLength, lengthPenalty: o.lengthPenalty, progress: `  captions (${o.beam > 1 ? `beam ${o.beam}` : 'greedy'})`,
+    });
+  } finally {
+    decoder.dispose();
+  }
+  const { perItem, ...scores } = result.scores;
+
+  process.stdout.write(`${formatScores(scores)}\n`);
+  process.stdout.write(`METEOR: not computed (needs the Java METEOR 1.5 jar; no comparable JS implementation)\n`);
+
+  const out: EvalResultFile = {
+    model: o.model,
+    attention: config.attention,
+    trained: config.trained,
+    beam: o.beam,
+    lengthPenalty: o.lengthPenalty,
+    maxLength: o.maxLength,
+    captionsFile: o.captions,
+    split: o.split,
+    images: items.length,
+    scores,
+    meteor: null,
+    captions: result.captions.map((c, i) => ({ ...c, bleu4: perItem[i]?.bleu[3], ciderD: perItem[i]?.ciderD })),
+  };
+  await mkdir(dirname(resolve(o.out)), { recursive: true });
+  await writeFile(o.out, JSON.stringify(out, null, 2) + '\n');
+  log(`eval: wrote ${o.out}`);
+  return out;
+}
