@@ -3,6 +3,7 @@ import type { DecoderConfig } from '../model/config.ts';
 import { paramLayout, view, type ParamName } from '../model/params.ts';
 import { explicitTranspose } from '../runtime/backend.ts';
 import { tanh } from '../model/ops.ts';
+import { PAD_ID, START_ID } from '../data/vocab.ts';
 import { mulberry32, sampleIndex } from '../util/rng.ts';
 
 /**
@@ -159,7 +160,10 @@ export function computeGradients(
     const q = tanh(Ey.add(mm(Hd, p.outH)).add(p.outHb).add(mm(Zall, p.outZ)));
     const mq = mask([N, M], 2);
     const qd = q.mul(mq);
-    const logits = mm(qd, p.outW).add(p.outB);
+    // <pad> and <start> are never targets and never generated: excluded from the softmax, as in Decoder.step.
+    const banned = new Float32Array(V);
+    banned[PAD_ID] = banned[START_ID] = -1e9;
+    const logits = mm(qd, p.outW).add(p.outB).add(tf.tensor1d(banned));
     const logp = tf.logSoftmax(logits);
     const onehot = tf.oneHot(tf.tensor1d(outIds, 'int32'), V).toFloat();
     const tokenLogp = logp.mul(onehot).sum(1); // [N]

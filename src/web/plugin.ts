@@ -1,6 +1,115 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** Serves the web page at / (placeholder until the page lands). */
-export async function webPlugin(app: FastifyInstance): Promise<void> {
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send('<!doctype html><title>Show, Attend and Tell</title><p>API at /v1/captions</p>'));
+/** Where the page's static files live (plain HTML/CSS/ES modules, no build step). */
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** The page only talks to its own origin; images shown are local blob: URLs. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob: data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+export interface WebAssets {
+  /** Content hash of all assets: the versioned URL prefix /assets/<version>/. */
+  version: string;
+  index: Asset;
+  files: Map<string, Asset>;
+}
+
+const ASSET_PREFIX = '{{ASSETS}}';
+const etagOf = (body: Buffer) => `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+
+/**
+ * Reads the static files once. Assets are served under /assets/<content hash>/ so they can be
+ * cached forever; index.html is revalidated each time and points at the current hash.
+ */
+export function loadAssets(dir: string = PUBLIC_DIR): WebAssets {
+  const files = new Map<string, Asset>();
+  let indexSource: Buffer | undefined;
+  for (const name of readdirSync(dir).sort()) {
+    const type = CONTENT_TYPES[extname(name)];
+    if (!type || !statSync(join(dir, name)).isFile()) continue;
+    const body = readFileSync(join(dir, name));
+    if (name === 'index.html') indexSource = body;
+    else files.set(name, { body, type, etag: etagOf(body) });
+  }
+  if (!indexSource) throw new Error(`web: ${dir} has no index.html`);
+  const hash = createHash('sha256');
+  for (const [name, a] of files) hash.update(name).update('\0').update(a.body);
+  const version = hash.digest('hex').slice(0, 12);
+  const html = Buffer.from(indexSource.toString('utf8').replaceAll(ASSET_PREFIX, `/assets/${version}`));
+  return { version, index: { body: html, type: CONTENT_TYPES['.html'], etag: etagOf(html) }, files };
+}
+
+function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, cacheControl: string) {
+  reply
+    .header('content-type', asset.type)
+    .header('cache-control', cacheControl)
+    .header('etag', asset.etag)
+    .header('x-content-type-options', 'nosniff');
+  const inm = req.headers['if-none-match'];
+  if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === asset.etag)) return reply.code(304).send();
+  return reply.send(asset.body);
+}
+
+export interface WebPluginOptions {
+  /** Directory with index.html and assets (default: src/web/public). */
+  dir?: string;
+}
+
+/**
+ * The demo page: GET / and its assets under /assets/<version>/. Hidden from OpenAPI.
+ * Works both as `app.register(webPlugin)` and as a direct call `await webPlugin(app)`.
+ */
+export async function webPlugin(app: FastifyInstance, opts: WebPluginOptions = {}): Promise<void> {
+  const assets = loadAssets(opts.dir);
+  const hide = { schema: { hide: true } };
+
+  app.get('/', hide, async (req, reply) => {
+    reply
+      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .header('referrer-policy', 'no-referrer')
+      .header('x-frame-options', 'DENY');
+    return send(req, reply, assets.index, 'no-cache');
+  });
+
+  app.get<{ Params: { version: string; file: string } }>('/assets/:version/:file', hide, async (req, reply) => {
+    const asset = assets.files.get(req.params.file);
+    if (!asset) return reply.code(404).send({ error: 'not_found', message: `no such asset: ${req.params.file}` });
+    // An old page asking for an old version gets today's file, but must not cache it as that version.
+    const current = req.params.version === assets.version;
+    return send(req, reply, asset, current ? 'public, max-age=31536000, immutable' : 'no-cache');
+  });
+
+  // Browsers ask for /favicon.ico regardless of <link rel=icon> in some cases.
+  const icon = assets.files.get('favicon.svg');
+  if (icon) app.get('/favicon.ico', hide, async (req, reply) => send(req, reply, icon, 'public, max-age=86400'));
 }

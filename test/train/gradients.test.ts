@@ -60,7 +60,9 @@ function referenceLoss(c: DecoderConfig, p: Record<ParamName, tf.Tensor>, feats:
     cs = f.mul(cs).add(i.mul(g)) as tf.Tensor2D;
     h = og.mul(cs.tanh()) as tf.Tensor2D;
     const q = Ey.add(tf.matMul(h, p.outH as tf.Tensor2D)).add(p.outHb).add(tf.matMul(z, p.outZ as tf.Tensor2D)).tanh() as tf.Tensor2D;
-    const logp = tf.logSoftmax(tf.matMul(q, p.outW as tf.Tensor2D).add(p.outB));
+    const banned = new Float32Array(c.vocabSize);
+    banned[0] = banned[1] = -1e9; // <pad>, <start> are never generated
+    const logp = tf.logSoftmax(tf.matMul(q, p.outW as tf.Tensor2D).add(p.outB).add(tf.tensor1d(banned)));
     const lp = logp.mul(tf.oneHot(next, c.vocabSize).toFloat()).sum(1); // [B]
     stepLogPy.push(lp);
     nll = nll.sub(lp.sum());

@@ -1,0 +1,53 @@
+// Every failure becomes {error, message} with the right status; only genuine bugs are 500s.
+import { ZodError } from 'zod';
+import { ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
+import { ModelUnavailableError } from '../service/captioner.ts';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Zod issues as one line naming each field, e.g. "beamSize: Too small: expected number to be >=1". */
+export function describeZod(err: ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+// Errors raised by fastify and @fastify/multipart, by their code.
+const FRAMEWORK: Record<string, [number, string, string?]> = {
+  FST_REQ_FILE_TOO_LARGE: [413, 'file_too_large'],
+  FST_FILES_LIMIT: [413, 'too_many_files'],
+  FST_PARTS_LIMIT: [413, 'too_many_parts'],
+  FST_FIELDS_LIMIT: [413, 'too_many_fields'],
+  FST_PROTO_VIOLATION: [400, 'bad_field_name'],
+  FST_INVALID_JSON_FIELD_ERROR: [400, 'bad_field'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [400, 'not_multipart', 'send multipart/form-data with the image in field "image"'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'body_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'bad_body'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_body'],
+  FST_ERR_BAD_URL: [400, 'bad_url'],
+  FST_ERR_VALIDATION: [400, 'invalid_request'],
+};
+
+/** Maps anything thrown in a handler to an HttpError; unknown errors stay 500. */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof UnsupportedImageError) return new HttpError(415, 'unsupported_image', err.message);
+  if (err instanceof ImageTooLargeError) return new HttpError(413, 'image_too_large', err.message);
+  if (err instanceof ModelUnavailableError) return new HttpError(400, 'model_unavailable', err.message);
+  if (err instanceof ZodError) return new HttpError(400, 'invalid_option', describeZod(err));
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  const known = e?.code ? FRAMEWORK[e.code] : undefined;
+  if (known) return new HttpError(known[0], known[1], known[2] ?? String(e.message));
+  // Malformed multipart bodies surface as busboy errors (plain Error, no code).
+  if (/multipart|boundary|Part terminated|Unexpected end of form/i.test(String(e?.message))) return new HttpError(400, 'bad_multipart', String(e.message));
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new HttpError(e.statusCode, 'bad_request', String(e.message));
+  return new HttpError(500, 'internal_error', 'internal server error');
+}

@@ -1,0 +1,46 @@
+// HTTP-level shapes (the captioning shapes live in src/service/schemas.ts).
+import { z } from 'zod';
+import { CaptionOptionsSchema, CaptionResultSchema } from '../service/schemas.ts';
+
+export const ErrorBodySchema = z.object({
+  error: z.string().describe('short machine-readable code, e.g. unsupported_image'),
+  message: z.string().describe('what went wrong, for humans'),
+  requestId: z.string().optional().describe('quote it when reporting a problem'),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const CaptionsResponseSchema = z.object({
+  results: z.array(CaptionResultSchema).describe('one per uploaded image, in upload order'),
+});
+export type CaptionsResponse = z.infer<typeof CaptionsResponseSchema>;
+
+export const HealthSchema = z.object({ status: z.literal('ok') });
+export const ReadySchema = z.object({
+  status: z.literal('ready'),
+  queue: z.object({ running: z.number().int(), waiting: z.number().int(), capacity: z.number().int(), maxQueue: z.number().int() }),
+});
+
+/** POST /v1/captions: the captioning options, nothing else (unknown names are typos → 400). */
+export const CaptionRequestSchema = CaptionOptionsSchema.strict();
+
+/** POST /v1/overlays: captioning options plus how to draw. */
+export const OverlayRequestSchema = CaptionOptionsSchema.extend({
+  format: z.enum(['png', 'jpeg']).default('png').describe('output image format'),
+  word: z.coerce.number().int().min(0).optional().describe('0-based word index: that word\'s overlay at the image\'s resolution instead of the contact sheet'),
+  panelSize: z.coerce.number().int().min(16).max(1024).default(224).describe('contact sheet panel side in px'),
+  columns: z.coerce.number().int().min(1).max(64).optional().describe('contact sheet panels per row'),
+  style: z.enum(['spotlight', 'heatmap']).default('spotlight').describe('spotlight darkens unattended pixels (paper style); heatmap blends a colour map'),
+}).strict();
+export type OverlayRequest = z.output<typeof OverlayRequestSchema>;
+
+/** One SSE `word` event: a token as soon as it is known. */
+export const WordEventSchema = z.object({
+  image: z.number().int().describe('index of the image in the upload'),
+  index: z.number().int().describe('position of the word in the caption'),
+  word: z.string(),
+  logprob: z.number(),
+  beta: z.number(),
+  attention: z.array(z.array(z.number())).optional(),
+  region: z.object({ index: z.number().int(), row: z.number().int(), col: z.number().int() }).optional(),
+});
+export type WordEvent = z.infer<typeof WordEventSchema>;

@@ -1,0 +1,91 @@
+import t from 'tap';
+import * as tf from '../../src/runtime/tf.ts';
+import { initBackend } from '../../src/runtime/backend.ts';
+import { beamSearch } from '../../src/decoding/beam.ts';
+import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
+import { mulberry32 } from '../../src/util/rng.ts';
+import { randomFeatures, tinyDecoder } from '../helpers/tiny.ts';
+
+await initBackend();
+const d = tinyDecoder(11, { attention: 'hard' });
+const L = d.regions;
+const D = d.config.featureDim;
+const feats = (n: number, seed = 3) => tf.tensor3d(randomFeatures(n, d.config, seed), [n, L, D]);
+t.teardown(() => d.dispose());
+
+t.test('greedy: one caption per image with per-word α (grid-sized, sums to 1) and β', async (t) => {
+  const f = feats(3);
+  const hyps = decodeStepwise(d, f, { maxLength: 8, choose: argmaxChooser, details: true });
+  f.dispose();
+  t.equal(hyps.length, 3);
+  for (const h of hyps) {
+    t.ok(h.words.length <= 8);
+    t.equal(h.steps.length, h.words.length);
+    for (const s of h.steps) {
+      t.equal(s.alpha.length, L);
+      t.ok(Math.abs(s.alpha.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+      t.ok(s.beta > 0 && s.beta < 1);
+      t.ok(s.logprob <= 0);
+    }
+  }
+});
+
+t.test('hard attention sampling: same seed → same locations and words; other seeds differ', async (t) => {
+  const f = feats(2, 7);
+  const run = (seed: number) => {
+    const rng = mulberry32(seed);
+    return decodeStepwise(d, f, { maxLength: 10, choose: samplingChooser(rng, 1), mode: { kind: 'sample', rng }, details: true });
+  };
+  const sig = (hs: ReturnType<typeof run>) => JSON.stringify(hs.map((h) => [h.ids, h.steps.map((s) => s.region)]));
+  const a = sig(run(1)), b = sig(run(1));
+  t.equal(a, b, 'deterministic for a seed');
+  const others = new Set([2, 3, 4, 5].map((s) => sig(run(s))));
+  t.ok([...others].some((o) => o !== a), 'another seed gives a different result');
+  for (const h of run(9)) for (const s of h.steps) {
+    t.ok(s.region !== undefined && s.region >= 0 && s.region < L, 'sampled region recorded');
+  }
+  f.dispose();
+});
+
+t.test('beam search: k ≥ 2 finds a caption at least as likely as greedy; n-best sorted', async (t) => {
+  for (let seed = 1; seed <= 4; seed++) {
+    const f = feats(1, 100 + seed);
+    const greedy = decodeStepwise(d, f, { maxLength: 12, choose: argmaxChooser })[0];
+    for (const k of [2, 5]) {
+      const beams = beamSearch(d, f, { beamSize: k, maxLength: 12, nBest: k, lengthPenalty: 0 });
+      t.ok(beams[0].logprob >= greedy.logprob - 1e-4, `seed ${seed} k=${k}: beam ${beams[0].logprob.toFixed(3)} ≥ greedy ${greedy.logprob.toFixed(3)}`);
+      for (let i = 1; i < beams.length; i++) t.ok(beams[i - 1].score >= beams[i].score, 'n-best sorted by score');
+      t.ok(beams.length <= k);
+    }
+    const one = beamSearch(d, f, { beamSize: 1, maxLength: 12, nBest: 1, lengthPenalty: 0 })[0];
+    t.same(one.ids, greedy.ids, 'beam 1 = greedy');
+    f.dispose();
+  }
+});
+
+t.test('maxLength is respected by every search', async (t) => {
+  const f = feats(1, 5);
+  t.ok(decodeStepwise(d, f, { maxLength: 2, choose: argmaxChooser })[0].words.length <= 2);
+  t.ok(beamSearch(d, f, { beamSize: 3, maxLength: 2, nBest: 3, lengthPenalty: 0 }).every((h) => h.words.length <= 2));
+  f.dispose();
+});
+
+t.test('no tensor leaks: as many tensors after 1,000 captions as after 10', async (t) => {
+  const f = feats(5, 8);
+  const run = (n: number) => {
+    for (let i = 0; i < n / 5; i++) {
+      if (i % 2) decodeStepwise(d, f, { maxLength: 6, choose: samplingChooser(mulberry32(i), 1), mode: { kind: 'sample', rng: mulberry32(i) }, details: true });
+      else {
+        const one = tf.tidy(() => f.slice([0, 0, 0], [1, L, D]));
+        beamSearch(d, one, { beamSize: 3, maxLength: 6, nBest: 3, lengthPenalty: 0.5 });
+        one.dispose();
+        decodeStepwise(d, f, { maxLength: 6, choose: argmaxChooser, details: true });
+      }
+    }
+    return tf.memory().numTensors;
+  };
+  const after10 = run(10);
+  const after1000 = run(1000);
+  t.equal(after1000, after10, `numTensors ${after10} after 10, ${after1000} after 1,000`);
+  f.dispose();
+});
