@@ -2,7 +2,8 @@
 export class ProgressBar {
   private lastPrint = 0;
   private readonly started = Date.now();
-  constructor(private readonly label: string, private readonly total: number, private readonly unit = 'items', private readonly stream = process.stderr) {}
+  /** `initial`: work already done before this process started (a resumed run), excluded from the rate. */
+  constructor(private readonly label: string, private readonly total: number, private readonly unit = 'items', private readonly stream: NodeJS.WriteStream = process.stderr, private readonly initial = 0) {}
 
   update(done: number, extra = ''): void {
     const now = Date.now();
@@ -10,7 +11,7 @@ export class ProgressBar {
     if (done < this.total && now - this.lastPrint < (tty ? 200 : 30_000)) return;
     this.lastPrint = now;
     const secs = (now - this.started) / 1000;
-    const rate = done / Math.max(secs, 1e-9);
+    const rate = (done - this.initial) / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (this.total - done) / rate : Infinity;
     const frac = this.total ? done / this.total : 1;
     const width = 24;

@@ -171,8 +171,8 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   try {
     for (; state.epoch < o.epochs; state.epoch++, state.batchIndex = 0) {
       const batches = makeBatches(examples, o.batchSize, mulberry32(deriveSeed(o.seed, state.epoch)));
-      const bar = new ProgressBar(`epoch ${state.epoch + 1}/${o.epochs}`, examples.length, 'captions');
       let done = batches.slice(0, state.batchIndex).reduce((s, b) => s + b.length, 0);
+      const bar = new ProgressBar(`epoch ${state.epoch + 1}/${o.epochs}`, examples.length, 'captions', process.stderr, done);
       let window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, t0: Date.now() };
       for (; state.batchIndex < batches.length; state.batchIndex++) {
         if (stopRequested || (o.maxSteps !== undefined && state.step >= o.maxSteps)) break;
