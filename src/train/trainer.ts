@@ -78,6 +78,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   } else if (existsSync(vocabPath)) vocab = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabPath, 'utf8')));
   else vocab = Vocabulary.build(trainItems.flatMap((it) => it.captions.map(tokenize)), o.minCount);
   await writeFile(vocabPath, JSON.stringify(vocab.toJSON()));
+  await writeFile(join(o.out, 'options.json'), JSON.stringify({ ...o, resume: undefined, maxSteps: undefined }, null, 2));
 
   const examples: Example[] = [];
   let dropped = 0;

@@ -1,0 +1,108 @@
+// Turns a training run's best checkpoint into a shipped model: float16 weights under models/<kind>/,
+// scored on dev at beam 1 and 3 *from the shipped file*, with a model card (card.json + README.md).
+//   npx tsx scripts/ship-model.ts --run runs/soft --kind soft --captions C --dev DEV --cache CACHE [--note "..."]
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { initBackend } from '../src/runtime/backend.ts';
+import { loadDecoder, saveDecoder } from '../src/model/io.ts';
+import { Decoder } from '../src/model/decoder.ts';
+import { loadDataset } from '../src/data/load.ts';
+import { normalize } from '../src/data/tokenize.ts';
+import { loadFeatureCache, rowFeatures } from '../src/encoder/cache.ts';
+import { evaluateDecoder } from '../src/train/evaluate.ts';
+import { formatScores } from '../src/eval/index.ts';
+import { parseArgs } from '../src/util/args.ts';
+
+const o = z
+  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default('') })
+  .parse(parseArgs(process.argv.slice(2)).options);
+const backend = await initBackend();
+const best = await loadDecoder(join(o.run, 'best'));
+const dest = join(o.out, o.kind);
+const state = JSON.parse(readFileSync(join(o.run, 'checkpoint', 'state.json'), 'utf8'));
+const log = readFileSync(join(o.run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const trainRecs = log.filter((r) => r.type === 'train');
+const devRecs = log.filter((r) => r.type === 'dev');
+const cps = trainRecs.map((r) => r.captionsPerSec).sort((a, b) => a - b);
+
+// Save float16 first and evaluate what is actually shipped.
+await saveDecoder(dest, { config: { ...best.config, trained: true }, vocab: best.vocab, params: best.params }, 'float16');
+const shipped = await loadDecoder(dest);
+const decoder = new Decoder(shipped.config, shipped.vocab, shipped.params);
+const cache = await loadFeatureCache(o.cache);
+const dev = loadDataset({ format: 'auto', captions: o.captions, split: o.dev });
+const items = dev.map((it) => ({ image: it.image, features: () => rowFeatures(cache, cache.index.get(it.image)!), references: it.captions.map(normalize) }));
+const scores: Record<string, unknown> = {};
+let samples: { image: string; caption: string; references: string[] }[] = [];
+for (const beam of [1, 3]) {
+  const r = await evaluateDecoder(decoder, items, { beam, maxLength: shipped.config.maxLength, progress: `dev beam ${beam}` });
+  const { perItem: _, ...s } = r.scores;
+  scores[`beam${beam}`] = s;
+  console.log(`dev beam ${beam}: ${formatScores(r.scores)}`);
+  if (beam === 3) samples = r.captions.slice(0, 10);
+}
+const bestEpoch = (best.card?.epoch as number) ?? state.bestEpoch + 1;
+const card = {
+  model: `show-attend-tell-${o.kind}`,
+  attention: o.kind,
+  data: 'Flickr8k train split (6,000 images, 5 captions each; captions over 20 words dropped); model selection on the Flickr8k dev split (1,000 images)',
+  encoder: { ...shipped.config.encoder, grid: shipped.config.grid, featureDim: shipped.config.featureDim },
+  hyperparameters: { embedDim: shipped.config.embedDim, hiddenDim: shipped.config.hiddenDim, attentionDim: shipped.config.attentionDim, dropout: shipped.config.dropout, vocabulary: shipped.vocab.size, maxLength: shipped.config.maxLength, ...readOptions(o.run) },
+  training: {
+    bestEpoch,
+    epochsRun: devRecs.length,
+    steps: state.step,
+    hours: Math.round((state.elapsedSec / 3600) * 100) / 100,
+    captionsPerSecMedian: cps.length ? Math.round(cps[Math.floor(cps.length / 2)] * 10) / 10 : null,
+    backend,
+    devBleu4ByEpoch: devRecs.map((r) => Math.round(r.bleu4 * 10000) / 100),
+    note: o.note,
+  },
+  dev: scores,
+  weights: 'float16 (scores above are computed from the float16 file)',
+  samples,
+};
+writeFileSync(join(dest, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+if (existsSync(join(o.run, 'curve.svg'))) copyFileSync(join(o.run, 'curve.svg'), join(dest, 'curve.svg'));
+writeFileSync(join(dest, 'README.md'), modelCard(card));
+console.log(`shipped ${dest}`);
+decoder.dispose();
+
+function readOptions(run: string): Record<string, unknown> {
+  const p = join(run, 'options.json');
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : {};
+}
+
+function modelCard(c: typeof card): string {
+  const row = (name: string, s: any) => `| ${name} | ${[s.bleu1, s.bleu2, s.bleu3, s.bleu4, s.ciderD, s.rougeL].map((x: number) => (x * 100).toFixed(2)).join(' | ')} |`;
+  return `# Model card: ${c.model}
+
+Show, Attend and Tell decoder (Xu et al. 2015) with **${c.attention} attention**, trained in TypeScript (tfjs, hand-written BPTT) by this repository.
+
+- **Data:** ${c.data}.
+- **Encoder:** ${c.encoder.id} (sha256 \`${c.encoder.sha256.slice(0, 16)}…\`), input ${c.encoder.inputSize}×${c.encoder.inputSize} squashed, annotation grid ${c.encoder.grid.h}×${c.encoder.grid.w}×${c.encoder.featureDim} (the input of the final global average pool), frozen.
+- **Decoder:** embedding ${c.hyperparameters.embedDim}, LSTM ${c.hyperparameters.hiddenDim}, attention MLP ${c.hyperparameters.attentionDim}, vocabulary ${c.hyperparameters.vocabulary} words (count ≥ 5 in train + 4 specials), dropout ${c.hyperparameters.dropout}, max ${c.hyperparameters.maxLength} words.
+- **Training:** ${JSON.stringify(c.hyperparameters)}
+- **Run:** best dev BLEU-4 (greedy) at epoch ${c.training.bestEpoch} of ${c.training.epochsRun} evaluated; ${c.training.steps} steps; ${c.training.hours} h wall-clock on 2 CPU cores (${c.training.backend}), median ${c.training.captionsPerSecMedian} captions/s. ${c.training.note}
+- **Dev BLEU-4 by epoch (greedy):** ${c.training.devBleu4ByEpoch.join(', ')}
+- **Weights:** ${c.weights}.
+
+## Dev scores (Flickr8k dev, 1,000 images, 5 references; coco-caption definitions; ×100)
+
+| decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | CIDEr-D | ROUGE-L |
+|---|---|---|---|---|---|---|
+${row('greedy (beam 1)', c.dev.beam1)}
+${row('beam 3', c.dev.beam3)}
+
+METEOR is not computed (no faithful implementation here).
+
+## 10 dev captions (beam 3)
+
+| image | generated | first reference |
+|---|---|---|
+${c.samples.map((s) => `| ${s.image} | ${s.caption} | ${s.references[0]} |`).join('\n')}
+
+![training curve](curve.svg)
+`;
+}
