@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import { Captioner } from '../service/captioner.ts';
 import { CaptionOptionsSchema, type CaptionOptions, type CaptionResult } from '../service/schemas.ts';
@@ -44,13 +45,16 @@ exit status: 0 all images captioned, 1 some failed (listed at the end), 2 usage 
 const bool = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 1 || v === 'true' || v === '1' || v === 'yes');
 
+/** A path option: `--out 2024` arrives as the number 2024. */
+const pathOpt = z.union([z.string().min(1), z.number()], { error: 'needs a path after it' }).transform(String);
+
 const CliOptionsSchema = z.object({
-  out: z.string().min(1).optional(),
+  out: pathOpt.optional(),
   overlays: bool.default(false),
   panelSize: z.coerce.number().int().min(16).max(1024).default(224),
   recursive: bool.default(true),
   batch: z.coerce.number().int().min(1).max(256).default(8),
-  modelsDir: z.string().min(1).optional(),
+  modelsDir: pathOpt.optional(),
   download: bool.default(false),
   maps: bool.default(false),
   help: bool.default(false),
@@ -59,7 +63,7 @@ const CliOptionsSchema = z.object({
 /** Flags that take no value: `--overlays photos/` must not swallow the path. */
 const BOOLEAN_KEYS = new Set(['overlays', 'recursive', 'download', 'maps', 'includeMaps', 'help', 'sample', 'sampleLocations', 'tags']);
 const BOOLEAN_WORDS = new Set(['true', 'false', 'yes', 'no', '1', '0']);
-const ALIASES: Record<string, string> = { beam: 'beamSize', includeMaps: 'maps', h: 'help' };
+const ALIASES: Record<string, string> = { beam: 'beamSize', includeMaps: 'maps' };
 
 export interface CaptionIo {
   stdout?: Writable;
@@ -81,9 +85,9 @@ export async function runCaption(positional: string[], rawOptions: Record<string
   const stderr = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
   const say = (msg: string) => void stderr.write(`${msg}\n`);
-  const usage = (msg: string) => {
-    say(`caption: ${msg}\n`);
-    say(CAPTION_USAGE);
+  const usage = (msg: string, full = false) => {
+    say(`caption: ${msg}`);
+    say(full ? `\n${CAPTION_USAGE}` : 'usage: show-attend-tell caption PATH... [--out DIR] [options]  (--help for all options)');
     return 2;
   };
 
@@ -115,7 +119,7 @@ export async function runCaption(positional: string[], rawOptions: Record<string
   const cli = cliParsed.data!;
   // The captioner needs the maps for overlays even when the JSONL leaves them out.
   const captionOpts: CaptionOptions = { ...capParsed.data!, includeMaps: cli.maps || cli.overlays };
-  if (!paths.length) return usage('no PATH given (image files or folders)');
+  if (!paths.length) return usage('no PATH given (image files or folders)', true);
   if (cli.overlays && !cli.out) return usage('--overlays needs --out DIR (the sheets go to DIR/overlays/)');
 
   let files: FoundImage[];
@@ -136,7 +140,11 @@ export async function runCaption(positional: string[], rawOptions: Record<string
     jsonlPath = join(outDir, 'captions.jsonl');
     sink = createWriteStream(jsonlPath);
   }
+  let sinkError: Error | null = null; // e.g. EPIPE when stdout is piped into `head`
+  const onSinkError = (err: Error) => void (sinkError ??= err);
+  sink.on('error', onSinkError);
   const emit = async (line: CaptionLine) => {
+    if (sinkError) throw sinkError;
     if (!sink.write(`${JSON.stringify(line)}\n`)) await once(sink, 'drain');
   };
 
@@ -152,6 +160,10 @@ export async function runCaption(positional: string[], rawOptions: Record<string
         captioner = await Captioner.load({ modelsDir, allowDownload: cli.download, log: (m) => say(m) });
       } catch (err) {
         say(`caption: cannot load the models from ${modelsDir}: ${(err as Error).message}`);
+        return 1;
+      }
+      if (!captioner.has(captionOpts.attention)) {
+        say(`caption: no ${captionOpts.attention}-attention decoder in ${modelsDir} (have: ${captioner.info().decoders.map((d) => d.attention).join(', ')})`);
         return 1;
       }
       loadSecs = (performance.now() - started) / 1000;
@@ -254,12 +266,22 @@ export async function runCaption(positional: string[], rawOptions: Record<string
       done += items.length;
       bar.update(done, failures.length ? `(${failures.length} failed)` : '');
     }
+  } catch (err) {
+    if (!sinkError) throw err;
+    say(`caption: cannot write the output: ${(sinkError as Error).message}`);
+    return 1;
   } finally {
     if (sink !== stdout) {
       sink.end();
-      await once(sink, 'finish');
+      await finished(sink).catch((err: Error) => void (sinkError ??= err));
     }
+    sink.off('error', onSinkError);
     await captioner?.dispose();
+  }
+
+  if (sinkError) {
+    say(`caption: cannot write the output: ${(sinkError as Error).message}`);
+    return 1;
   }
 
   // ---- summary -------------------------------------------------------------------------------
