@@ -4,6 +4,13 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifySchema {
+    /** Leave the route out of the OpenAPI document (same field as @fastify/swagger's). */
+    hide?: boolean;
+  }
+}
+
 /** Where the page's static files live (plain HTML/CSS/ES modules, no build step). */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -103,7 +110,7 @@ export async function webPlugin(app: FastifyInstance, opts: WebPluginOptions = {
 
   app.get<{ Params: { version: string; file: string } }>('/assets/:version/:file', hide, async (req, reply) => {
     const asset = assets.files.get(req.params.file);
-    if (!asset) return reply.code(404).send({ error: 'not_found', message: `no such asset: ${req.params.file}` });
+    if (!asset) return reply.callNotFound(); // the app's JSON {error, message} 404
     // An old page asking for an old version gets today's file, but must not cache it as that version.
     const current = req.params.version === assets.version;
     return send(req, reply, asset, current ? 'public, max-age=31536000, immutable' : 'no-cache');

@@ -1,0 +1,182 @@
+// End-to-end: the real app on an ephemeral port, driven by Debian's chromium through playwright-core.
+import t from 'tap';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHARED = resolve(process.env.SHARED_DIR ?? join(ROOT, '..', 'shared'));
+const ENCODER = join(SHARED, 'models', 'mobilenetv2-12-int8.onnx');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUT = join(ROOT, 'test-output', 'web');
+
+if (!existsSync(ENCODER)) t.plan(0, `encoder weights not found at ${ENCODER} (set SHARED_DIR): skipping the browser test`);
+else if (!existsSync(CHROMIUM)) t.plan(0, `${CHROMIUM} not found (apt-get install -y chromium, or set CHROMIUM_PATH): skipping the browser test`);
+else await main();
+
+async function main() {
+  const { chromium } = await import('playwright-core');
+  const { buildApp } = await import('../../src/server/app.ts');
+  const { loadConfig } = await import('../../src/server/config.ts');
+  const { Captioner } = await import('../../src/service/captioner.ts');
+  const { saveDecoder } = await import('../../src/model/io.ts');
+  const { defaultConfig } = await import('../../src/model/config.ts');
+  const { initParams } = await import('../../src/model/params.ts');
+  const { Vocabulary } = await import('../../src/data/vocab.ts');
+  const { mulberry32 } = await import('../../src/util/rng.ts');
+  mkdirSync(OUT, { recursive: true });
+
+  // A models dir of symlinks: the shared encoder, plus the project's trained decoders when present.
+  const modelsDir = mkdtempSync(join(tmpdir(), 'sat-web-models-'));
+  t.teardown(() => rmSync(modelsDir, { recursive: true, force: true }));
+  symlinkSync(ENCODER, join(modelsDir, 'mobilenetv2-12-int8.onnx'));
+  let trained = false;
+  for (const kind of ['soft', 'hard']) {
+    const dir = join(ROOT, 'models', kind);
+    if (existsSync(join(dir, 'config.json'))) {
+      symlinkSync(dir, join(modelsDir, kind));
+      trained = true;
+    }
+  }
+  let captioner = await Captioner.load({ modelsDir, allowDownload: false });
+  if (!trained) {
+    // No shipped model yet: a small random decoder with a real vocabulary, so captions have words
+    // (the built-in untrained fallback knows only the special tokens and says nothing).
+    const e = captioner.info().encoder;
+    const vocab = Vocabulary.build([['a', 'red', 'ball', 'on', 'blue', 'water', 'dog', 'sky', 'the', 'in']], 1);
+    const config = defaultConfig({
+      vocabSize: vocab.size, embedDim: 32, hiddenDim: 48, attentionDim: 32, featureDim: e.featureDim, grid: e.grid,
+      encoder: { id: e.id, sha256: e.sha256, inputSize: e.inputSize }, trained: false,
+    });
+    await saveDecoder(join(modelsDir, 'soft'), { config, vocab, params: initParams(config, mulberry32(7)) });
+    await captioner.dispose();
+    captioner = await Captioner.load({ modelsDir, allowDownload: false });
+  }
+  const info = captioner.info();
+  const app = buildApp({ captioner, config: loadConfig({ LOG_LEVEL: 'silent', MODELS_DIR: modelsDir }) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    await captioner.dispose();
+  });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  const base = `http://127.0.0.1:${address.port}`;
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const consoleErrors: string[] = [];
+  const foreign: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+  page.on('request', (r) => {
+    const host = new URL(r.url()).hostname;
+    if (!['127.0.0.1', 'localhost'].includes(host) && !/^(data|blob):/.test(r.url())) foreign.push(r.url());
+  });
+  page.setDefaultTimeout(180_000); // inference shares the CPU with whatever else is running
+
+  const imgDir = mkdtempSync(join(tmpdir(), 'sat-web-img-'));
+  t.teardown(() => rmSync(imgDir, { recursive: true, force: true }));
+  const imagePath = join(imgDir, 'red-circle.png');
+  await sharp(Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="360"><rect width="480" height="360" fill="#1d4ed8"/>' +
+    '<circle cx="330" cy="150" r="90" fill="#dc2626"/></svg>',
+  )).png().toFile(imagePath);
+
+  await t.test('page loads with model info', async (t) => {
+    await page.goto(`${base}/`);
+    t.equal(await page.title(), 'Show, Attend and Tell — image captioning with visual attention');
+    await page.waitForFunction(() => !document.getElementById('status-model')!.textContent!.includes('Loading'));
+    const hard = info.decoders.some((d) => d.attention === 'hard');
+    t.equal(await page.isDisabled('input[name="attention"][value="hard"]'), !hard, `hard toggle ${hard ? 'enabled' : 'disabled'}`);
+    t.equal(await page.isVisible('#hard-note'), !hard);
+    if (info.warnings.length) t.match(await page.textContent('#banner'), info.warnings[0], 'warnings shown in a banner');
+    else t.notOk(await page.isVisible('#banner'), 'no banner without warnings');
+    t.match(await page.textContent('#status-backend'), info.backend);
+    await page.screenshot({ path: join(OUT, 'empty.png') });
+  });
+
+  await t.test('upload → caption, chips, attention overlay on hover, sheet', async (t) => {
+    await page.fill('#maxLength', '8'); // keeps decoding short; any value works
+    await page.setInputFiles('#file', imagePath);
+    await page.waitForSelector('body[data-state="done"]');
+    t.ok(await page.isVisible('#canvas'), 'preview shown');
+    t.notOk(await page.isVisible('#error'), 'no error');
+    const details = await page.textContent('#details');
+    t.match(details, info.backend, 'backend shown');
+    t.match(details, /Encode/, 'timings shown');
+    t.ok(await page.locator('#alts li').count() >= 1, 'n-best alternatives listed');
+    t.match(await page.textContent('#alts'), /log p/);
+
+    const chips = page.locator('#words .chip');
+    const n = await chips.count();
+    t.comment(`caption: ${JSON.stringify(await page.textContent('#caption'))} (${n} words)`);
+    if (n === 0) {
+      t.ok(await page.isVisible('#empty-caption'), 'empty caption explained');
+    } else {
+      t.ok(!trained ? n > 0 : true, 'the random decoder says something');
+      t.equal(await page.isVisible('#empty-caption'), false);
+      const pixels = () => page.evaluate(() => {
+        const c = document.getElementById('canvas') as HTMLCanvasElement;
+        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+      });
+      const before = await pixels();
+      await chips.first().hover();
+      await page.waitForSelector('#canvas[data-word="0"]');
+      const after = await pixels();
+      t.equal(after.length, before.length);
+      let changed = 0;
+      for (let i = 0; i < before.length; i += 4) if (Math.abs(before[i] - after[i]) + Math.abs(before[i + 1] - after[i + 1]) + Math.abs(before[i + 2] - after[i + 2]) > 6) changed++;
+      t.ok(changed > before.length / 4 / 10, `overlay changed ${changed} of ${before.length / 4} pixels`);
+      t.match(await page.textContent('#word-detail'), /β/, 'word details shown');
+
+      await chips.first().click();
+      t.equal(await chips.first().getAttribute('aria-pressed'), 'true', 'click pins the word');
+      await page.mouse.move(5, 5);
+      t.equal(await page.getAttribute('#canvas', 'data-word'), '0', 'pinned word stays shown');
+      if (n > 1) {
+        await page.keyboard.press('ArrowRight');
+        t.equal(await page.getAttribute('#canvas', 'data-word'), '1', 'arrow keys move to the next word');
+        await page.keyboard.press('ArrowLeft');
+      }
+      await page.screenshot({ path: join(OUT, 'page.png'), fullPage: true });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.waitForTimeout(400); // let colour transitions finish
+      await page.screenshot({ path: join(OUT, 'page-dark.png'), fullPage: true });
+      await page.emulateMedia({ colorScheme: 'light' });
+
+      await page.click('#sheet-button');
+      await page.waitForSelector('#sheet-dialog[open]');
+      await page.waitForFunction(() => (document.getElementById('sheet-image') as HTMLImageElement).naturalWidth > 0);
+      t.match(await page.getAttribute('#sheet-download', 'href'), /^blob:/, 'PNG ready to save');
+      await page.screenshot({ path: join(OUT, 'sheet.png') });
+      await page.keyboard.press('Escape');
+      t.notOk(await page.isVisible('#sheet-dialog'), 'dialog closes with Escape');
+    }
+    if (n === 0) await page.screenshot({ path: join(OUT, 'page.png'), fullPage: true });
+    t.same(consoleErrors, [], 'no console errors');
+    t.same(foreign, [], 'no requests to other hosts');
+  });
+
+  await t.test('API errors are shown from the JSON body', async (t) => {
+    const bad = join(imgDir, 'broken.png');
+    writeFileSync(bad, 'this is not a PNG');
+    const errorsBefore = consoleErrors.length;
+    await page.setInputFiles('#file', bad);
+    await page.waitForSelector('body[data-state="error"]');
+    const text = await page.textContent('#error');
+    t.match(text, /HTTP 4\d\d/, 'status shown');
+    t.ok((text ?? '').length > 20, `message shown: ${text}`);
+    await page.screenshot({ path: join(OUT, 'error.png') });
+    // Chromium logs the failed fetch itself; nothing else may be logged.
+    t.same(consoleErrors.slice(errorsBefore).filter((m) => !/Failed to load resource/.test(m)), []);
+    t.same(foreign, []);
+  });
+}
+
