@@ -2,6 +2,7 @@
 import { ZodError } from 'zod';
 import { ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
 import { ModelUnavailableError } from '../service/captioner.ts';
+import { QueueFullError } from './queue.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -12,6 +13,11 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The client went away mid-request; nothing can be delivered. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
 }
 
 /** Zod issues as one line naming each field, e.g. "beamSize: Too small: expected number to be >=1". */
@@ -42,6 +48,9 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof UnsupportedImageError) return new HttpError(415, 'unsupported_image', err.message);
   if (err instanceof ImageTooLargeError) return new HttpError(413, 'image_too_large', err.message);
   if (err instanceof ModelUnavailableError) return new HttpError(400, 'model_unavailable', err.message);
+  if (err instanceof QueueFullError) return new HttpError(503, 'busy', err.message, { 'retry-after': String(err.retryAfterSeconds) });
+  if (err instanceof ClientGoneError) return new HttpError(499, 'client_closed', err.message);
+  if ((err as Error)?.name === 'TimeoutError') return new HttpError(503, 'timeout', 'the request took too long (waiting for or running inference); retry later', { 'retry-after': '5' });
   if (err instanceof ZodError) return new HttpError(400, 'invalid_option', describeZod(err));
   const e = err as { code?: string; statusCode?: number; message?: string };
   const known = e?.code ? FRAMEWORK[e.code] : undefined;

@@ -31,7 +31,6 @@ export async function readUpload(req: FastifyRequest, limits: UploadLimits): Pro
   const fail = (e: HttpError) => { first ??= e; };
   try {
     const parts = req.parts({
-      throwFileSizeLimit: false, // checked below via `truncated`, which keeps busboy parsing
       limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: 64, fieldSize: MAX_FIELD_BYTES, parts: limits.maxFiles + 64, headerPairs: 64 },
     });
     for await (const part of parts) {
@@ -42,6 +41,8 @@ export async function readUpload(req: FastifyRequest, limits: UploadLimits): Pro
           continue;
         }
         if (first) { part.file.resume(); continue; }
+        // The plugin is registered with throwFileSizeLimit: false, so an over-limit file is
+        // truncated (busboy discards the rest and keeps parsing) rather than thrown mid-body.
         const data = await part.toBuffer();
         if (part.file.truncated) fail(new HttpError(413, 'file_too_large', `"${part.filename}" is larger than ${limits.maxFileBytes} bytes`));
         else files.push({ filename: part.filename, data });
@@ -54,7 +55,11 @@ export async function readUpload(req: FastifyRequest, limits: UploadLimits): Pro
       }
     }
   } catch (err) {
-    if (!first) throw err; // limits and malformed bodies; mapped by toHttpError
+    // Limits and malformed bodies end the iteration; a problem seen first is the better report.
+    if (first) throw first;
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_FILES_LIMIT') throw new HttpError(413, 'too_many_files', `at most ${limits.maxFiles} image(s) per request`);
+    throw err; // mapped by toHttpError
   }
   if (first) throw first;
   if (!files.length) throw new HttpError(400, 'no_image', `no image uploaded: send one or more files in multipart field "${IMAGE_FIELD}"`);

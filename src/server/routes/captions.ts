@@ -1,0 +1,61 @@
+// POST /v1/captions: JSON results, or Server-Sent Events with Accept: text/event-stream.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CaptionedImage } from '../../service/captioner.ts';
+import type { ApiContext } from '../context.ts';
+import { requireCaptioner } from '../context.ts';
+import { toHttpError } from '../errors.ts';
+import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
+import { parseOptions } from '../options.ts';
+import { CaptionRequestSchema, type CaptionsResponse, type WordEvent } from '../schemas.ts';
+import { SseStream } from '../sse.ts';
+import { readUpload } from '../upload.ts';
+
+export function captionsRoute(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/v1/captions', async (req, reply) => {
+    const captioner = requireCaptioner(ctx);
+    admit(ctx);
+    const upload = await readUpload(req, ctx.config);
+    const opts = parseOptions(CaptionRequestSchema, req.query, upload.fields);
+    checkModel(captioner, opts);
+    const prepared = await prepareAll(captioner, upload.files);
+    const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
+    if (wantsEvents(req)) return streamCaptions(req, reply, ctx, () => captioner.caption(prepared, opts), signal);
+    const captioned = await ctx.queue.run(() => captioner.caption(prepared, opts), signal);
+    const body: CaptionsResponse = { results: captioned.map((c) => c.result) };
+    return body;
+  });
+}
+
+function wantsEvents(req: FastifyRequest): boolean {
+  return /\btext\/event-stream\b/i.test(req.headers.accept ?? '');
+}
+
+/**
+ * Events: `word` {image, index, word, logprob, beta, attention?, region?} per word, `result`
+ * (a CaptionResult) per image, then `done` {count}; a failure after the stream opened is an
+ * `error` {error, message, requestId}. Failures before it opens are ordinary JSON errors.
+ */
+async function streamCaptions(req: FastifyRequest, reply: FastifyReply, ctx: ApiContext, job: () => Promise<CaptionedImage[]>, signal: AbortSignal): Promise<void> {
+  admit(ctx); // still room? (checked again so "busy" stays a 503, not an in-stream error)
+  const running = ctx.queue.run(job, signal);
+  running.catch(() => {}); // observed below; avoids an unhandled rejection if the stream dies first
+  reply.hijack();
+  const sse = new SseStream(reply.raw, req.id);
+  try {
+    const captioned = await running;
+    for (const [image, { result }] of captioned.entries()) {
+      result.tokens.forEach((t, index) => {
+        const ev: WordEvent = { image, index, ...t };
+        sse.send('word', ev);
+      });
+      sse.send('result', result);
+    }
+    sse.send('done', { count: captioned.length });
+  } catch (err) {
+    const e = toHttpError(err);
+    if (e.status >= 500 && e.code === 'internal_error') req.log.error({ err }, 'captioning failed mid-stream');
+    sse.send('error', { error: e.code, message: e.message, requestId: req.id });
+  } finally {
+    sse.end();
+  }
+}

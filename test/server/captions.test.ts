@@ -1,0 +1,130 @@
+// POST /v1/captions with real images, real encoder and the served decoder (trained or not).
+import sharp from 'sharp';
+import t from 'tap';
+import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
+import { CaptionResultSchema } from '../../src/service/schemas.ts';
+import { attentionOk, imageForm, img, jpeg, png, rawImage, skipWithoutModel, testApp, WORDY } from './helpers.ts';
+
+t.test('captions', { skip: skipWithoutModel }, async (t) => {
+  const { app } = await testApp();
+  t.teardown(() => app.close());
+
+  const post = async (images: Buffer[], fields: Record<string, string> = {}, query = '', headers: Record<string, string> = {}) => {
+    const form = await imageForm(images, fields);
+    return app.inject({ method: 'POST', url: `/v1/captions${query}`, payload: form.payload, headers: { ...form.headers, ...headers } });
+  };
+
+  const formats: [string, () => Promise<Buffer>, { width: number; height: number; format: string }][] = [
+    ['JPEG', () => jpeg(160, 120), { width: 160, height: 120, format: 'jpeg' }],
+    ['PNG', () => png(160, 120), { width: 160, height: 120, format: 'png' }],
+    ['WebP', () => img(160, 120).webp().toBuffer(), { width: 160, height: 120, format: 'webp' }],
+    ['grayscale', () => img(160, 120).grayscale().png().toBuffer(), { width: 160, height: 120, format: 'png' }],
+    ['alpha', () => sharp(rawImage(160, 120), { raw: { width: 160, height: 120, channels: 3 } }).ensureAlpha(0.3).png().toBuffer(), { width: 160, height: 120, format: 'png' }],
+    ['EXIF orientation 6 (stored 160×120, shown 120×160)', () => img(160, 120).jpeg().withMetadata({ orientation: 6 }).toBuffer(), { width: 120, height: 160, format: 'jpeg' }],
+  ];
+  for (const [name, make, image] of formats) {
+    t.test(name, async (t) => {
+      const res = await post([await make()], WORDY);
+      t.equal(res.statusCode, 200, res.statusCode === 200 ? 'status 200' : res.body);
+      t.match(res.headers['content-type'], /application\/json/);
+      t.ok(res.headers['x-request-id']);
+      const body = CaptionsResponseSchema.parse(res.json());
+      t.equal(body.results.length, 1);
+      const r = body.results[0];
+      t.same(r.image, image);
+      t.ok(r.tokens.length >= 1, 'seeded sampling gives words');
+      t.equal(r.caption, r.tokens.map((x) => x.word).join(' '));
+      for (const tok of r.tokens) t.ok(attentionOk(tok.attention, r.grid), `attention of "${tok.word}" is ${r.grid.h}×${r.grid.w} and sums to 1`);
+    });
+  }
+
+  t.test('default options (beam search) give a valid result', async (t) => {
+    const res = await post([await jpeg()]);
+    t.equal(res.statusCode, 200, res.statusCode === 200 ? 'status 200' : res.body);
+    const [r] = CaptionsResponseSchema.parse(res.json()).results;
+    t.ok(r.alternatives.length >= 1 && r.alternatives.length <= 3);
+    t.equal(r.model.attention, 'soft');
+  });
+
+  t.test('several images: one result per image, in upload order', async (t) => {
+    const res = await post([await jpeg(100, 80), await png(64, 200), await jpeg(300, 50)], WORDY);
+    t.equal(res.statusCode, 200, res.statusCode === 200 ? 'status 200' : res.body);
+    const { results } = CaptionsResponseSchema.parse(res.json());
+    t.same(results.map((r) => [r.image.width, r.image.height]), [[100, 80], [64, 200], [300, 50]]);
+  });
+
+  t.test('options as multipart fields and as query string (fields win)', async (t) => {
+    const viaFields = CaptionResultSchema.parse((await post([await jpeg()], { beamSize: '1', includeMaps: 'false', tags: 'true', maxLength: '3' })).json().results[0]);
+    t.equal(viaFields.alternatives.length, 1, 'beamSize=1 → greedy, one alternative');
+    t.ok(viaFields.tokens.every((x) => x.attention === undefined), 'includeMaps=false');
+    t.equal(viaFields.tags?.length, 5, 'tags=true');
+    t.ok(viaFields.tokens.length <= 3);
+
+    const viaQuery = CaptionResultSchema.parse((await post([await jpeg()], {}, '?beamSize=1&includeMaps=0&tags=yes')).json().results[0]);
+    t.equal(viaQuery.alternatives.length, 1);
+    t.equal(viaQuery.tags?.length, 5);
+
+    const both = CaptionResultSchema.parse((await post([await jpeg()], { beamSize: '2', nBest: '2' }, '?beamSize=1&nBest=1')).json().results[0]);
+    t.equal(both.alternatives.length, 2, 'field beats query');
+
+    const blank = await post([await jpeg()], { beamSize: '', seed: '' }, '?maxLength=');
+    t.equal(blank.statusCode, 200, 'blank inputs (HTML forms) count as unset');
+  });
+
+  t.test('seeded sampling is reproducible', async (t) => {
+    const a = (await post([await jpeg()], WORDY)).json().results[0];
+    const b = (await post([await jpeg()], WORDY)).json().results[0];
+    t.equal(a.caption, b.caption);
+  });
+
+  t.test('SSE: word events, then result, then done', async (t) => {
+    const res = await post([await jpeg(), await png()], WORDY, '', { accept: 'text/event-stream' });
+    t.equal(res.statusCode, 200);
+    t.match(res.headers['content-type'], /^text\/event-stream/);
+    const events = parseSse(res.body);
+    const names = events.map((e) => e.event);
+    t.equal(names.at(-1), 'done');
+    t.same(events.at(-1)!.data, { count: 2 });
+    const results = events.filter((e) => e.event === 'result').map((e) => CaptionResultSchema.parse(e.data));
+    t.equal(results.length, 2);
+    for (const [image, r] of results.entries()) {
+      const words = events.filter((e) => e.event === 'word' && (e.data as { image: number }).image === image).map((e) => e.data as { index: number; word: string; attention: number[][]; beta: number; logprob: number });
+      t.same(words.map((w) => w.word), r.tokens.map((x) => x.word), `image ${image}: one word event per word`);
+      t.same(words.map((w) => w.index), r.tokens.map((_, i) => i));
+      t.ok(words.every((w) => attentionOk(w.attention, r.grid) && typeof w.beta === 'number' && typeof w.logprob === 'number'));
+      // word events for an image come before its result event
+      const lastWord = names.lastIndexOf('word', events.indexOf(events.filter((e) => e.event === 'result')[image]));
+      t.ok(words.length === 0 || lastWord >= 0);
+    }
+    t.ok(names.indexOf('word') < names.indexOf('result'), 'words first');
+  });
+
+  t.test('SSE errors before streaming are plain JSON with a status', async (t) => {
+    const res = await post([Buffer.from('not an image')], {}, '', { accept: 'text/event-stream' });
+    t.equal(res.statusCode, 415);
+    t.equal(res.json().error, 'unsupported_image');
+  });
+
+  t.test('/readyz, /healthz, /v1/models', async (t) => {
+    t.same((await app.inject('/healthz')).json(), { status: 'ok' });
+    const ready = await app.inject('/readyz');
+    t.equal(ready.statusCode, 200);
+    t.equal(ready.json().status, 'ready');
+    const models = await app.inject('/v1/models');
+    t.equal(models.statusCode, 200);
+    const info = models.json();
+    t.equal(info.encoder.id, 'mobilenetv2-12-int8');
+    t.ok(info.decoders.length >= 1);
+    const untrained = info.decoders.some((d: { trained: boolean }) => !d.trained);
+    t.equal(info.warnings.some((w: string) => /UNTRAINED/.test(w)), untrained && info.decoders.length === 1, 'untrained warning shown exactly when serving the random decoder');
+  });
+});
+
+export function parseSse(text: string): { event: string; data: unknown }[] {
+  return text.split('\n\n').filter((b) => b.trim() && !b.startsWith(':')).map((block) => {
+    const lines = block.split('\n');
+    const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    return { event, data: JSON.parse(data) };
+  });
+}

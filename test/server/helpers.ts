@@ -1,0 +1,123 @@
+// Shared test fixtures: a models dir (trained decoders when present), images made with sharp,
+// multipart bodies, and a captioner loaded once per test file.
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { createApp, type AppOptions, type CaptionApp } from '../../src/server/app.ts';
+import { loadConfig, type ServerConfig } from '../../src/server/config.ts';
+import { Captioner } from '../../src/service/captioner.ts';
+import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
+
+export { skipWithoutModel };
+export const REPO_MODELS = process.env.MODELS_DIR ?? fileURLToPath(new URL('../../models', import.meta.url));
+
+/**
+ * A temp dir holding the encoder (symlink) and, when training has produced them, the real
+ * decoders from models/; without them the captioner serves its untrained decoder.
+ */
+export function makeModelsDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sat-server-'));
+  symlinkSync(MODEL_FILE, join(dir, 'mobilenetv2-12-int8.onnx'));
+  for (const kind of ['soft', 'hard']) {
+    const src = join(REPO_MODELS, kind);
+    if (existsSync(join(src, 'config.json'))) symlinkSync(src, join(dir, kind));
+  }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(env: Record<string, string> = {}): ServerConfig {
+  return loadConfig({ LOG_LEVEL: 'silent', ALLOW_DOWNLOAD: 'false', ...env });
+}
+
+let shared: Promise<Captioner> | undefined;
+/** One captioner per test process (loading takes a second or two). */
+export function sharedCaptioner(): Promise<Captioner> {
+  shared ??= (async () => {
+    const { dir, cleanup } = makeModelsDir();
+    const c = await Captioner.load({ modelsDir: dir, allowDownload: false });
+    cleanup(); // everything is in memory now
+    return c;
+  })();
+  return shared;
+}
+
+export async function testApp(env: Record<string, string> = {}, extra: Partial<AppOptions> = {}): Promise<CaptionApp> {
+  return createApp({ captioner: await sharedCaptioner(), config: testConfig(env), ...extra });
+}
+
+/** Options that yield at least one word even from the untrained decoder (seeded sampling). */
+export const WORDY = { sample: 'true', temperature: '5', seed: '3', maxLength: '4' } as const;
+
+/** A deterministic textured RGB image (gradients + stripes), w×h. */
+export function rawImage(w: number, h: number): Buffer {
+  const raw = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < w * h; i++) {
+    const x = i % w, y = Math.floor(i / w);
+    raw[i * 3] = (x * 255) / w; raw[i * 3 + 1] = (y * 255) / h; raw[i * 3 + 2] = ((x >> 3) + (y >> 3)) % 2 ? 200 : 40;
+  }
+  return raw;
+}
+
+export const img = (w = 160, h = 120) => sharp(rawImage(w, h), { raw: { width: w, height: h, channels: 3 } });
+export const jpeg = (w?: number, h?: number) => img(w, h).jpeg().toBuffer();
+export const png = (w?: number, h?: number) => img(w, h).png().toBuffer();
+
+/**
+ * A PNG whose header claims w×h pixels, 1-bit grey, all zero: a decompression bomb that stays
+ * tiny on the wire (20000² → ~50 kB).
+ */
+export function pngBomb(w: number, h: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => { let c = 0xffffffff; for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type: string, data: Buffer) => {
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 1; ihdr[9] = 0; // 1-bit greyscale
+  const raw = Buffer.alloc((Math.ceil(w / 8) + 1) * h); // filter byte 0 + zero pixels per row
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+export interface Part {
+  name: string;
+  data: Buffer | string;
+  filename?: string;
+  type?: string;
+}
+
+/** A multipart/form-data body as fetch would send it. */
+export async function multipart(parts: Part[]): Promise<{ payload: Buffer; headers: Record<string, string> }> {
+  const form = new FormData();
+  for (const p of parts) {
+    if (p.filename !== undefined) form.append(p.name, new Blob([typeof p.data === 'string' ? p.data : new Uint8Array(p.data)], { type: p.type ?? 'application/octet-stream' }), p.filename);
+    else form.append(p.name, String(p.data));
+  }
+  const req = new Request('http://localhost/', { method: 'POST', body: form });
+  return { payload: Buffer.from(await req.arrayBuffer()), headers: { 'content-type': req.headers.get('content-type')! } };
+}
+
+/** Shorthand: files in field "image" plus option fields. */
+export async function imageForm(images: Buffer[], fields: Record<string, string> = {}) {
+  return multipart([
+    ...images.map((data, i) => ({ name: 'image', data, filename: `img${i}.bin` })),
+    ...Object.entries(fields).map(([name, data]) => ({ name, data })),
+  ]);
+}
+
+/** Attention maps: h×w grid, every row non-negative, all cells summing to ≈1. */
+export function attentionOk(attention: number[][] | undefined, grid: { h: number; w: number }): boolean {
+  if (!attention || attention.length !== grid.h || attention.some((r) => r.length !== grid.w)) return false;
+  const cells = attention.flat();
+  const sum = cells.reduce((a, b) => a + b, 0);
+  return cells.every((v) => v >= 0) && Math.abs(sum - 1) < 1e-3;
+}
