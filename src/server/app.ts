@@ -67,7 +67,7 @@ export function createApp(opts: AppOptions): CaptionApp {
   });
   // A reply sent before the upload was fully read (limits, bad input) leaves body bytes behind.
   const drainCap = config.maxFiles * config.maxFileBytes + 1024 * 1024;
-  app.addHook('onResponse', async (req) => drainBody(req.raw, drainCap));
+  app.addHook('onResponse', async (req, reply) => drainBody(req.raw, drainCap, reply.getHeader('connection') === 'close'));
 
   app.setErrorHandler((err, req, reply) => {
     const e = toHttpError(err);
