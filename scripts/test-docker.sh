@@ -250,10 +250,36 @@ if [ "${TEST_SCALE:-0}" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ graceful stop
-say "docker stop (SIGTERM, grace period 30 s)"
+say "docker stop (SIGTERM, grace period 30 s) with a caption request in flight"
+HOSTPORT=$(docker port "$CID" 3000/tcp | head -n1)
+# A client that sends half of a multipart upload, signals (marker file), waits 2.5 s, then sends
+# the rest: SIGTERM certainly arrives while the request is in flight. (curl --limit-rate does not
+# do this: it pushes a small file at once and only throttles on average.)
+MARK=$OUT/inflight.started; rm -f "$MARK"
+node -e '
+  const http = require("http"), fs = require("fs");
+  const [url, file, mark, out] = process.argv.slice(1);
+  const img = fs.readFileSync(file), b = "----satdockertest" + Date.now();
+  const body = Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="image"; filename="in.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`), img, Buffer.from(`\r\n--${b}--\r\n`)]);
+  const req = http.request(url, { method: "POST", headers: { "content-type": `multipart/form-data; boundary=${b}`, "content-length": body.length } }, (res) => {
+    const chunks = []; res.on("data", (c) => chunks.push(c));
+    res.on("end", () => { fs.writeFileSync(out, Buffer.concat(chunks)); console.log(res.statusCode); });
+  });
+  req.on("error", (e) => { console.log("000 " + e.message); });
+  const half = body.length >> 1;
+  req.write(body.subarray(0, half), () => { fs.writeFileSync(mark, ""); setTimeout(() => req.end(body.subarray(half)), 2500); });
+' "http://$HOSTPORT/v1/captions" "$IMG" "$MARK" "$OUT/inflight.json" > "$OUT/inflight.code" 2>&1 &
+CLIENT_PID=$!
+for _ in $(seq 1 100); do [ -e "$MARK" ] && break; sleep 0.1; done
+sleep 0.3  # let the request line and first half reach the service
 t0=$(date +%s.%N)
 docker stop -t 30 "$CID" >/dev/null
 elapsed=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+wait "$CLIENT_PID" || true
+inflight=$(head -c 200 "$OUT/inflight.code" 2>/dev/null || echo 000)
+when=$(docker logs "$CID" 2>&1 | awk '/SIGTERM/ && !s { s = NR } /"statusCode":200/ { c = NR }
+  END { print (s && c > s) ? "after SIGTERM: it was in flight" : "before SIGTERM: it was not in flight" }')
+check "the request in flight at SIGTERM completed with 200 (HTTP $inflight; finished $when)" [ "$inflight" = 200 ]
 exit_code=$(docker inspect -f '{{.State.ExitCode}}' "$CID")
 oom=$(docker inspect -f '{{.State.OOMKilled}}' "$CID")
 echo "stopped in ${elapsed}s, exit code $exit_code, OOMKilled=$oom"
