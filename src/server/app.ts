@@ -8,6 +8,8 @@ import { webPlugin } from '../web/plugin.ts';
 import type { ServerConfig } from './config.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError, toHttpError } from './errors.ts';
+import { metricsPlugin } from './metrics.ts';
+import { openApiPlugin } from './openapi.ts';
 import { InferenceQueue } from './queue.ts';
 import { captionsRoute } from './routes/captions.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -84,6 +86,8 @@ export function createApp(opts: AppOptions): CaptionApp {
     return sendError(req, reply, new HttpError(404, 'not_found', `no route ${req.method} ${url}`));
   });
 
+  metricsPlugin(app, queue);
+  app.register(openApiPlugin);
   app.register(webPlugin);
   app.register(async (api) => {
     // Uploads only: the body is never parsed by fastify here, multipart is streamed by the

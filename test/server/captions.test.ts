@@ -105,6 +105,34 @@ t.test('captions', { skip: skipWithoutModel }, async (t) => {
     t.equal(res.json().error, 'unsupported_image');
   });
 
+  t.test('/metrics: Prometheus text with request counts and queue gauges', async (t) => {
+    await app.inject('/no-such-page');
+    const res = await app.inject('/metrics');
+    t.equal(res.statusCode, 200);
+    t.match(res.headers['content-type'], /text\/plain/);
+    t.match(res.body, /http_requests_total\{route="\/v1\/captions",method="POST",status="200"\} \d+/);
+    t.match(res.body, /http_requests_total\{route="unmatched",method="GET",status="404"\} 1/);
+    t.match(res.body, /inference_queue_waiting 0/);
+    t.match(res.body, /inference_queue_running 0/);
+    t.match(res.body, /inference_jobs_total\{outcome="ok"\} [1-9]/);
+    t.match(res.body, /http_request_duration_seconds_bucket/);
+  });
+
+  t.test('/openapi.json (from the zod schemas) and /docs', async (t) => {
+    const res = await app.inject('/openapi.json');
+    t.equal(res.statusCode, 200);
+    const doc = res.json();
+    t.equal(doc.openapi, '3.1.0');
+    t.same(Object.keys(doc.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/captions', '/v1/models', '/v1/overlays']);
+    const props = doc.paths['/v1/captions'].post.requestBody.content['multipart/form-data'].schema.properties;
+    t.ok(props.image && props.beamSize && props.attention, 'options documented as form fields');
+    t.same(props.attention.enum, ['soft', 'hard']);
+    t.ok(doc.paths['/v1/overlays'].post.requestBody.content['multipart/form-data'].schema.properties.panelSize);
+    const docs = await app.inject('/docs');
+    t.equal(docs.statusCode, 200);
+    t.match(docs.body, /swagger/i);
+  });
+
   t.test('/readyz, /healthz, /v1/models', async (t) => {
     t.same((await app.inject('/healthz')).json(), { status: 'ok' });
     const ready = await app.inject('/readyz');
