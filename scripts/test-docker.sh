@@ -291,3 +291,27 @@ case $exit_code in
   137) bad "killed with SIGKILL (137): SIGTERM was not handled within the grace period" ;;
   *) bad "unexpected exit code $exit_code" ;;
 esac
+
+# ------------------------------------------------------------------ models from a host folder
+SRC_ONNX=""
+for f in "models/$ENCODER_FILE" "../shared/models/$ENCODER_FILE"; do [ -f "$f" ] && { SRC_ONNX=$f; break; }; done
+if [ -n "$SRC_ONNX" ]; then
+  say "deploy/compose.models.yml: models from a host folder mounted at /models"
+  MDIR=$OUT/models-mount; rm -rf "$MDIR"; mkdir -p "$MDIR"
+  cp "$SRC_ONNX" "$MDIR/"
+  for kind in soft hard; do [ -d "models/$kind" ] && cp -r "models/$kind" "$MDIR/"; done
+  chmod -R a+rX "$MDIR"
+  export MODELS_HOST_DIR=$MDIR
+  dcm() { "${DC[@]}" -p "$PROJECT" -f docker-compose.yml -f deploy/compose.models.yml "$@"; }
+  dcm up -d captioner
+  if wait_healthy captioner; then
+    ok "healthy with MODELS_DIR=/models"
+    MCID=$(dc ps -q captioner | head -n1)
+    check "the service loaded its models from /models" bash -c "docker logs '$MCID' 2>&1 | grep -qE '[\" ]/models'"
+    check "the folder is mounted read-only" bash -c "[ \"\$(docker inspect -f '{{range .Mounts}}{{if eq .Destination \"/models\"}}{{.RW}}{{end}}{{end}}' '$MCID')\" = false ]"
+    code=$(curl -sS -o "$OUT/captions-mount.json" -w '%{http_code}' -F "image=@$IMG;type=image/jpeg" "http://$(docker port "$MCID" 3000/tcp | head -n1)/v1/captions" || echo 000)
+    check "POST /v1/captions with the mounted models (HTTP $code)" [ "$code" = 200 ]
+  fi
+  dcm stop -t 30 captioner >/dev/null 2>&1 || true
+  rm -rf "$MDIR"
+fi
