@@ -2,7 +2,6 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '../runtime/tf.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { defaultConfig, type DecoderConfig } from '../model/config.ts';
 import { initParams, paramLayout } from '../model/params.ts';
@@ -167,7 +166,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
     }
 
   let lastCkpt = Date.now();
-  let sessionStart = Date.now();
+  const sessionStart = Date.now();
   const startElapsed = state.elapsedSec;
   try {
     for (; state.epoch < o.epochs; state.epoch++, state.batchIndex = 0) {
@@ -278,9 +277,6 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await Promise.all(workers.map((w) => w.stop()));
-    void sessionStart;
-    sessionStart = 0;
-    void tf;
   }
   return { state, bestDir };
 }

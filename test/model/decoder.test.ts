@@ -8,7 +8,6 @@ import { Decoder, disposeState } from '../../src/model/decoder.ts';
 import { loadDecoder, saveDecoder } from '../../src/model/io.ts';
 import { computeGradients, paramTensors } from '../../src/train/gradients.ts';
 import { START_ID } from '../../src/data/vocab.ts';
-import { mulberry32 } from '../../src/util/rng.ts';
 import { randomFeatures, tinyDecoder } from '../helpers/tiny.ts';
 
 await initBackend();
@@ -93,5 +92,4 @@ t.test('loading rejects a corrupt weights file', async (t) => {
   await t.rejects(loadDecoder(dir), /weights\.bin has 10 bytes/);
   await t.rejects(loadDecoder(join(dir, 'nope')), /config\.json missing/);
   d.dispose();
-  void mulberry32;
 });

@@ -25,8 +25,6 @@ t.test('a tiny decoder overfits a handful of captions: loss falls, greedy reprod
   t.ok(existsSync(join(out, 'curve.svg')), 'training curve written');
   const saved = await loadDecoder(bestDir);
   const d = new Decoder(saved.config, saved.vocab, saved.params);
-  const feats = readFileSync(join(data.cache, 'features.f16'));
-  void feats;
   const { decodeHalf } = await import('../../src/encoder/float16.ts');
   const all = decodeHalf(new Uint16Array(new Uint8Array(readFileSync(join(data.cache, 'features.f16'))).buffer));
   const hyps = decodeStepwise(d, tf.tensor3d(all, [3, 4, 8]), { maxLength: 10, choose: argmaxChooser });
