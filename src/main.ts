@@ -1,8 +1,9 @@
 // Service entry point: config → HTTP server (alive at once, ready once the model loads) → graceful stop.
+// Inference runs in MAX_CONCURRENT worker threads (WorkerCaptioner), never on this event loop.
 import { EncoderFileError } from './encoder/errors.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './server/config.ts';
 import { createApp } from './server/app.ts';
-import { Captioner } from './service/captioner.ts';
+import { WorkerCaptioner } from './service/worker-captioner.ts';
 
 function readConfig(): ServerConfig {
   try {
@@ -15,11 +16,11 @@ function readConfig(): ServerConfig {
 }
 
 const config = readConfig();
-let resolveCaptioner!: (c: Captioner) => void;
-const captionerReady = new Promise<Captioner>((r) => { resolveCaptioner = r; });
+let resolveCaptioner!: (c: WorkerCaptioner) => void;
+const captionerReady = new Promise<WorkerCaptioner>((r) => { resolveCaptioner = r; });
 const { app, beginShutdown } = createApp({ captioner: captionerReady, config });
 const log = app.log;
-let captioner: Captioner | undefined;
+let captioner: WorkerCaptioner | undefined;
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -51,7 +52,15 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 // Listen first: /healthz answers and /readyz says 503 while the model loads (or downloads).
 await app.listen({ port: config.port, host: config.host });
 try {
-  captioner = await Captioner.load({ modelsDir: config.modelsDir, allowDownload: config.allowDownload, maxPixels: config.maxPixels, log: (m) => (m.startsWith('WARNING: ') ? log.warn(m.slice(9)) : log.info(m)) });
+  captioner = await WorkerCaptioner.start({
+    modelsDir: config.modelsDir,
+    allowDownload: config.allowDownload,
+    maxPixels: config.maxPixels,
+    workers: config.maxConcurrent,
+    // The request deadline has passed by then: stop the runaway job by restarting its worker.
+    jobTimeoutMs: config.requestTimeoutMs,
+    log: (m) => (m.startsWith('WARNING: ') ? log.warn(m.slice(9)) : log.info(m)),
+  });
 } catch (err) {
   if (err instanceof EncoderFileError) {
     log.fatal(`cannot start: ${err.message}`);
@@ -63,5 +72,5 @@ try {
   process.exit(1);
 }
 const info = captioner.info();
-log.info({ backend: info.backend, encoder: info.encoder.id, decoders: info.decoders.map((d) => `${d.attention}${d.trained ? '' : ' (UNTRAINED)'}: ${d.path ?? 'random init'}`) }, 'model loaded, ready');
+log.info({ workers: config.maxConcurrent, backend: info.backend, encoder: info.encoder.id, decoders: info.decoders.map((d) => `${d.attention}${d.trained ? '' : ' (UNTRAINED)'}: ${d.path ?? 'random init'}`) }, 'model loaded, ready');
 resolveCaptioner(captioner);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Captioner } from '../service/captioner.ts';
+import type { CaptionEngine } from '../service/worker-captioner.ts';
 import { webPlugin } from '../web/plugin.ts';
 import type { ServerConfig } from './config.ts';
 import type { ApiContext } from './context.ts';
@@ -18,8 +18,11 @@ import type { ErrorBody } from './schemas.ts';
 import { drainBody } from './upload.ts';
 
 export interface AppOptions {
-  /** A loaded captioner, or its loading promise (readiness stays 503 until it resolves). */
-  captioner: Captioner | Promise<Captioner>;
+  /**
+   * A loaded captioner, or its loading promise (readiness stays 503 until it resolves): in
+   * production a WorkerCaptioner (inference off the event loop); tests may pass a Captioner.
+   */
+  captioner: CaptionEngine | Promise<CaptionEngine>;
   config: ServerConfig;
   /** Injectable for tests; by default built from config. */
   queue?: InferenceQueue;
@@ -43,7 +46,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 export function createApp(opts: AppOptions): CaptionApp {
   const { config } = opts;
   const queue = opts.queue ?? new InferenceQueue(config.maxConcurrent, config.maxQueue);
-  let captioner: Captioner | undefined;
+  let captioner: CaptionEngine | undefined;
   let closing = false;
   const ctx: ApiContext = { config, queue, captioner: () => captioner, closing: () => closing };
   if (opts.captioner instanceof Promise) opts.captioner.then((c) => { captioner = c; }, () => {});
@@ -86,7 +89,7 @@ export function createApp(opts: AppOptions): CaptionApp {
     return sendError(req, reply, new HttpError(404, 'not_found', `no route ${req.method} ${url}`));
   });
 
-  metricsPlugin(app, queue);
+  metricsPlugin(app, queue, () => captioner);
   app.register(openApiPlugin);
   app.register(webPlugin);
   app.register(async (api) => {

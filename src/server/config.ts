@@ -13,7 +13,7 @@ export const EnvSchema = z.object({
   MAX_FILE_BYTES: int(1, 512 * MB).default(10 * MB),
   MAX_FILES: int(1, 64).default(8).describe('images per request'),
   MAX_PIXELS: int(1, 500_000_000).default(40_000_000).describe('decoded pixels per image (decompression-bomb guard)'),
-  MAX_CONCURRENT: int(1, 16).default(1).describe('inferences running at once'),
+  MAX_CONCURRENT: int(1, 16).default(1).describe('inference worker threads = inferences running at once; each worker holds its own model copy (~210 MB RSS per worker with the shipped encoder; keep it at most the free CPU cores)'),
   MAX_QUEUE: int(0, 10_000).default(16).describe('requests waiting for an inference slot; beyond → 503'),
   REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000).describe('queue wait + inference deadline per request'),
   BODY_TIMEOUT_MS: int(100, 3_600_000).default(30_000).describe('the whole request (headers + upload) must arrive within this (→ 408)'),

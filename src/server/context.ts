@@ -1,5 +1,6 @@
 // What the routes share: settings, the inference queue and the (possibly still loading) model.
-import type { Captioner } from '../service/captioner.ts';
+import * as tf from '../runtime/tf.ts';
+import type { CaptionEngine, WorkerStats } from '../service/worker-captioner.ts';
 import type { ServerConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import type { InferenceQueue } from './queue.ts';
@@ -8,14 +9,32 @@ export interface ApiContext {
   config: ServerConfig;
   queue: InferenceQueue;
   /** undefined until the model has loaded (or when it failed to). */
-  captioner(): Captioner | undefined;
+  captioner(): CaptionEngine | undefined;
   /** True once shutdown has begun: readiness goes red so balancers stop sending. */
   closing(): boolean;
 }
 
 /** The loaded captioner, or a 503 the client may retry. */
-export function requireCaptioner(ctx: ApiContext): Captioner {
+export function requireCaptioner(ctx: ApiContext): CaptionEngine {
   const c = ctx.captioner();
   if (!c || ctx.closing()) throw new HttpError(503, 'not_ready', ctx.closing() ? 'the server is shutting down' : 'the model is still loading', { 'retry-after': '5' });
   return c;
+}
+
+/**
+ * For /readyz: also red while every inference worker is restarting (after a crash), so
+ * balancers look elsewhere. API requests are still accepted then: they wait in the queue.
+ */
+export function requireReady(ctx: ApiContext): CaptionEngine {
+  const c = requireCaptioner(ctx);
+  if (c.available?.() === false) throw new HttpError(503, 'not_ready', 'the inference workers are restarting', { 'retry-after': '2' });
+  return c;
+}
+
+/** Per-worker stats; an in-process captioner reports itself as worker 0 with this thread's tfjs. */
+export function engineStats(c: CaptionEngine | undefined): WorkerStats[] {
+  if (!c) return [];
+  if (c.workerStats) return c.workerStats();
+  const m = tf.memory();
+  return [{ id: 0, state: 'in-process', jobs: 0, restarts: 0, numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed }];
 }

@@ -2,6 +2,7 @@
 import { ZodError } from 'zod';
 import { ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
 import { ModelUnavailableError } from '../service/captioner.ts';
+import { WordOutOfRangeError, WorkerCrashedError, WorkerTimeoutError } from '../service/worker-captioner.ts';
 import { QueueFullError } from './queue.ts';
 
 export class HttpError extends Error {
@@ -48,6 +49,9 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof UnsupportedImageError) return new HttpError(415, 'unsupported_image', err.message);
   if (err instanceof ImageTooLargeError) return new HttpError(413, 'image_too_large', err.message);
   if (err instanceof ModelUnavailableError) return new HttpError(400, 'model_unavailable', err.message);
+  if (err instanceof WorkerCrashedError) return new HttpError(503, 'worker_crashed', err.message, { 'retry-after': '2' });
+  if (err instanceof WorkerTimeoutError) return new HttpError(503, 'timeout', err.message, { 'retry-after': '5' });
+  if (err instanceof WordOutOfRangeError) return new HttpError(400, 'invalid_option', err.message);
   if (err instanceof QueueFullError) return new HttpError(503, 'busy', err.message, { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof ClientGoneError) return new HttpError(499, 'client_closed', err.message);
   if ((err as Error)?.name === 'TimeoutError') return new HttpError(503, 'timeout', 'the request took too long (waiting for or running inference); retry later', { 'retry-after': '5' });

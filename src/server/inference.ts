@@ -1,7 +1,7 @@
 // The captioning steps shared by the JSON, SSE and overlay routes.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PreparedImage } from '../encoder/preprocess.ts';
-import type { Captioner } from '../service/captioner.ts';
+import type { CaptionEngine } from '../service/worker-captioner.ts';
 import type { CaptionOptions } from '../service/schemas.ts';
 import { ClientGoneError, HttpError, toHttpError } from './errors.ts';
 import type { ApiContext } from './context.ts';
@@ -17,7 +17,7 @@ export function admit(ctx: ApiContext): void {
  * Decodes and checks every image before queueing, so bad uploads fail fast without taking an
  * inference slot. One at a time: a decode can take hundreds of MB at the pixel limit.
  */
-export async function prepareAll(captioner: Captioner, files: UploadedFile[]): Promise<PreparedImage[]> {
+export async function prepareAll(captioner: CaptionEngine, files: UploadedFile[]): Promise<PreparedImage[]> {
   const out: PreparedImage[] = [];
   for (const [i, f] of files.entries()) {
     try {
@@ -32,7 +32,7 @@ export async function prepareAll(captioner: Captioner, files: UploadedFile[]): P
   return out;
 }
 
-export function checkModel(captioner: Captioner, o: CaptionOptions): void {
+export function checkModel(captioner: CaptionEngine, o: CaptionOptions): void {
   if (!captioner.has(o.attention)) {
     const have = (['soft', 'hard'] as const).filter((k) => captioner.has(k));
     throw new HttpError(400, 'model_unavailable', `attention=${o.attention}: no ${o.attention}-attention decoder is loaded (available: ${have.join(', ')})`);

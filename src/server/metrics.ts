@@ -1,10 +1,12 @@
 // Prometheus metrics: request counts/latency by route, queue depth, inference outcomes.
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CaptionEngine } from '../service/worker-captioner.ts';
+import { engineStats } from './context.ts';
 import type { InferenceQueue } from './queue.ts';
 
 /** Registers GET /metrics; a registry per app so tests can build many apps. */
-export function metricsPlugin(app: FastifyInstance, queue: InferenceQueue): void {
+export function metricsPlugin(app: FastifyInstance, queue: InferenceQueue, engine: () => CaptionEngine | undefined): void {
   const register = new Registry();
   collectDefaultMetrics({ register });
   const requests = new Counter({ name: 'http_requests_total', help: 'HTTP responses by route, method and status', labelNames: ['route', 'method', 'status'], registers: [register] });
@@ -20,6 +22,19 @@ export function metricsPlugin(app: FastifyInstance, queue: InferenceQueue): void
     this.inc({ outcome: 'ok' }, queue.completed.ok);
     this.inc({ outcome: 'failed' }, queue.completed.failed);
   } });
+
+  // Per inference worker, as of its latest job (a busy worker cannot be asked without waiting).
+  const perWorker = (name: string, help: string, pick: (s: ReturnType<typeof engineStats>[number]) => number) =>
+    new Gauge({ name, help, labelNames: ['worker'], registers: [register], collect() {
+      this.reset();
+      for (const s of engineStats(engine())) this.set({ worker: String(s.id) }, pick(s));
+    } });
+  perWorker('inference_worker_tensors', 'tf.memory().numTensors in the worker after its latest job (steady growth = leak)', (s) => s.numTensors);
+  perWorker('inference_worker_tensor_bytes', 'bytes held by tfjs tensors in the worker', (s) => s.numBytes);
+  perWorker('inference_worker_heap_bytes', 'V8 heap used by the worker isolate', (s) => s.heapUsed);
+  perWorker('inference_worker_jobs', 'jobs finished by the worker', (s) => s.jobs);
+  perWorker('inference_worker_restarts', 'times the worker died and was restarted', (s) => s.restarts);
+  perWorker('inference_worker_up', '1 when the worker can take jobs (idle or busy)', (s) => (['idle', 'busy', 'in-process'].includes(s.state) ? 1 : 0));
 
   // Unmatched URLs share one label so scanners cannot blow up the label space.
   app.addHook('onResponse', async (req, reply) => {

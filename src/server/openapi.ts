@@ -26,7 +26,7 @@ const uploadErrors = {
   408: err('the upload did not arrive in time'),
   413: err('file, file count or decoded pixels over the limit'),
   415: err('not a decodable raster image (SVG is refused)'),
-  503: err('busy (queue full), timeout or not ready; see Retry-After'),
+  503: err('busy (queue full), timeout, the inference worker crashed (worker_crashed; it restarts, retry) or not ready; see Retry-After'),
 };
 
 export function openApiDocument() {
@@ -53,7 +53,7 @@ export function openApiDocument() {
       } },
       '/v1/models': { get: { summary: 'Encoder, decoders, backend and warnings (e.g. UNTRAINED)', responses: { 200: { description: 'models', content: { 'application/json': { schema: out(ModelsInfoSchema) } } }, 503: err('not ready') } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive', content: { 'application/json': { schema: out(HealthSchema) } } } } } },
-      '/readyz': { get: { summary: 'Readiness: model loaded and not shutting down', responses: { 200: { description: 'ready', content: { 'application/json': { schema: out(ReadySchema) } } }, 503: err('loading or shutting down') } } },
+      '/readyz': { get: { summary: 'Readiness: model loaded, a worker up, not shutting down; per-worker stats (tf tensor counts)', responses: { 200: { description: 'ready', content: { 'application/json': { schema: out(ReadySchema) } } }, 503: err('loading, shutting down, or every inference worker restarting') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
     },
     components: { schemas: { Error: out(ErrorBodySchema) } },

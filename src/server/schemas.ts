@@ -15,10 +15,21 @@ export const CaptionsResponseSchema = z.object({
 export type CaptionsResponse = z.infer<typeof CaptionsResponseSchema>;
 
 export const HealthSchema = z.object({ status: z.literal('ok') });
+export const WorkerStatsSchema = z.object({
+  id: z.number().int(),
+  state: z.enum(['starting', 'idle', 'busy', 'restarting', 'stopped', 'in-process']),
+  jobs: z.number().int().describe('jobs finished by this worker slot (across restarts)'),
+  restarts: z.number().int().describe('times this worker died and was started again'),
+  numTensors: z.number().int().describe('tf.memory().numTensors in the worker after its latest job: steady growth means a leak'),
+  numBytes: z.number().int().describe('bytes held by those tensors'),
+  heapUsed: z.number().int().describe('V8 heap in use by the worker, bytes'),
+});
 export const ReadySchema = z.object({
   status: z.literal('ready'),
   queue: z.object({ running: z.number().int(), waiting: z.number().int(), capacity: z.number().int(), maxQueue: z.number().int() }),
+  workers: z.array(WorkerStatsSchema).describe('one per inference worker (MAX_CONCURRENT)'),
 });
+export type Ready = z.infer<typeof ReadySchema>;
 
 /** POST /v1/captions: the captioning options, nothing else (unknown names are typos → 400). */
 export const CaptionRequestSchema = CaptionOptionsSchema.strict();

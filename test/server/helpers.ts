@@ -1,6 +1,8 @@
 // Shared test fixtures: a models dir (trained decoders when present), images made with sharp,
 // multipart bodies, and a captioner loaded once per test file.
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +11,14 @@ import sharp from 'sharp';
 import { createApp, type AppOptions, type CaptionApp } from '../../src/server/app.ts';
 import { loadConfig, type ServerConfig } from '../../src/server/config.ts';
 import { Captioner } from '../../src/service/captioner.ts';
+import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/worker-captioner.ts';
 import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
+import { encoderManifest } from '../../src/encoder/manifest.ts';
+import { defaultConfig } from '../../src/model/config.ts';
+import { saveDecoder } from '../../src/model/io.ts';
+import { initParams } from '../../src/model/params.ts';
+import { mulberry32 } from '../../src/util/rng.ts';
 
 export { skipWithoutModel };
 export const REPO_MODELS = process.env.MODELS_DIR ?? fileURLToPath(new URL('../../models', import.meta.url));
@@ -25,6 +34,19 @@ export function makeModelsDir(): { dir: string; cleanup: () => void } {
     const src = join(REPO_MODELS, kind);
     if (existsSync(join(src, 'config.json'))) symlinkSync(src, join(dir, kind));
   }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A models dir whose soft/ decoder is random but has a real-sized vocabulary, so <end> is
+ * rarely chosen and beam search runs to maxLength: a reliably slow captioner for tests.
+ */
+export async function makeSlowModelsDir(words = 2000): Promise<{ dir: string; cleanup: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sat-slow-'));
+  symlinkSync(MODEL_FILE, join(dir, 'mobilenetv2-12-int8.onnx'));
+  const vocab = new Vocabulary([...SPECIALS, ...Array.from({ length: words }, (_, i) => `w${i}`)]);
+  const config = defaultConfig({ vocabSize: vocab.size, encoder: { id: encoderManifest.id, sha256: encoderManifest.sha256, inputSize: 224 }, maxLength: 50 });
+  await saveDecoder(join(dir, 'soft'), { config, vocab, params: initParams(config, mulberry32(7)) });
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -46,6 +68,58 @@ export function sharedCaptioner(): Promise<Captioner> {
 
 export async function testApp(env: Record<string, string> = {}, extra: Partial<AppOptions> = {}): Promise<CaptionApp> {
   return createApp({ captioner: await sharedCaptioner(), config: testConfig(env), ...extra });
+}
+
+/**
+ * A WorkerCaptioner over a temp models dir kept until dispose (a restarted worker reloads the
+ * model from disk). Test hooks on, so tests can crash a worker.
+ */
+export async function startWorkerCaptioner(opts: Partial<WorkerCaptionerOptions> = {}, slow = false): Promise<{ captioner: WorkerCaptioner; dispose: () => Promise<void> }> {
+  const models = slow ? await makeSlowModelsDir() : makeModelsDir();
+  try {
+    const captioner = await WorkerCaptioner.start({ modelsDir: models.dir, allowDownload: false, testHooks: true, ...opts });
+    return { captioner, dispose: async () => { await captioner.dispose(); models.cleanup(); } };
+  } catch (err) {
+    models.cleanup();
+    throw err;
+  }
+}
+
+/** A real server (inference in worker threads) listening on an ephemeral port. */
+export interface ListeningApp extends CaptionApp {
+  captioner: WorkerCaptioner;
+  base: string;
+  close: () => Promise<void>;
+}
+
+export async function listeningWorkerApp(env: Record<string, string> = {}, opts: Partial<WorkerCaptionerOptions> = {}, slow = false): Promise<ListeningApp> {
+  const config = testConfig(env);
+  const { captioner, dispose } = await startWorkerCaptioner({ workers: config.maxConcurrent, maxPixels: config.maxPixels, ...opts }, slow);
+  const created = createApp({ captioner, config });
+  await created.app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(created.app.server.address() as AddressInfo).port}`;
+  return { ...created, captioner, base, close: async () => { await created.app.close(); await dispose(); } };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  reused: boolean;
+}
+
+/** One request with node:http (so the agent and socket are under test control). */
+export function httpRequest(base: string, path: string, body: { payload: Buffer; headers: Record<string, string> } | null, agent?: http.Agent, method = body ? 'POST' : 'GET'): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${path}`, { method, agent, headers: body?.headers ?? {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end(body?.payload);
+  });
 }
 
 /** Options that yield at least one word even from the untrained decoder (seeded sampling). */

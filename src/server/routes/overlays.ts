@@ -1,9 +1,8 @@
 // POST /v1/overlays: one image → per-word contact sheet, or one word's overlay.
 import type { FastifyInstance } from 'fastify';
-import { renderOverlay, renderSheet } from '../../render/index.ts';
+import { captionOverlay } from '../../service/worker-captioner.ts';
 import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
-import { HttpError } from '../errors.ts';
 import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
 import { parseOptions } from '../options.ts';
 import { OverlayRequestSchema } from '../schemas.ts';
@@ -19,18 +18,13 @@ export function overlaysRoute(app: FastifyInstance, ctx: ApiContext): void {
     checkModel(captioner, opts);
     const [prepared] = await prepareAll(captioner, upload.files);
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
-    // Rendering runs in the inference slot too: its per-pixel blending is CPU work as well.
-    const { image, caption: text, words } = await ctx.queue.run(async () => {
-      const [{ result }] = await captioner.caption([prepared], opts);
-      const rgb = { rgb: prepared.rgb, width: prepared.rgbWidth, height: prepared.rgbHeight };
-      const tokens = result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob }));
-      if (word === undefined) {
-        return { caption: result.caption, words: tokens.length, image: await renderSheet(rgb, tokens, { mode: opts.attention, panelSize, columns, format, style }) };
-      }
-      const t = tokens[word];
-      if (!t) throw new HttpError(400, 'invalid_option', `word: index ${word} is out of range, the caption "${result.caption}" has ${tokens.length} word(s)`);
-      return { caption: result.caption, words: tokens.length, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format, style }) };
-    }, signal);
+    // Rendering runs in the inference slot too (and in the worker): its per-pixel blending is
+    // CPU work as well. An out-of-range word is a WordOutOfRangeError → 400 invalid_option.
+    const draw = { format, word, panelSize, columns, style };
+    const { image, caption: text, words } = await ctx.queue.run(
+      () => (captioner.overlay ? captioner.overlay(prepared, opts, draw) : captionOverlay(captioner, prepared, opts, draw)),
+      signal,
+    );
     return reply
       .type(format === 'png' ? 'image/png' : 'image/jpeg')
       .header('x-caption', encodeURIComponent(text)) // header-safe; decodeURIComponent on the client

@@ -1,0 +1,191 @@
+// Inference in worker threads (WorkerCaptioner): the HTTP thread stays responsive during a slow
+// caption, typed errors survive the thread boundary, a crashed or runaway worker fails only its
+// own job (503) and is restarted, MAX_CONCURRENT workers run side by side, tensor counts are
+// reported and do not grow.
+import http from 'node:http';
+import t from 'tap';
+import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
+import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
+import { ModelUnavailableError } from '../../src/service/captioner.ts';
+import { WorkerCaptioner } from '../../src/service/worker-captioner.ts';
+import { httpRequest, imageForm, jpeg, listeningWorkerApp, pngBomb, skipWithoutModel, startWorkerCaptioner, WORDY } from './helpers.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse(o);
+
+t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
+  const { captioner: wc, dispose } = await startWorkerCaptioner({ maxPixels: 4_000_000 });
+  t.teardown(dispose);
+  const photo = await jpeg(320, 240);
+
+  t.test('bytes in (transferred copy), result + prepared RGB back; the caller keeps its buffer', async (t) => {
+    const [c] = await wc.caption([photo], opts({ ...WORDY }));
+    t.equal(photo.length > 0, true, 'caller buffer not detached');
+    t.same(c.result.image, { width: 320, height: 240, format: 'jpeg' });
+    t.ok(Buffer.isBuffer(c.prepared.rgb));
+    t.equal(c.prepared.rgb.length, c.prepared.rgbWidth * c.prepared.rgbHeight * 3);
+    t.equal(c.prepared.tensor.length, 3 * 224 * 224);
+    t.ok(c.hypothesis.words.length >= 1);
+  });
+
+  t.test('prepared images in: their own objects come back; same result as from bytes', async (t) => {
+    const p = await wc.prepare(photo);
+    const [a, b] = await wc.caption([p, p], opts({ ...WORDY }));
+    t.equal(a.prepared, p);
+    t.equal(b.prepared, p);
+    t.equal(p.tensor.length, 3 * 224 * 224, 'tensor not detached');
+    const [fromBytes] = await wc.caption([photo], opts({ ...WORDY }));
+    t.equal(a.result.caption, fromBytes.result.caption);
+  });
+
+  t.test('errors keep their type across the thread boundary', async (t) => {
+    await t.rejects(wc.caption([Buffer.from('not an image')], opts()), UnsupportedImageError);
+    await t.rejects(wc.caption([pngBomb(4000, 4000)], opts()), ImageTooLargeError);
+    if (!wc.has('hard')) {
+      const err = await wc.caption([photo], opts({ attention: 'hard' })).catch((e) => e);
+      t.ok(err instanceof ModelUnavailableError, 'ModelUnavailableError (its name is plain "Error", so checked with instanceof)');
+    }
+  });
+
+  t.test('overlay rendered in the worker', async (t) => {
+    const p = await wc.prepare(photo);
+    const out = await wc.overlay(p, opts({ ...WORDY }), { format: 'png', panelSize: 64, style: 'spotlight' });
+    t.ok(Buffer.isBuffer(out.image));
+    t.same([...out.image.subarray(1, 4)], [...Buffer.from('PNG')]);
+    t.ok(out.words >= 1);
+  });
+
+  t.test('tensor count is reported and stays flat over repeated jobs', async (t) => {
+    const p = await wc.prepare(photo);
+    await wc.caption([p], opts());
+    const before = wc.workerStats()[0].numTensors;
+    t.ok(before > 0, `the model's weights are tensors (${before})`);
+    for (let i = 0; i < 4; i++) await wc.caption([p], opts({ beamSize: i + 1 }));
+    await wc.overlay(p, opts(), { format: 'jpeg', panelSize: 32, style: 'heatmap' });
+    t.equal(wc.workerStats()[0].numTensors, before, 'no leaked tensors');
+  });
+
+  for (const how of ['throw', 'exit'] as const) {
+    t.test(`a worker that dies (${how}) while idle is restarted`, async (t) => {
+      const restarts = wc.workerStats()[0].restarts;
+      wc.crashWorker(0, how);
+      const t0 = Date.now();
+      while (wc.workerStats()[0].restarts === restarts && Date.now() - t0 < 5000) await sleep(20);
+      t.equal(wc.workerStats()[0].restarts, restarts + 1);
+      const [c] = await wc.caption([photo], opts({ ...WORDY }));
+      t.ok(c.result.caption.length > 0, 'serves again');
+      t.equal(wc.workerStats()[0].state, 'idle');
+    });
+  }
+});
+
+t.test('a worker that fails to load rejects start() with the original error type', { skip: skipWithoutModel }, async (t) => {
+  const err = await WorkerCaptioner.start({ modelsDir: '/nonexistent-models', allowDownload: false }).catch((e) => e);
+  t.equal(err?.name, 'EncoderFileError');
+  t.match(err.message, /mobilenetv2/);
+});
+
+t.test('HTTP thread stays responsive while a slow caption runs (beamSize 10, several images)', { skip: skipWithoutModel }, async (t) => {
+  // A random decoder with a 2000-word vocabulary: <end> is rarely picked, so beam search runs to
+  // maxLength for every beam: seconds of synchronous tfjs work, in the worker.
+  const srv = await listeningWorkerApp({}, {}, true);
+  t.teardown(srv.close);
+  const images = await Promise.all([jpeg(640, 480), jpeg(320, 240), jpeg(500, 500)]);
+  const form = await imageForm(images, { beamSize: '10', nBest: '3', maxLength: '20' });
+  const t0 = Date.now();
+  let finished = 0;
+  const caption = httpRequest(srv.base, '/v1/captions', form).then((r) => { finished = Date.now(); return r; });
+  // Event-loop lag as seen by a timer on this (the server's) thread.
+  let lag = 0;
+  let last = Date.now();
+  const ticker = setInterval(() => { const now = Date.now(); lag = Math.max(lag, now - last - 20); last = now; }, 20);
+  const latencies: number[] = [];
+  await sleep(150);
+  while (!finished) {
+    const t1 = Date.now();
+    const h = await httpRequest(srv.base, '/healthz', null);
+    if (!finished) latencies.push(Date.now() - t1);
+    t.equal(h.status, 200);
+    await sleep(50);
+  }
+  clearInterval(ticker);
+  const res = await caption;
+  t.equal(res.status, 200);
+  const took = finished - t0;
+  t.comment(`caption took ${took} ms; /healthz answered ${latencies.length} times meanwhile, max ${Math.max(...latencies)} ms; max event-loop lag ${lag} ms (training may be running)`);
+  t.ok(took > 1000, `the caption was really slow (${took} ms)`);
+  t.ok(latencies.length >= 5, `/healthz answered ${latencies.length} times during the caption`);
+  t.ok(Math.max(...latencies) < 500, `every /healthz answered within 500 ms (max ${Math.max(...latencies)})`);
+  t.ok(lag < 500, `event loop never blocked for 500 ms (max lag ${lag} ms)`);
+  const { results } = JSON.parse(res.body);
+  t.equal(results.length, 3);
+  t.equal(results[0].tokens.length, 20, 'ran to maxLength');
+});
+
+t.test('crash mid-request → 503 for that request only, the worker restarts, the next succeeds', { skip: skipWithoutModel }, async (t) => {
+  const srv = await listeningWorkerApp({}, {}, true);
+  t.teardown(srv.close);
+  const form = await imageForm([await jpeg(320, 240), await jpeg(200, 200)], { beamSize: '10', maxLength: '30' });
+  const inFlight = httpRequest(srv.base, '/v1/captions', form);
+  while (srv.queue.stats().running === 0) await sleep(10);
+  await sleep(300); // inside the worker now
+  srv.captioner.crashWorker(0, 'kill');
+  const res = await inFlight;
+  t.equal(res.status, 503);
+  t.equal(JSON.parse(res.body).error, 'worker_crashed');
+  t.ok(Number(res.headers['retry-after']) >= 1, 'Retry-After');
+  t.equal((await httpRequest(srv.base, '/healthz', null)).status, 200, 'server alive');
+  t.same(srv.queue.stats().running, 0, 'queue slot released');
+  const ok = await httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg()], { beamSize: '1', maxLength: '3' }));
+  t.equal(ok.status, 200, 'next request served by the restarted worker');
+  const ready = JSON.parse((await httpRequest(srv.base, '/readyz', null)).body);
+  t.equal(ready.workers[0].restarts, 1);
+  const metrics = (await httpRequest(srv.base, '/metrics', null)).body;
+  t.match(metrics, /inference_worker_restarts\{worker="0"\} 1/);
+});
+
+t.test('a job past its deadline gets its worker restarted → 503 timeout', { skip: skipWithoutModel }, async (t) => {
+  const srv = await listeningWorkerApp({}, { jobTimeoutMs: 400 }, true);
+  t.teardown(srv.close);
+  const res = await httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg(320, 240), await jpeg(300, 300)], { beamSize: '10', maxLength: '40' }));
+  t.equal(res.status, 503);
+  t.equal(JSON.parse(res.body).error, 'timeout');
+  t.match(JSON.parse(res.body).message, /400 ms/);
+  const ok = await httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg()], { beamSize: '1', maxLength: '2' }));
+  t.equal(ok.status, 200, 'served again after the restart');
+});
+
+t.test('MAX_CONCURRENT=2: two workers caption at the same time; /readyz and /metrics show both', { skip: skipWithoutModel }, async (t) => {
+  const srv = await listeningWorkerApp({ MAX_CONCURRENT: '2' }, {}, true);
+  t.teardown(srv.close);
+  t.equal(srv.captioner.workerStats().length, 2);
+  const form = await imageForm([await jpeg(320, 240)], { beamSize: '10', maxLength: '20' });
+  const both = Promise.all([httpRequest(srv.base, '/v1/captions', form), httpRequest(srv.base, '/v1/captions', form)]);
+  let sawTwo = false;
+  for (let i = 0; i < 200 && !sawTwo; i++) {
+    sawTwo = srv.captioner.workerStats().every((s) => s.state === 'busy');
+    await sleep(10);
+  }
+  t.ok(sawTwo, 'both workers busy at once');
+  t.same((await both).map((r) => r.status), [200, 200]);
+  const ready = JSON.parse((await httpRequest(srv.base, '/readyz', null)).body);
+  t.equal(ready.workers.length, 2);
+  t.same(ready.workers.map((w: { jobs: number }) => w.jobs), [1, 1], 'one job each');
+  for (const w of ready.workers) t.ok(w.numTensors > 0 && w.heapUsed > 0);
+  const metrics = (await httpRequest(srv.base, '/metrics', null)).body;
+  t.match(metrics, /inference_worker_tensors\{worker="0"\} \d+/);
+  t.match(metrics, /inference_worker_tensors\{worker="1"\} \d+/);
+  t.match(metrics, /inference_worker_up\{worker="1"\} 1/);
+});
+
+t.test('SIGTERM-style close: in-flight request completes before the workers stop', { skip: skipWithoutModel }, async (t) => {
+  const srv = await listeningWorkerApp();
+  const agent = new http.Agent({ keepAlive: false });
+  t.teardown(() => agent.destroy());
+  const inFlight = httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg()], WORDY), agent);
+  while (srv.queue.stats().running === 0) await sleep(5);
+  srv.beginShutdown();
+  const closing = srv.close();
+  t.equal((await inFlight).status, 200);
+  await closing;
+});
