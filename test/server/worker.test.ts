@@ -151,8 +151,15 @@ t.test('a job past its deadline gets its worker restarted → 503 timeout', { sk
   t.equal(res.status, 503);
   t.equal(JSON.parse(res.body).error, 'timeout');
   t.match(JSON.parse(res.body).message, /400 ms/);
-  const ok = await httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg()], { beamSize: '1', maxLength: '2' }));
-  t.equal(ok.status, 200, 'served again after the restart');
+  // The restarted worker serves again. A loaded machine (e.g. training in the background) can make
+  // even a tiny job exceed this test's 400 ms deadline, so allow a few attempts.
+  let status = 0;
+  for (let attempt = 0; attempt < 5 && status !== 200; attempt++) {
+    const ok = await httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg()], { beamSize: '1', maxLength: '2' }));
+    status = ok.status;
+    if (status !== 200) t.equal(JSON.parse(ok.body).error, 'timeout', 'only the deadline can refuse it');
+  }
+  t.equal(status, 200, 'served again after the restart');
 });
 
 t.test('MAX_CONCURRENT=2: two workers caption at the same time; /readyz and /metrics show both', { skip: skipWithoutModel }, async (t) => {
