@@ -38,17 +38,24 @@ export function samplingChooser(rng: () => number, temperature: number): Chooser
 /**
  * Greedy decoding and sampling for K images at once: one step of the decoder per word,
  * each caption choosing its next word with `choose`, until all have emitted <end>.
+ *
+ * `onStep(k, step)`, when given, is called synchronously as soon as image k gets a word (not for
+ * <end>), in caption order, with the same content as the step in the returned hypothesis (α, β
+ * and the sampled region are read out for it even without `details`; `steps` stays empty then).
+ * Within one decoder step the images are reported in order 0..K-1. An exception thrown by
+ * onStep aborts the decoding.
  */
 export function decodeStepwise(
   decoder: Decoder,
   features: tf.Tensor3D,
-  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean },
+  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; onStep?: (k: number, step: WordStep) => void },
 ): Hypothesis[] {
   const K = features.shape[0];
   const V = decoder.config.vocabSize;
   const L = decoder.regions;
   const hyps: Hypothesis[] = Array.from({ length: K }, () => ({ ids: [], words: [], logprob: 0, score: 0, steps: [] }));
   const done = new Array<boolean>(K).fill(false);
+  const needSteps = Boolean(opts.details || opts.onStep);
   let state = decoder.init(features);
   let prev: Int32Array = new Int32Array(K).fill(START_ID);
   try {
@@ -57,9 +64,9 @@ export function decodeStepwise(
       disposeState(state);
       state = out.state;
       const lp = out.logprobs.dataSync() as Float32Array;
-      const alpha = opts.details ? (out.alpha.dataSync() as Float32Array) : undefined;
-      const weights = opts.details && opts.mode?.kind === 'sample' ? (out.weights.dataSync() as Float32Array) : undefined;
-      const beta = opts.details ? out.beta.dataSync() : undefined;
+      const alpha = needSteps ? (out.alpha.dataSync() as Float32Array) : undefined;
+      const weights = needSteps && opts.mode?.kind === 'sample' ? (out.weights.dataSync() as Float32Array) : undefined;
+      const beta = needSteps ? out.beta.dataSync() : undefined;
       tf.dispose([out.logprobs, out.alpha, out.weights, out.beta]);
       // The last allowed step can only end the caption.
       const next = t === opts.maxLength ? new Int32Array(K).fill(END_ID) : opts.choose(lp, K, V);
@@ -77,7 +84,8 @@ export function decodeStepwise(
         if (alpha && beta) {
           const step: WordStep = { id, word: decoder.vocab.words[id], logprob: lp[k * V + id], beta: beta[k], alpha: alpha.slice(k * L, (k + 1) * L) };
           if (weights) step.region = weights.subarray(k * L, (k + 1) * L).indexOf(1);
-          h.steps.push(step);
+          if (opts.details) h.steps.push(step);
+          opts.onStep?.(k, step);
         }
       }
       prev = next;

@@ -36,7 +36,7 @@ export function openApiDocument() {
     paths: {
       '/v1/captions': { post: {
         summary: 'Caption one or more images',
-        description: 'Upload files in field `image` (repeatable). Options as fields or query parameters. With `Accept: text/event-stream` the answer is SSE: `word` events (WordEvent), a `result` event per image (CaptionResult), then `done`; a failure after the stream opened is an `error` event.',
+        description: 'Upload files in field `image` (repeatable). Options as fields or query parameters. With `Accept: text/event-stream` the answer is SSE: `word` events (WordEvent) as the decoder emits them (greedy and sampling: word by word while decoding runs, images interleaved; beam search: the best beam\'s words when each image\'s search ends), a `result` event per image (CaptionResult), then `done`; a failure after the stream opened is an `error` event.',
         requestBody: form(CaptionRequestSchema, true),
         responses: {
           200: { description: 'one result per image, in upload order', content: { 'application/json': { schema: out(CaptionsResponseSchema) }, 'text/event-stream': { schema: { type: 'string', description: 'word, result, done / error events; word data: ' + JSON.stringify(out(WordEventSchema)) } } } },

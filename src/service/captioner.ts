@@ -11,7 +11,7 @@ import { initParams } from '../model/params.ts';
 import { Vocabulary, SPECIALS } from '../data/vocab.ts';
 import { beamSearch } from '../decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
-import type { Hypothesis } from '../decoding/types.ts';
+import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import { mulberry32 } from '../util/rng.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token } from './schemas.ts';
 
@@ -97,8 +97,16 @@ export class Captioner {
     return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels });
   }
 
-  /** Captions several images; greedy and sampling decode them as one batch. */
-  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions): Promise<CaptionedImage[]> {
+  /**
+   * Captions several images; greedy and sampling decode them as one batch.
+   *
+   * `onWord(image, token)` streams the words (same Token as in the result's `tokens`, with the
+   * attention grid when includeMaps): greedy and sampling call it while decoding runs, as each
+   * image gets its next word (words of different images interleave); beam search only knows
+   * its caption when the search ends, so it calls it for the best beam's words right after each
+   * image's search. Per image, calls come in caption order, all before caption() resolves.
+   */
+  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]> {
     const entry = this.decoders.get(o.attention);
     if (!entry) throw new ModelUnavailableError(`no ${o.attention}-attention decoder is loaded (have: ${[...this.decoders.keys()].join(', ')})`);
     const { decoder, info } = entry;
@@ -114,12 +122,14 @@ export class Captioner {
     const rng = mulberry32(o.seed ?? (Math.random() * 2 ** 31) >>> 0);
     const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
     const hyps: Hypothesis[][] = [];
+    const grid = decoder.config.grid;
     const feats = tf.tensor3d(features, [N, L, D]);
     try {
       if (o.sample || o.beamSize === 1 || mode.kind === 'sample') {
         // Greedy, sampling, or sampled locations (beam search over random draws is meaningless).
         const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
-        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose, mode, details: true })) hyps.push([h]);
+        const onStep = onWord && ((k: number, s: WordStep) => onWord(k, toToken(s, grid, o.includeMaps)));
+        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose, mode, details: true, onStep })) hyps.push([h]);
       } else {
         for (let n = 0; n < N; n++) {
           const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
@@ -128,21 +138,18 @@ export class Captioner {
           } finally {
             one.dispose();
           }
+          // Beam search: the words are only final once the search ends.
+          if (onWord) for (const s of hyps[n][0].steps) onWord(n, toToken(s, grid, o.includeMaps));
         }
       }
     } finally {
       feats.dispose();
     }
     const t3 = performance.now();
-    const { h, w } = decoder.config.grid;
+    const { h, w } = grid;
     return prepared.map((p, n) => {
       const best = hyps[n][0];
-      const tokens: Token[] = best.steps.map((s) => {
-        const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
-        if (o.includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w)));
-        if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
-        return token;
-      });
+      const tokens: Token[] = best.steps.map((s) => toToken(s, grid, o.includeMaps));
       const result: CaptionResult = {
         caption: best.words.join(' '),
         logprob: best.logprob,
@@ -166,6 +173,18 @@ export class Captioner {
 }
 
 export class ModelUnavailableError extends Error {}
+
+/** Receives each word of image `image` as the decoder emits it (see Captioner.caption). */
+export type OnWord = (image: number, token: Token) => void;
+
+/** A decoded step as the API shows it: α as an h×w grid (includeMaps), the sampled region. */
+function toToken(s: WordStep, grid: { h: number; w: number }, includeMaps: boolean): Token {
+  const { h, w } = grid;
+  const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
+  if (includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w)));
+  if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
+  return token;
+}
 
 function describe(kind: 'soft' | 'hard', c: DecoderConfig, vocab: Vocabulary, path: string | null, card?: Record<string, unknown>): DecoderInfo {
   return {

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '../runtime/tf.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { Captioner } from './captioner.ts';
+import type { Token } from './schemas.ts';
 import { captionOverlay, toWireError, type TensorStats, type WireImage, type WirePrepared, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-captioner.ts';
 
 const init = workerData as WorkerInit;
@@ -45,7 +46,9 @@ async function handle(req: Exclude<WorkerRequest, { kind: 'crash' }>): Promise<{
   const transfer: ArrayBuffer[] = [];
   if (req.kind === 'caption') {
     const inputs = req.images.map(fromWire);
-    const out = await captioner.caption(inputs, req.options);
+    // Words go out as they are decoded; the port delivers them even while this thread is busy.
+    const onWord = req.words ? (image: number, token: Token) => send({ kind: 'word', id: req.id, image, token }) : undefined;
+    const out = await captioner.caption(inputs, req.options, onWord);
     const value = out.map((c, i) => {
       // Uploaded bytes were decoded here: send the prepared image back (RGB for overlays).
       const prepared: WirePrepared | undefined = Buffer.isBuffer(inputs[i])

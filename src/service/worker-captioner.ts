@@ -21,8 +21,8 @@ import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../
 import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
 import type { OverlayStyle } from '../render/types.ts';
-import { ModelUnavailableError, type CaptionedImage, type CaptionerOptions } from './captioner.ts';
-import type { CaptionOptions, ModelsInfo } from './schemas.ts';
+import { ModelUnavailableError, type CaptionedImage, type CaptionerOptions, type OnWord } from './captioner.ts';
+import type { CaptionOptions, ModelsInfo, Token } from './schemas.ts';
 
 /** What the HTTP layer needs from a captioner; the in-process Captioner fits it too. */
 export interface CaptionEngine {
@@ -30,7 +30,8 @@ export interface CaptionEngine {
   has(kind: 'soft' | 'hard'): boolean;
   /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
   prepare(image: Buffer): Promise<PreparedImage>;
-  caption(images: (Buffer | PreparedImage)[], o: CaptionOptions): Promise<CaptionedImage[]>;
+  /** `onWord`: each word as the decoder emits it (see Captioner.caption). */
+  caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]>;
   dispose(): Promise<void>;
   /** Caption + render in one go (off the event loop when the engine has workers). */
   overlay?(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput>;
@@ -117,7 +118,8 @@ export type WireImage =
   | { kind: 'prepared'; tensor: Float32Array; width: number; height: number; format: string; rgb?: Uint8Array; rgbWidth: number; rgbHeight: number };
 
 export type WorkerRequest =
-  | { kind: 'caption'; id: number; images: WireImage[]; options: CaptionOptions }
+  /** words: post a 'word' reply per word while decoding. */
+  | { kind: 'caption'; id: number; images: WireImage[]; options: CaptionOptions; words?: boolean }
   | { kind: 'overlay'; id: number; image: WireImage & { kind: 'prepared' }; options: CaptionOptions; draw: DrawOptions }
   | { kind: 'crash'; how: 'throw' | 'exit' };
 
@@ -136,6 +138,8 @@ export type WorkerReply =
   | { kind: 'log'; message: string }
   | { kind: 'ready'; info: ModelsInfo; stats: TensorStats }
   | { kind: 'failed'; error: WireError }
+  /** A word of job `id`'s image `image`, posted while the job runs (before its 'done'). */
+  | { kind: 'word'; id: number; image: number; token: Token }
   | { kind: 'done'; id: number; stats: TensorStats; value: unknown }
   | { kind: 'error'; id: number; stats: TensorStats; error: WireError };
 
@@ -184,6 +188,7 @@ interface Job {
   request: (id: number) => { msg: WorkerRequest; transfer: ArrayBuffer[] };
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+  onWord?: OnWord;
 }
 
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000, 30_000];
@@ -230,6 +235,7 @@ class Slot {
             this.pool.dispatch();
             break;
           case 'failed': reject(fromWireError(m.error)); break;
+          case 'word': this.word(m); break;
           case 'done':
           case 'error': this.finish(m); break;
         }
@@ -278,6 +284,17 @@ class Slot {
     this.worker = undefined;
     this.failCurrent(new WorkerCrashedError('the captioner is shutting down'));
     await w?.terminate();
+  }
+
+  /** Forwards a streamed word of the running job (late words of a lost job are dropped). */
+  private word(m: Extract<WorkerReply, { kind: 'word' }>): void {
+    const cur = this.current;
+    if (!cur || cur.id !== m.id || !cur.job.onWord) return;
+    try {
+      cur.job.onWord(m.image, m.token);
+    } catch (err) {
+      this.pool.log(`WARNING: a word listener failed: ${(err as Error).message}`);
+    }
   }
 
   private finish(m: Extract<WorkerReply, { kind: 'done' | 'error' }>): void {
@@ -372,9 +389,10 @@ export class WorkerCaptioner implements CaptionEngine {
   /**
    * Buffers are sent as transferred copies and decoded in the worker, which sends back the
    * prepared image (RGB for overlays) with the result; prepared images are sent as their
-   * tensor only and come back as the caller's own objects.
+   * tensor only and come back as the caller's own objects. `onWord` gets the words the worker
+   * posts while it decodes, on this thread, before the promise resolves.
    */
-  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions): Promise<CaptionedImage[]> {
+  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]> {
     const wire: WireImage[] = [];
     const transfer: ArrayBuffer[] = [];
     for (const im of images) {
@@ -386,7 +404,7 @@ export class WorkerCaptioner implements CaptionEngine {
         wire.push({ kind: 'prepared', tensor: im.tensor, width: im.width, height: im.height, format: im.format, rgbWidth: im.rgbWidth, rgbHeight: im.rgbHeight });
       }
     }
-    const out = (await this.submit((id) => ({ msg: { kind: 'caption', id, images: wire, options: o }, transfer }))) as WireCaptioned[];
+    const out = (await this.submit((id) => ({ msg: { kind: 'caption', id, images: wire, options: o, words: Boolean(onWord) }, transfer }), onWord)) as WireCaptioned[];
     return out.map((c, i) => {
       const given = images[i];
       const prepared = Buffer.isBuffer(given) ? revive(c.prepared!) : given;
@@ -419,10 +437,10 @@ export class WorkerCaptioner implements CaptionEngine {
     await Promise.all(this.slots.map((s) => s.stop()));
   }
 
-  private submit(request: Job['request']): Promise<unknown> {
+  private submit(request: Job['request'], onWord?: OnWord): Promise<unknown> {
     if (this.disposed) return Promise.reject(new WorkerCrashedError('the captioner is shutting down'));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject });
+      this.waiting.push({ request, resolve, reject, onWord });
       this.dispatch();
     });
   }

@@ -3,6 +3,7 @@ import * as tf from '../../src/runtime/tf.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
 import { beamSearch } from '../../src/decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
+import type { WordStep } from '../../src/decoding/types.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 import { randomFeatures, tinyDecoder } from '../helpers/tiny.ts';
 
@@ -28,6 +29,36 @@ t.test('greedy: one caption per image with per-word α (grid-sized, sums to 1) a
       t.ok(s.logprob <= 0);
     }
   }
+});
+
+t.test('onStep: called once per emitted word per image, in order, with the returned steps', async (t) => {
+  const f = feats(3, 21);
+  for (const [name, make] of [
+    ['greedy', () => ({ choose: argmaxChooser })],
+    ['hard sampling', () => { const rng = mulberry32(5); return { choose: samplingChooser(rng, 2), mode: { kind: 'sample', rng } as const }; }],
+  ] as const) {
+    const seen: { k: number; step: WordStep }[] = [];
+    const hyps = decodeStepwise(d, f, { maxLength: 9, details: true, ...make(), onStep: (k, step) => seen.push({ k, step }) });
+    const plain = decodeStepwise(d, f, { maxLength: 9, details: true, ...make() });
+    t.same(hyps.map((h) => [h.ids, h.logprob]), plain.map((h) => [h.ids, h.logprob]), `${name}: same captions with or without onStep`);
+    t.equal(seen.length, hyps.reduce((n, h) => n + h.words.length, 0), `${name}: one call per word`);
+    t.ok(seen.length > 0, `${name}: some words`);
+    for (const [k, h] of hyps.entries()) {
+      const mine = seen.filter((s) => s.k === k).map((s) => s.step);
+      t.same(mine, h.steps, `${name}: image ${k}'s calls are its steps, in order`);
+      t.ok(mine.every((s, i) => s === h.steps[i]), `${name}: image ${k}: the very step objects`);
+    }
+    // As decoding runs: by decoder step (word position), then image 0..K-1 within a step.
+    const order = seen.map(({ k }, j) => [seen.slice(0, j + 1).filter((s) => s.k === k).length - 1, k]);
+    t.ok(order.every(([p, k], j) => j === 0 || p > order[j - 1][0] || (p === order[j - 1][0] && k > order[j - 1][1])), `${name}: calls ordered by (step, image): ${JSON.stringify(order)}`);
+  }
+  // Without details: the same words are reported, and the hypotheses keep no steps.
+  const seen: WordStep[] = [];
+  const bare = decodeStepwise(d, f, { maxLength: 9, choose: argmaxChooser, onStep: (_k, s) => seen.push(s) });
+  t.ok(bare.every((h) => h.steps.length === 0), 'steps not kept without details');
+  t.same(seen.map((s) => s.id).sort(), bare.flatMap((h) => h.ids).sort(), 'every word reported');
+  t.ok(seen.every((s) => s.alpha.length === L && typeof s.beta === 'number'));
+  f.dispose();
 });
 
 t.test('hard attention sampling: same seed → same locations and words; other seeds differ', async (t) => {

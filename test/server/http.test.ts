@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
 import { InferenceQueue } from '../../src/server/queue.ts';
-import { imageForm, jpeg, sharedCaptioner, skipWithoutModel, testApp, testConfig, WORDY } from './helpers.ts';
+import { attentionOk, imageForm, jpeg, listeningWorkerApp, sharedCaptioner, skipWithoutModel, testApp, testConfig, WORDY } from './helpers.ts';
 import { parseSse } from './captions.test.ts';
 
 async function listen(app: import('fastify').FastifyInstance): Promise<string> {
@@ -171,4 +171,70 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
     t.ok(events[0].event === 'word', 'starts with a word');
     t.ok(chunks >= 1);
   });
+
+  t.test('SSE streams words while decoding runs (greedy), and after the search (beam)', async (t) => {
+    // Inference in a worker (the client here shares the server's thread) with a random
+    // 2000-word decoder: <end> is rarely chosen, so greedy decoding runs to maxLength.
+    const srv = await listeningWorkerApp({}, {}, true);
+    t.teardown(srv.close);
+
+    t.test('greedy: first word long before the result, words spread over time', async (t) => {
+      const { events, start } = await timedSse(srv.base, await imageForm([await jpeg(320, 240), await jpeg(200, 200)], { beamSize: '1', maxLength: '40' }));
+      t.same(events.map((e) => e.event).slice(-3), ['result', 'result', 'done']);
+      const words = events.filter((e) => e.event === 'word');
+      const results = events.filter((e) => e.event === 'result');
+      for (const [image, r] of results.map((e) => e.data as { tokens: { word: string; attention?: number[][] }[]; grid: { h: number; w: number } }).entries()) {
+        const mine = words.filter((w) => (w.data as { image: number }).image === image).map((w) => w.data as { index: number; word: string; attention?: number[][] });
+        t.equal(r.tokens.length, 40, `image ${image} ran to maxLength`);
+        t.same(mine.map((w) => w.word), r.tokens.map((x) => x.word), `image ${image}: streamed words = result tokens`);
+        t.same(mine.map((w) => w.index), r.tokens.map((_, i) => i), `image ${image}: indices in order`);
+        t.ok(mine.every((w) => attentionOk(w.attention, r.grid)), `image ${image}: attention grids`);
+      }
+      const firstWord = words[0].at;
+      const lastWord = words.at(-1)!.at;
+      const firstResult = results[0].at;
+      const total = firstResult - start;
+      // Each write reaches a local socket as its own chunk even when all are written at once,
+      // so count arrival times instead: distinct 20 ms windows that saw a word.
+      const chunks = new Set(words.map((w) => w.chunk)).size;
+      const arrivals = new Set(words.map((w) => Math.floor((w.at - firstWord) / 20))).size;
+      t.comment(`request → first word ${(firstWord - start).toFixed(0)} ms, last word ${(lastWord - start).toFixed(0)} ms, result ${total.toFixed(0)} ms; ${words.length} words in ${chunks} socket chunks, ${arrivals} 20-ms windows`);
+      t.ok(firstWord < firstResult - 100, `first word ${(firstResult - firstWord).toFixed(0)} ms before the result (> 100 ms)`);
+      t.ok(lastWord - firstWord > 0.5 * (firstResult - firstWord), `words spread over ${(lastWord - firstWord).toFixed(0)} ms of the ${(firstResult - firstWord).toFixed(0)} ms before the result`);
+      t.ok(arrivals >= 3, `words arrived in ${arrivals} distinct 20 ms windows (≥ 3)`);
+    });
+
+    t.test('beam search: the best beam\'s words, then the result', async (t) => {
+      const { events } = await timedSse(srv.base, await imageForm([await jpeg(200, 200)], { beamSize: '3', maxLength: '6' }));
+      t.same(events.map((e) => e.event), [...Array(6).fill('word'), 'result', 'done']);
+      const r = events[6].data as { tokens: { word: string }[] };
+      t.same(events.slice(0, 6).map((e) => (e.data as { word: string }).word), r.tokens.map((x) => x.word));
+      t.same(events.slice(0, 6).map((e) => (e.data as { index: number }).index), [0, 1, 2, 3, 4, 5]);
+    });
+  });
 });
+
+/** POSTs with Accept: text/event-stream; each event with the time (and socket chunk) it arrived in. */
+function timedSse(base: string, form: { payload: Buffer; headers: Record<string, string> }): Promise<{ start: number; events: { event: string; data: unknown; at: number; chunk: number }[] }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const events: { event: string; data: unknown; at: number; chunk: number }[] = [];
+    const req = http.request(`${base}/v1/captions`, { method: 'POST', headers: { ...form.headers, accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+      res.setEncoding('utf8');
+      let buffered = '';
+      let chunk = 0;
+      res.on('data', (c: string) => {
+        const at = performance.now();
+        chunk++;
+        buffered += c;
+        const blocks = buffered.split('\n\n');
+        buffered = blocks.pop()!;
+        for (const e of parseSse(blocks.map((b) => b + '\n\n').join(''))) events.push({ ...e, at, chunk });
+      });
+      res.on('end', () => resolve({ start, events }));
+    });
+    req.on('error', reject);
+    req.end(form.payload);
+  });
+}

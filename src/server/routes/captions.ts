@@ -1,6 +1,7 @@
 // POST /v1/captions: JSON results, or Server-Sent Events with Accept: text/event-stream.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CaptionedImage } from '../../service/captioner.ts';
+import type { CaptionedImage, OnWord } from '../../service/captioner.ts';
+import type { Token } from '../../service/schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
 import { toHttpError } from '../errors.ts';
@@ -19,7 +20,7 @@ export function captionsRoute(app: FastifyInstance, ctx: ApiContext): void {
     checkModel(captioner, opts);
     const prepared = await prepareAll(captioner, upload.files);
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
-    if (wantsEvents(req)) return streamCaptions(req, reply, ctx, () => captioner.caption(prepared, opts), signal);
+    if (wantsEvents(req)) return streamCaptions(req, reply, ctx, (onWord) => captioner.caption(prepared, opts, onWord), signal);
     const captioned = await ctx.queue.run(() => captioner.caption(prepared, opts), signal);
     const body: CaptionsResponse = { results: captioned.map((c) => c.result) };
     return body;
@@ -34,20 +35,30 @@ function wantsEvents(req: FastifyRequest): boolean {
  * Events: `word` {image, index, word, logprob, beta, attention?, region?} per word, `result`
  * (a CaptionResult) per image, then `done` {count}; a failure after the stream opened is an
  * `error` {error, message, requestId}. Failures before it opens are ordinary JSON errors.
+ *
+ * Word events are written (flushed) as the decoder emits them: with greedy decoding and sampling
+ * word by word while decoding runs (several images' words interleave; `image` and `index` say
+ * whose and where), with beam search the best beam's words once each image's search has ended.
+ * The `result` events follow when the whole request is decoded.
  */
-async function streamCaptions(req: FastifyRequest, reply: FastifyReply, ctx: ApiContext, job: () => Promise<CaptionedImage[]>, signal: AbortSignal): Promise<void> {
+async function streamCaptions(req: FastifyRequest, reply: FastifyReply, ctx: ApiContext, job: (onWord: OnWord) => Promise<CaptionedImage[]>, signal: AbortSignal): Promise<void> {
   admit(ctx); // still room? (checked again so "busy" stays a 503, not an in-stream error)
-  const running = ctx.queue.run(job, signal);
-  running.catch(() => {}); // observed below; avoids an unhandled rejection if the stream dies first
   reply.hijack();
   const sse = new SseStream(reply.raw, req.id);
+  const sent: number[] = []; // word events written so far, per image
+  const sendWord = (image: number, token: Token) => {
+    const index = sent[image] ?? 0;
+    sent[image] = index + 1;
+    const ev: WordEvent = { image, index, ...token };
+    sse.send('word', ev); // one write per event: flushed as it comes
+  };
+  const running = ctx.queue.run(() => job(sendWord), signal);
+  running.catch(() => {}); // observed below; avoids an unhandled rejection if the stream dies first
   try {
     const captioned = await running;
     for (const [image, { result }] of captioned.entries()) {
-      result.tokens.forEach((t, index) => {
-        const ev: WordEvent = { image, index, ...t };
-        sse.send('word', ev);
-      });
+      // An engine that does not stream words (or streamed only some) still gets them all out.
+      for (let i = sent[image] ?? 0; i < result.tokens.length; i++) sendWord(image, result.tokens[i]);
       sse.send('result', result);
     }
     sse.send('done', { count: captioned.length });
