@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
 import { CaptionResultSchema } from '../../src/service/schemas.ts';
-import { attentionOk, imageForm, img, jpeg, png, rawImage, skipWithoutModel, testApp, WORDY } from './helpers.ts';
+import { attentionOk, imageForm, img, parseSse, jpeg, png, rawImage, skipWithoutModel, testApp, WORDY } from './helpers.ts';
 
 t.test('captions', { skip: skipWithoutModel }, async (t) => {
   const { app } = await testApp();
@@ -148,11 +148,3 @@ t.test('captions', { skip: skipWithoutModel }, async (t) => {
   });
 });
 
-export function parseSse(text: string): { event: string; data: unknown }[] {
-  return text.split('\n\n').filter((b) => b.trim() && !b.startsWith(':')).map((block) => {
-    const lines = block.split('\n');
-    const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    return { event, data: JSON.parse(data) };
-  });
-}

@@ -195,3 +195,13 @@ export function attentionOk(attention: number[][] | undefined, grid: { h: number
   const sum = cells.reduce((a, b) => a + b, 0);
   return cells.every((v) => v >= 0) && Math.abs(sum - 1) < 1e-3;
 }
+
+/** Parses a Server-Sent Events body into its events. */
+export function parseSse(text: string): { event: string; data: unknown }[] {
+  return text.split('\n\n').filter((b) => b.trim() && !b.startsWith(':')).map((block) => {
+    const lines = block.split('\n');
+    const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    return { event, data: JSON.parse(data) };
+  });
+}

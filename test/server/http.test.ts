@@ -6,8 +6,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
 import { InferenceQueue } from '../../src/server/queue.ts';
-import { attentionOk, imageForm, jpeg, listeningWorkerApp, sharedCaptioner, skipWithoutModel, testApp, testConfig, WORDY } from './helpers.ts';
-import { parseSse } from './captions.test.ts';
+import { attentionOk, httpRequest, imageForm, parseSse, jpeg, listeningWorkerApp, sharedCaptioner, skipWithoutModel, testApp, testConfig, WORDY } from './helpers.ts';
 
 async function listen(app: import('fastify').FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -20,19 +19,8 @@ function gate() {
   return { open, done };
 }
 
-/** POST a multipart body with node:http (so the agent and socket are under test control). */
-function request(base: string, path: string, body: { payload: Buffer; headers: Record<string, string> } | null, agent?: http.Agent, method = 'POST') {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; reused: boolean }>((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, agent, headers: body?.headers ?? {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text, reused: req.reusedSocket }));
-    });
-    req.on('error', reject);
-    req.end(body?.payload);
-  });
-}
+/** POST by default (the shared helper defaults to GET without a body). */
+const request = (base: string, path: string, body: Parameters<typeof httpRequest>[2], agent?: http.Agent, method = 'POST') => httpRequest(base, path, body, agent, method);
 
 t.test('real server', { skip: skipWithoutModel }, async (t) => {
   const good = await jpeg(200, 150);
