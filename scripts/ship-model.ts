@@ -15,7 +15,7 @@ import { formatScores } from '../src/eval/index.ts';
 import { parseArgs } from '../src/util/args.ts';
 
 const o = z
-  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default('') })
+  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional() })
   .parse(parseArgs(process.argv.slice(2)).options);
 const backend = await initBackend();
 const best = await loadDecoder(join(o.run, 'best'));
@@ -31,7 +31,7 @@ await saveDecoder(dest, { config: { ...best.config, trained: true }, vocab: best
 const shipped = await loadDecoder(dest);
 const decoder = new Decoder(shipped.config, shipped.vocab, shipped.params);
 const cache = await loadFeatureCache(o.cache);
-const dev = loadDataset({ format: 'auto', captions: o.captions, split: o.dev });
+const dev = loadDataset({ format: 'auto', captions: o.captions, split: o.dev }).slice(0, o.limit); // --limit: quick trial runs only
 const items = dev.map((it) => ({ image: it.image, features: () => rowFeatures(cache, cache.index.get(it.image)!), references: it.captions.map(normalize) }));
 const scores: Record<string, unknown> = {};
 let samples: { image: string; caption: string; references: string[] }[] = [];
