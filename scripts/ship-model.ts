@@ -1,7 +1,7 @@
 // Turns a training run's best checkpoint into a shipped model: float16 weights under models/<kind>/,
 // scored on dev at beam 1 and 3 *from the shipped file*, with a model card (card.json + README.md).
 //   npx tsx scripts/ship-model.ts --run runs/soft --kind soft --captions C --dev DEV --cache CACHE [--note "..."]
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { initBackend } from '../src/runtime/backend.ts';
@@ -13,6 +13,7 @@ import { loadFeatureCache, rowFeatures } from '../src/encoder/cache.ts';
 import { evaluateDecoder } from '../src/train/evaluate.ts';
 import { formatScores } from '../src/eval/index.ts';
 import { parseArgs } from '../src/util/args.ts';
+import { curveSvg } from '../src/train/plot.ts';
 
 const o = z
   .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional() })
@@ -64,7 +65,10 @@ const card = {
   samples,
 };
 writeFileSync(join(dest, 'card.json'), JSON.stringify(card, null, 2) + '\n');
-if (existsSync(join(o.run, 'curve.svg'))) copyFileSync(join(o.run, 'curve.svg'), join(dest, 'curve.svg'));
+writeFileSync(
+  join(dest, 'curve.svg'),
+  curveSvg(trainRecs.map((r) => ({ x: r.epochFloat, y: r.loss })), devRecs.map((r) => ({ x: r.epochFloat, y: r.bleu4 * 100 })), `${o.kind} attention: training loss and dev BLEU-4 (greedy)`),
+);
 writeFileSync(join(dest, 'README.md'), modelCard(card));
 console.log(`shipped ${dest}`);
 decoder.dispose();

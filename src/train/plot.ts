@@ -17,7 +17,9 @@ export function curveSvg(loss: CurvePoint[], bleu: CurvePoint[], title: string):
 <line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>
 <line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>
 <line x1="${W - pad}" y1="${pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>
-<text x="${W / 2}" y="${H - 15}" text-anchor="middle">epochs</text>
+<text x="${W / 2}" y="${H - 12}" text-anchor="middle">epochs</text>
+${Array.from({ length: Math.floor(xmax) + 1 }, (_, e) => `<line x1="${sx(e).toFixed(1)}" y1="${H - pad}" x2="${sx(e).toFixed(1)}" y2="${H - pad + 5}" stroke="black"/><text x="${sx(e).toFixed(1)}" y="${H - pad + 18}" text-anchor="middle">${e}</text>`).join('')}
+${bleu.map((p) => `<text x="${sx(p.x).toFixed(1)}" y="${(sb(p.y) - 8).toFixed(1)}" text-anchor="middle" fill="#d62728" font-size="10">${p.y.toFixed(1)}</text>`).join('')}
 <text x="10" y="${pad - 10}" fill="#1f77b4">loss ${lmin.toFixed(2)}–${lmax.toFixed(2)}</text>
 <text x="${W - pad}" y="${pad - 10}" text-anchor="end" fill="#d62728">dev BLEU-4 (max ${(bmax / 1.1).toFixed(2)})</text>
 <path d="${path(loss, sl)}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>
