@@ -16,10 +16,10 @@ import { parseArgs } from '../src/util/args.ts';
 import { curveSvg } from '../src/train/plot.ts';
 
 const o = z
-  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional() })
+  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional(), from: z.string().optional() /* decoder dir; default <run>/best */ })
   .parse(parseArgs(process.argv.slice(2)).options);
 const backend = await initBackend();
-const best = await loadDecoder(join(o.run, 'best'));
+const best = await loadDecoder(o.from ?? join(o.run, 'best'));
 const dest = join(o.out, o.kind);
 const state = JSON.parse(readFileSync(join(o.run, 'checkpoint', 'state.json'), 'utf8'));
 const log = readFileSync(join(o.run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
