@@ -12,7 +12,7 @@ import { Vocabulary, SPECIALS } from '../data/vocab.ts';
 import { beamSearch } from '../decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
-import { mulberry32 } from '../util/rng.ts';
+import { deriveSeed, mulberry32 } from '../util/rng.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token } from './schemas.ts';
 
 export interface CaptionerOptions {
@@ -119,17 +119,31 @@ export class Captioner {
     const L = decoder.regions;
     const D = decoder.config.featureDim;
     const nBest = Math.min(o.nBest, o.sample ? 1 : o.beamSize);
-    const rng = mulberry32(o.seed ?? (Math.random() * 2 ** 31) >>> 0);
-    const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
+    const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
+    const sampleLocations = o.attention === 'hard' && o.sampleLocations;
     const hyps: Hypothesis[][] = [];
     const grid = decoder.config.grid;
     const feats = tf.tensor3d(features, [N, L, D]);
     try {
-      if (o.sample || o.beamSize === 1 || mode.kind === 'sample') {
-        // Greedy, sampling, or sampled locations (beam search over random draws is meaningless).
-        const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
+      if (o.sample || sampleLocations) {
+        // Random draws: each image gets its own stream (seed, image index), so its caption does not
+        // depend on which other images share the request. Beam search over random draws is meaningless.
+        for (let n = 0; n < N; n++) {
+          const rng = mulberry32(deriveSeed(seed, n));
+          const mode: ContextMode = sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
+          const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
+          const onStep = onWord && ((_k: number, s: WordStep) => onWord(n, toToken(s, grid, o.includeMaps)));
+          const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
+          try {
+            hyps.push(decodeStepwise(decoder, one, { maxLength: o.maxLength, choose, mode, details: true, onStep }));
+          } finally {
+            one.dispose();
+          }
+        }
+      } else if (o.beamSize === 1) {
+        // Greedy: deterministic, so all images are decoded as one batch.
         const onStep = onWord && ((k: number, s: WordStep) => onWord(k, toToken(s, grid, o.includeMaps)));
-        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose, mode, details: true, onStep })) hyps.push([h]);
+        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose: argmaxChooser, details: true, onStep })) hyps.push([h]);
       } else {
         for (let n = 0; n < N; n++) {
           const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
