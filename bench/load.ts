@@ -21,12 +21,9 @@ import sharp from 'sharp';
 import { createApp } from '../src/server/app.ts';
 import { loadConfig } from '../src/server/config.ts';
 import { WorkerCaptioner } from '../src/service/worker-captioner.ts';
+import { envNumber } from './env.ts';
 
-const num = (k: string, d: number) => {
-  const v = Number(process.env[k] ?? d);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${k}=${process.env[k]} must be a positive number`);
-  return v;
-};
+const num = (k: string, d: number) => envNumber(k, d);
 const DURATION = num('DURATION', 20);
 const OVERLOAD_DURATION = num('OVERLOAD_DURATION', 60);
 const LEVELS = (process.env.LEVELS ?? '1,4,16').split(',').map(Number);

@@ -12,12 +12,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { benchModels } from './load.ts';
+import { envNumber } from './env.ts';
 
-const num = (k: string, d: number) => {
-  const v = Number(process.env[k] ?? d);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${k}=${process.env[k]} must be a positive integer`);
-  return v;
-};
+const num = (k: string, d: number) => envNumber(k, d, { integer: true });
 const N = num('N', 5000);
 const CONCURRENCY = num('CONCURRENCY', 2);
 const SAMPLE = num('SAMPLE', 500);

@@ -17,12 +17,9 @@ import { Adam, clipGlobalNorm } from '../src/train/adam.ts';
 import { GradWorker } from '../src/train/workers.ts';
 import type { GradStats } from '../src/train/gradients.ts';
 import { deriveSeed, mulberry32 } from '../src/util/rng.ts';
+import { envNumber } from './env.ts';
 
-const env = (k: string, d: number) => {
-  const v = Number(process.env[k] ?? d);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${k}=${process.env[k]} must be a positive number`);
-  return v;
-};
+const env = (k: string, d: number) => envNumber(k, d);
 const WORKERS = (process.env.WORKERS ?? '1,2').split(',').map((s) => Number(s.trim()));
 if (WORKERS.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`WORKERS=${process.env.WORKERS} must be a comma list of positive integers`);
 const B = env('BATCH', 64), T = env('T', 13), V = env('V', 2541), STEPS = env('STEPS', 20), WARMUP = Number(process.env.WARMUP ?? 3);

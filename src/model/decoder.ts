@@ -1,5 +1,6 @@
 import * as tf from '../runtime/tf.ts';
 import { tanh } from './ops.ts';
+import { sampleIndex } from '../util/rng.ts';
 import type { DecoderConfig } from './config.ts';
 import { paramLayout, view, type ParamName } from './params.ts';
 import { PAD_ID, START_ID, type Vocabulary } from '../data/vocab.ts';
@@ -79,7 +80,7 @@ export class Decoder {
       if (mode.kind === 'sample') {
         const al = alpha.dataSync();
         const s = new Int32Array(K);
-        for (let k = 0; k < K; k++) s[k] = sampleOne(al, k * L, L, mode.rng);
+        for (let k = 0; k < K; k++) s[k] = sampleIndex(al, mode.rng, k * L, L);
         weights = tf.oneHot(tf.tensor1d(s, 'int32'), L).toFloat() as tf.Tensor2D; // s_t ~ Multinoulli(α_t) (8)
       }
       const ctx = tf.matMul(weights.reshape([K, 1, L]) as tf.Tensor3D, a).reshape([K, -1]);
@@ -117,11 +118,3 @@ export function disposeState(s: DecoderState): void {
   tf.dispose([s.a, s.P, s.h, s.c]);
 }
 
-function sampleOne(p: ArrayLike<number>, offset: number, length: number, rng: () => number): number {
-  let u = rng();
-  for (let i = 0; i < length; i++) {
-    u -= p[offset + i];
-    if (u <= 0) return i;
-  }
-  return length - 1;
-}
