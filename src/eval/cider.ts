@@ -60,30 +60,45 @@ export interface CiderScores {
   perItem: number[];
 }
 
+/**
+ * CIDEr-D against a fixed corpus of reference sets: document frequencies come from `refSets`
+ * (one set per image). ciderD() below uses the evaluated items themselves; self-critical
+ * training uses the training references, so a sampled caption's reward does not depend on the
+ * other captions of its batch.
+ */
+export class CiderD {
+  private readonly df = new Map<string, number>();
+  private readonly refLen: number;
+  private readonly refVecs: TfIdf[][];
+
+  constructor(refSets: readonly (readonly string[])[]) {
+    const refs = refSets.map((set) => set.map((r) => countNgrams(tokenize(r), N)));
+    // Document frequency: each image's reference set counts once per n-gram.
+    for (const refSet of refs) {
+      const seen = new Set<string>();
+      for (const counts of refSet) for (const m of counts) for (const g of m.keys()) seen.add(g);
+      for (const g of seen) this.df.set(g, (this.df.get(g) ?? 0) + 1);
+    }
+    this.refLen = Math.log(refSets.length);
+    this.refVecs = refs.map((set) => set.map((r) => toVec(r, this.df, this.refLen)));
+  }
+
+  /** CIDEr-D of `hypothesis` against reference set `index`. */
+  score(hypothesis: string, index: number): number {
+    const h = toVec(countNgrams(tokenize(hypothesis), N), this.df, this.refLen);
+    const refs = this.refVecs[index];
+    const score = new Array<number>(N).fill(0);
+    for (const r of refs) sim(h, r).forEach((v, k) => (score[k] += v));
+    const mean = score.reduce((a, b) => a + b, 0) / N;
+    return (mean / refs.length) * 10;
+  }
+}
+
 /** CIDEr-D over a corpus. Note: with a single item log(numImages) = 0 and every score is 0. */
 export function ciderD(items: readonly CaptionItem[]): CiderScores {
   checkItems(items);
-  const hyps = items.map((it) => countNgrams(tokenize(it.hypothesis), N));
-  const refs = items.map((it) => it.references.map((r) => countNgrams(tokenize(r), N)));
-
-  // Document frequency: each image's reference set counts once per n-gram.
-  const df = new Map<string, number>();
-  for (const refSet of refs) {
-    const seen = new Set<string>();
-    for (const counts of refSet) for (const m of counts) for (const g of m.keys()) seen.add(g);
-    for (const g of seen) df.set(g, (df.get(g) ?? 0) + 1);
-  }
-  const refLen = Math.log(items.length);
-
-  const perItem = items.map((_, i) => {
-    const h = toVec(hyps[i], df, refLen);
-    const score = new Array<number>(N).fill(0);
-    for (const r of refs[i]) {
-      sim(h, toVec(r, df, refLen)).forEach((v, k) => (score[k] += v));
-    }
-    const mean = score.reduce((a, b) => a + b, 0) / N;
-    return (mean / refs[i].length) * 10;
-  });
+  const scorer = new CiderD(items.map((it) => it.references));
+  const perItem = items.map((it, i) => scorer.score(it.hypothesis, i));
   const corpus = perItem.reduce((a, b) => a + b, 0) / perItem.length;
   return { corpus, perItem };
 }

@@ -8,7 +8,7 @@ import type { CaptionItem } from './types.ts';
 
 export type { CaptionItem } from './types.ts';
 export { bleu } from './bleu.ts';
-export { ciderD } from './cider.ts';
+export { ciderD, CiderD } from './cider.ts';
 export { rougeL, rougeLSentence, lcsLength } from './rouge.ts';
 export { tokenize } from './ngrams.ts';
 

@@ -11,6 +11,9 @@ export const TrainStateSchema = z.object({
   adamT: z.number().int(),
   baseline: z.number().nullable(), // REINFORCE moving average of log p
   bestBleu4: z.number(),
+  bestScore: z.number().optional(), // best dev score by the run's selectBy metric (older checkpoints: BLEU-4)
+  lr: z.number().optional(), // current learning rate (plateau schedule); absent in older checkpoints
+  lrBadEpochs: z.number().int().optional(), // epochs since the last improvement or lr decay
   bestEpoch: z.number().int(),
   badEpochs: z.number().int(),
   elapsedSec: z.number(),

@@ -25,13 +25,16 @@ import { mulberry32, sampleIndex } from '../util/rng.ts';
  *   c_t = f c_{t-1} + i g;  h_t = o tanh(c_t)                           (2, 3)
  *   p(y_t) ∝ exp(L_o dropout(tanh(E y_{t-1} + L_h dropout(h_t) + L_z z_t)))   (7; tanh as in the authors' code)
  *   h_0, c_0 = tanh(f_init(mean_i a_i))
- * Loss = -(1/N) Σ log p(y_t) + λ/(B L) Σ_b Σ_i (1 - Σ_t α_ti)^2       (14, doubly stochastic)
+ * Loss = -(1/N) Σ w_b log p(y_t) + λ/(B L) Σ_b Σ_i (1 - Σ_t α_ti)^2   (14, doubly stochastic)
  * Hard attention adds REINFORCE (11-12): -λ_r (r - b) Σ_t log p(s_t) - λ_e Σ_t H[α_t].
+ * w_b = 1 for cross-entropy; self-critical training (train/reinforce.ts) sets w_b = r_b − b_b, the
+ * advantage of a sampled caption, which makes the first term REINFORCE on the words.
+ * Captions may be padded with <pad> after <end>: padded steps are masked out of every term.
  */
 
 export interface GradBatch {
   features: Float32Array; // [B, L, D]
-  tokens: Int32Array; // [B, T+1]: <start> w_1 .. w_n <end>, all captions the same length
+  tokens: Int32Array; // [B, T+1]: <start> w_1 .. w_n <end>, then <pad> up to T+1 (masked)
   B: number;
   T: number; // number of predicted tokens (n + 1)
 }
@@ -43,10 +46,11 @@ export interface GradOptions {
   tokenScale: number; // 1 / (tokens in the whole, possibly multi-worker, batch)
   regScale: number; // λ / (captions in the whole batch × L)
   reinforce?: { weight: number; entropy: number; baseline: number };
+  captionWeights?: Float32Array; // [B] w_b on each caption's log-likelihood (SCST advantages); default 1
 }
 
 export interface GradStats {
-  nllSum: number; // -Σ log p(y_t) over this batch's tokens
+  nllSum: number; // -Σ log p(y_t) over this batch's (unpadded) tokens
   regSum: number; // Σ_b Σ_i (1 - Σ_t α_ti)^2
   rewardSum: number; // Σ_b mean_t log p(y_t)  (REINFORCE reward, per caption)
   tokens: number;
@@ -95,7 +99,17 @@ export function computeGradients(
       outIds[t * B + b] = batch.tokens[b * (T + 1) + t + 1];
     }
 
-  const stats: GradStats = { nllSum: 0, regSum: 0, rewardSum: 0, tokens: N, captions: B };
+  // tokenMask[t*B + b] = 0 on padding (target <pad>), which is never a real target.
+  const tokenMask = Float32Array.from(outIds, (y) => (y === PAD_ID ? 0 : 1));
+  const padded = tokenMask.includes(0);
+  const lengths = new Float32Array(B); // predicted tokens per caption
+  for (let k = 0; k < N; k++) lengths[k % B] += tokenMask[k];
+  if (lengths.includes(0)) throw new Error('a caption has no tokens to predict');
+  const rowWeight = new Float32Array(N); // mask × w_b
+  for (let k = 0; k < N; k++) rowWeight[k] = tokenMask[k] * (opts.captionWeights ? opts.captionWeights[k % B] : 1);
+  const weighted = padded || opts.captionWeights !== undefined;
+
+  const stats: GradStats = { nllSum: 0, regSum: 0, rewardSum: 0, tokens: tokenMask.reduce((a, b) => a + b, 0), captions: B };
   let dEyData: Float32Array = new Float32Array(0);
 
   const grads = tf.tidy(() => {
@@ -169,18 +183,21 @@ export function computeGradients(
     const tokenLogp = logp.mul(onehot).sum(1); // [N]
     const tl = tokenLogp.dataSync();
     const reward = new Float32Array(B); // mean_t log p(y_t) per caption
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) reward[b] += tl[t * B + b] / T;
-    for (let k = 0; k < N; k++) stats.nllSum -= tl[k];
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) reward[b] += (tokenMask[t * B + b] * tl[t * B + b]) / lengths[b];
+    for (let k = 0; k < N; k++) stats.nllSum -= tokenMask[k] * tl[k];
+    // Per-step [B, 1] masks (padding), used only when a batch is padded.
+    const stepMask = padded ? Array.from({ length: T }, (_, t) => tf.tensor2d(tokenMask.subarray(t * B, (t + 1) * B), [B, 1])) : undefined;
     for (let b = 0; b < B; b++) stats.rewardSum += reward[b];
 
     // Doubly stochastic regularisation: penalise regions whose total attention is not 1.
-    const S = tf.addN(saved.map((s) => s.alpha));
+    const S = tf.addN(saved.map((s, t) => (stepMask ? s.alpha.mul(stepMask[t]) : s.alpha)));
     const oneMinusS = tf.scalar(1).sub(S);
     stats.regSum = oneMinusS.square().sum().dataSync()[0];
     const dAlphaReg = oneMinusS.mul(-2 * opts.regScale); // [B, L], same for every t
 
     // ---- backward: output layer ----
-    const dLogits = logp.exp().sub(onehot).mul(opts.tokenScale);
+    let dLogits = logp.exp().sub(onehot).mul(opts.tokenScale);
+    if (weighted) dLogits = dLogits.mul(tf.tensor2d(rowWeight, [N, 1]));
     const gOutW = tmm(qd, dLogits);
     const gOutB = dLogits.sum(0);
     const dq = mm(dLogits, T2(p.outW)).mul(mq);
@@ -229,17 +246,20 @@ export function computeGradients(
       dBetaPre[t] = dbp;
       dhPrev = dhPrev.add(mm(dbp, WbetaT));
       // ctx = Σ_i α_i a_i: pathwise gradient only when α itself weighted the context.
-      let dAlpha: tf.Tensor = dAlphaReg;
+      let dAlpha: tf.Tensor = stepMask ? dAlphaReg.mul(stepMask[t]) : dAlphaReg;
       if (!s.sample) dAlpha = dAlpha.add(tf.matMul(a, dCtx.reshape([B, D, 1])).reshape([B, L]));
       // softmax backward
       let de = s.alpha.mul(dAlpha.sub(s.alpha.mul(dAlpha).sum(1, true)));
-      if (s.sample && advantage) de = de.sub(s.sample.sub(s.alpha).mul(advantage));
+      let dePolicy: tf.Tensor | undefined; // REINFORCE on the locations and the entropy bonus
+      if (s.sample && advantage) dePolicy = s.sample.sub(s.alpha).mul(advantage).neg();
       if (rf && hard && rf.entropy > 0) {
         // maximise entropy H = -Σ α log α: ∂(-λ_e H)/∂e = λ_e α (log α + H)
         const logA = s.alpha.add(1e-12).log();
         const ent = s.alpha.mul(logA).sum(1, true).neg();
-        de = de.add(s.alpha.mul(logA.add(ent)).mul(rf.entropy * opts.tokenScale));
+        const dEnt = s.alpha.mul(logA.add(ent)).mul(rf.entropy * opts.tokenScale);
+        dePolicy = dePolicy ? dePolicy.add(dEnt) : dEnt;
       }
+      if (dePolicy) de = de.add(stepMask ? dePolicy.mul(stepMask[t]) : dePolicy);
       // e = w^T tanh(pre)
       const de3 = de.reshape([B, L, 1]);
       dV = dV.add(tf.matMul(de.reshape([B, 1, L]), s.u as tf.Tensor3D)); // Σ_i de_bi u_bi, batched (no transpose)

@@ -10,9 +10,17 @@ export const TrainOptionsSchema = z.object({
   cache: z.string(), // feature cache folder (scripts/extract-features.ts)
   out: z.string(), // run folder: checkpoint/, best/, log.jsonl, curve.svg
   resume: z.boolean().default(false),
+  objective: z.enum(['xe', 'scst']).default('xe'), // cross-entropy (teacher forcing) or self-critical CIDEr-D (batchSize = images)
+  scstSamples: z.number().int().min(2).default(5), // K captions sampled per image
+  scstBaseline: z.enum(['mean', 'greedy']).default('mean'), // b: mean reward of the other samples, or the greedy caption's
   initFrom: z.string().optional(), // a saved decoder to start from (e.g. hard from soft)
   epochs: z.number().int().positive().default(20),
-  patience: z.number().int().positive().default(4), // epochs without dev BLEU-4 improvement
+  patience: z.number().int().positive().default(4), // early stopping: epochs without a better dev score
+  selectBy: z.enum(['ciderD', 'bleu4']).default('ciderD'), // the dev score (greedy) behind model selection, lr decay and early stopping
+  lrSchedule: z.enum(['plateau', 'cosine', 'constant']).default('plateau'),
+  lrDecay: z.number().positive().max(1).default(0.5), // plateau: lr ← lr · decay after lrPatience epochs without a better dev score
+  lrPatience: z.number().int().positive().default(1),
+  minLr: z.number().positive().default(1e-6), // plateau: floor; cosine: the value at the last epoch
   batchSize: z.number().int().positive().default(64),
   lr: z.number().positive().default(4e-4),
   lambda: z.number().min(0).default(1), // doubly stochastic regularisation

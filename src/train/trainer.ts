@@ -12,7 +12,7 @@ import { normalize, tokenize } from '../data/tokenize.ts';
 import { loadDataset } from '../data/load.ts';
 import { decodeHalf } from '../encoder/float16.ts';
 import { formatScores } from '../eval/index.ts';
-import { deriveSeed, mulberry32 } from '../util/rng.ts';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../util/rng.ts';
 import { Adam, clipGlobalNorm } from './adam.ts';
 import { makeBatches, type Example } from './batches.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
@@ -21,6 +21,10 @@ import { TrainOptionsSchema, type TrainOptionsInput } from './options.ts';
 import { curveSvg, type CurvePoint } from './plot.ts';
 import { ProgressBar, formatDuration } from './progress.ts';
 import { GradWorker } from './workers.ts';
+import { afterDevScore, currentLr } from './schedule.ts';
+import { movingAverage, useSampledLocations } from './reinforce.ts';
+import { selfCriticalStep } from './scst.ts';
+import { CiderD } from '../eval/cider.ts';
 
 interface CacheIndexFile {
   encoderId: string;
@@ -122,7 +126,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
     log(`initialised from ${o.initFrom}`);
   } else initParams(config, mulberry32(deriveSeed(o.seed, 0xbeef)), params);
   if (state.finished) {
-    log(`${o.out}: training already finished (best dev BLEU-4 ${(state.bestBleu4 * 100).toFixed(2)} at epoch ${state.bestEpoch + 1})`);
+    log(`${o.out}: training already finished (best dev ${o.selectBy} ${((state.bestScore ?? state.bestBleu4) * 100).toFixed(2)} at epoch ${state.bestEpoch + 1})`);
     return { state, bestDir };
   }
 
@@ -132,9 +136,15 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   for (let w = 0; w < o.workers; w++) {
     const g = new SharedArrayBuffer(total * 4);
     grads.push(new Float32Array(g));
-    workers.push(await GradWorker.start({ config, params: paramsShared, grad: g, features: cache.shared, backend: o.backend }));
+    workers.push(await GradWorker.start({ config, vocab: vocab.toJSON(), params: paramsShared, grad: g, features: cache.shared, backend: o.backend }));
   }
   const grad = new Float32Array(total);
+
+  // Self-critical training: rewards are CIDEr-D against each training image's references, with
+  // document frequencies from the whole training set (Rennie et al. 2017).
+  const scst = o.objective === 'scst';
+  const trainRows = Int32Array.from(trainItems, (it) => cache.rows.get(it.image)!);
+  const scorer = scst ? new CiderD(trainItems.map((it) => it.captions.map(normalize))) : undefined;
 
   const devEval: EvalItem[] = devItems.map((it) => {
     const row = cache.rows.get(it.image)!;
@@ -165,68 +175,111 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
       if (r.type === 'dev' && r.bleu4 !== undefined) bleuCurve.push({ x: r.epochFloat, y: r.bleu4 * 100 });
     }
 
+  /** Greedy dev scores of the current parameters, logged and plotted at `epochFloat`. */
+  const devScores = async (epochFloat: number) => {
+    const decoder = new Decoder(config, vocab, params.slice());
+    const { scores } = await evaluateDecoder(decoder, devEval, { maxLength: o.maxLength, progress: '  dev greedy' });
+    decoder.dispose();
+    await appendFile(logPath, JSON.stringify({ type: 'dev', epoch: epochFloat, epochFloat, step: state.step, beam: 1, lr: currentLr(o, state, epochFloat), ...withoutPerItem(scores), time: new Date().toISOString() }) + '\n');
+    bleuCurve.push({ x: epochFloat, y: scores.bleu4 * 100 });
+    await writeFile(join(o.out, 'curve.svg'), curveSvg(lossCurve, bleuCurve, `${o.attention} attention: training loss and dev BLEU-4`));
+    log(`epoch ${epochFloat}: dev (greedy) ${formatScores(scores)}`);
+    return scores;
+  };
+  // Fine-tuning starts from a trained model: its dev score is the one to beat, so a run that
+  // only gets worse ships the starting point, not its first epoch.
+  if (init && state.step === 0 && state.bestScore === undefined) {
+    const scores = await devScores(0);
+    afterDevScore(o, state, -1, scores[o.selectBy]);
+    state.bestBleu4 = scores.bleu4;
+    await saveDecoder(bestDir, { config, vocab, params, card: { epoch: 0, step: 0, selectBy: o.selectBy, initFrom: o.initFrom, devGreedy: withoutPerItem(scores) } }, 'float32');
+  }
+
   let lastCkpt = Date.now();
   const sessionStart = Date.now();
   const startElapsed = state.elapsedSec;
   try {
     for (; state.epoch < o.epochs; state.epoch++, state.batchIndex = 0) {
-      const batches = makeBatches(examples, o.batchSize, mulberry32(deriveSeed(o.seed, state.epoch)));
+      const epochRng = mulberry32(deriveSeed(o.seed, state.epoch));
+      // XE: batches of captions of equal length; SCST: batches of images (K samples each).
+      const batches = scst ? imageBatches(trainItems.length, o.batchSize, epochRng) : makeBatches(examples, o.batchSize, epochRng);
+      const units = scst ? trainItems.length : examples.length;
       let done = batches.slice(0, state.batchIndex).reduce((s, b) => s + b.length, 0);
-      const bar = new ProgressBar(`epoch ${state.epoch + 1}/${o.epochs}`, examples.length, 'captions', process.stderr, done);
-      let window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, t0: Date.now() };
+      const bar = new ProgressBar(`epoch ${state.epoch + 1}/${o.epochs}${scst ? ' (self-critical)' : ''}`, units, scst ? 'images' : 'captions', process.stderr, done);
+      let window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, reward: 0, greedy: 0, t0: Date.now() };
       for (; state.batchIndex < batches.length; state.batchIndex++) {
         if (stopRequested || (o.maxSteps !== undefined && state.step >= o.maxSteps)) break;
         const ids = batches[state.batchIndex];
         const B = ids.length;
-        const T = examples[ids[0]].tokens.length - 1;
-        const stepRng = mulberry32(deriveSeed(o.seed, state.step, 0x5a));
-        const hard = o.attention === 'hard';
-        const base = {
-          sampled: hard && stepRng() < 0.5, // paper: with probability 0.5 use the expected context instead
-          dropout: o.dropout,
-          tokenScale: 1 / (B * T),
-          regScale: o.lambda / (B * L),
-          reinforce: hard ? { weight: o.reinforceWeight, entropy: o.entropy, baseline: state.baseline ?? 0 } : undefined,
-        };
-        const shards = workers.map((_, w) => ids.slice(Math.floor((w * B) / workers.length), Math.floor(((w + 1) * B) / workers.length)));
-        const stats = await Promise.all(
-          shards.map((shard, w) => {
-            if (!shard.length) return undefined;
-            const tokens = new Int32Array(shard.length * (T + 1));
-            shard.forEach((id, k) => tokens.set(examples[id].tokens, k * (T + 1)));
-            return workers[w].step({ rows: Int32Array.from(shard, (id) => examples[id].row), tokens, B: shard.length, T, opts: { ...base, seed: deriveSeed(o.seed, state.step, w + 1) } });
-          }),
-        );
-        grad.fill(0);
-        shards.forEach((s, w) => {
-          if (!s.length) return;
-          const g = grads[w];
-          for (let i = 0; i < total; i++) grad[i] += g[i];
-        });
-        clipGlobalNorm(grad, o.clip);
-        adam.step(params, grad);
-        const st = stats.filter((s) => s !== undefined);
-        const rewardMean = st.reduce((s, x) => s + x.rewardSum, 0) / B;
-        if (hard && base.sampled) state.baseline = state.baseline === null ? rewardMean : 0.9 * state.baseline + 0.1 * rewardMean; // b ← 0.9 b + 0.1 log p
-        for (const s of st) {
-          window.nll += s.nllSum;
-          window.reg += s.regSum;
-          window.tokens += s.tokens;
-          window.captions += s.captions;
+        const lr = currentLr(o, state, state.epoch + done / units);
+        if (scst) {
+          const st = await selfCriticalStep(workers, grads, grad, scorer!, vocab.words, { rows: Int32Array.from(ids, (i) => trainRows[i]), refs: Int32Array.from(ids) }, {
+            samples: o.scstSamples, baseline: o.scstBaseline, maxLength: o.maxLength, seed: deriveSeed(o.seed, state.step, 0x5c57), regScalePerCaption: o.lambda / L, chunk: 48,
+          });
+          clipGlobalNorm(grad, o.clip);
+          adam.step(params, grad, lr);
+          window.nll += st.nllSum;
+          window.reg += st.regSum;
+          window.tokens += st.tokens;
+          window.captions += st.captions;
+          window.reward += st.rewardMean * B;
+          window.greedy += (st.greedyMean ?? 0) * B;
+        } else {
+          const T = examples[ids[0]].tokens.length - 1;
+          const stepRng = mulberry32(deriveSeed(o.seed, state.step, 0x5a));
+          const hard = o.attention === 'hard';
+          const base = {
+            sampled: hard && useSampledLocations(stepRng),
+            dropout: o.dropout,
+            tokenScale: 1 / (B * T),
+            regScale: o.lambda / (B * L),
+            reinforce: hard ? { weight: o.reinforceWeight, entropy: o.entropy, baseline: state.baseline ?? 0 } : undefined,
+          };
+          const shards = workers.map((_, w) => ids.slice(Math.floor((w * B) / workers.length), Math.floor(((w + 1) * B) / workers.length)));
+          const stats = await Promise.all(
+            shards.map((shard, w) => {
+              if (!shard.length) return undefined;
+              const tokens = new Int32Array(shard.length * (T + 1));
+              shard.forEach((id, k) => tokens.set(examples[id].tokens, k * (T + 1)));
+              return workers[w].step({ rows: Int32Array.from(shard, (id) => examples[id].row), tokens, B: shard.length, T, opts: { ...base, seed: deriveSeed(o.seed, state.step, w + 1) } });
+            }),
+          );
+          grad.fill(0);
+          shards.forEach((s, w) => {
+            if (!s.length) return;
+            const g = grads[w];
+            for (let i = 0; i < total; i++) grad[i] += g[i];
+          });
+          clipGlobalNorm(grad, o.clip);
+          adam.step(params, grad, lr);
+          const st = stats.filter((s) => s !== undefined);
+          const rewardMean = st.reduce((s, x) => s + x.rewardSum, 0) / B;
+          if (hard && base.sampled) state.baseline = movingAverage(state.baseline, rewardMean);
+          for (const s of st) {
+            window.nll += s.nllSum;
+            window.reg += s.regSum;
+            window.tokens += s.tokens;
+            window.captions += s.captions;
+          }
         }
         window.steps++;
         state.step++;
-        state.captionsSeen += B;
+        state.captionsSeen += scst ? window.captions : B;
         done += B;
         const loss = window.nll / Math.max(window.tokens, 1);
-        bar.update(done, `loss ${loss.toFixed(3)}`);
-        if (window.steps >= 50 || state.batchIndex === batches.length - 1) {
+        bar.update(done, scst ? `reward ${((window.reward / Math.max(window.steps * B, 1)) * 100).toFixed(1)}` : `loss ${loss.toFixed(3)}`);
+        if (window.steps >= (scst ? 10 : 50) || state.batchIndex === batches.length - 1) {
           const secs = (Date.now() - window.t0) / 1000;
-          const epochFloat = state.epoch + done / examples.length;
-          const rec = { type: 'train', epoch: state.epoch + 1, epochFloat, step: state.step, loss, reg: (o.lambda * window.reg) / (window.captions * L), captionsPerSec: window.captions / secs, baseline: state.baseline, time: new Date().toISOString() };
+          const epochFloat = state.epoch + done / units;
+          const images = scst ? window.captions / o.scstSamples : undefined;
+          const rec = {
+            type: 'train', epoch: state.epoch + 1, epochFloat, step: state.step, loss, reg: (o.lambda * window.reg) / (window.captions * L), captionsPerSec: window.captions / secs, lr: currentLr(o, state, epochFloat), baseline: state.baseline,
+            ...(scst && images ? { objective: 'scst', rewardCiderD: window.reward / images, greedyCiderD: o.scstBaseline === 'greedy' ? window.greedy / images : undefined, imagesPerSec: images / secs } : {}),
+            time: new Date().toISOString(),
+          };
           await appendFile(logPath, JSON.stringify(rec) + '\n');
           lossCurve.push({ x: epochFloat, y: loss });
-          window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, t0: Date.now() };
+          window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, reward: 0, greedy: 0, t0: Date.now() };
         }
         if (Date.now() - lastCkpt > o.checkpointMinutes * 60_000) {
           state.batchIndex++;
@@ -239,24 +292,18 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
       if (state.batchIndex < batches.length) break; // stopped early (signal or maxSteps)
 
       // ---- end of epoch: dev score, best model, early stopping ----
-      const decoder = new Decoder(config, vocab, params.slice());
-      const { scores } = await evaluateDecoder(decoder, devEval, { maxLength: o.maxLength, progress: '  dev greedy' });
-      decoder.dispose();
-      const epochFloat = state.epoch + 1;
-      await appendFile(logPath, JSON.stringify({ type: 'dev', epoch: state.epoch + 1, epochFloat, step: state.step, beam: 1, ...withoutPerItem(scores), time: new Date().toISOString() }) + '\n');
-      bleuCurve.push({ x: epochFloat, y: scores.bleu4 * 100 });
-      await writeFile(join(o.out, 'curve.svg'), curveSvg(lossCurve, bleuCurve, `${o.attention} attention: training loss and dev BLEU-4`));
-      log(`epoch ${state.epoch + 1}: dev (greedy) ${formatScores(scores)}`);
-      if (scores.bleu4 > state.bestBleu4) {
+      const scores = await devScores(state.epoch + 1);
+      const score = scores[o.selectBy];
+      const verdict = afterDevScore(o, state, state.epoch, score);
+      if (verdict.improved) {
         state.bestBleu4 = scores.bleu4;
-        state.bestEpoch = state.epoch;
-        state.badEpochs = 0;
-        await saveDecoder(bestDir, { config, vocab, params, card: { epoch: state.epoch + 1, step: state.step, devGreedy: withoutPerItem(scores) } }, 'float32');
-        log(`  new best, saved to ${bestDir}`);
-      } else state.badEpochs++;
+        await saveDecoder(bestDir, { config, vocab, params, card: { epoch: state.epoch + 1, step: state.step, selectBy: o.selectBy, devGreedy: withoutPerItem(scores) } }, 'float32');
+        log(`  new best (${o.selectBy} ${(score * 100).toFixed(2)}), saved to ${bestDir}`);
+      }
+      if (verdict.lrDecayedTo !== undefined) log(`  no better dev ${o.selectBy} for ${o.lrPatience} epoch(s): learning rate → ${verdict.lrDecayedTo.toExponential(2)}`);
       state.elapsedSec = startElapsed + (Date.now() - sessionStart) / 1000;
-      if (state.badEpochs >= o.patience) {
-        log(`early stopping: no dev BLEU-4 improvement for ${o.patience} epochs (best ${(state.bestBleu4 * 100).toFixed(2)} at epoch ${state.bestEpoch + 1})`);
+      if (verdict.stop) {
+        log(`early stopping: no dev ${o.selectBy} improvement for ${o.patience} epochs (best ${((state.bestScore ?? 0) * 100).toFixed(2)} at epoch ${state.bestEpoch + 1})`);
         state.epoch++;
         state.batchIndex = 0;
         state.finished = true;
@@ -279,6 +326,14 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
     await Promise.all(workers.map((w) => w.stop()));
   }
   return { state, bestDir };
+}
+
+/** An epoch's image batches for self-critical training (indices into the training items). */
+function imageBatches(n: number, batchSize: number, rng: () => number): number[][] {
+  const ids = shuffleInPlace(Array.from({ length: n }, (_, i) => i), rng);
+  const out: number[][] = [];
+  for (let i = 0; i < n; i += batchSize) out.push(ids.slice(i, i + batchSize));
+  return out;
 }
 
 function withoutPerItem<T extends { perItem: unknown }>(s: T): Omit<T, 'perItem'> {

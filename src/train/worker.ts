@@ -2,8 +2,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '../runtime/tf.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { decodeHalf } from '../encoder/float16.ts';
+import { Vocabulary } from '../data/vocab.ts';
+import { Decoder } from '../model/decoder.ts';
+import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
+import { mulberry32 } from '../util/rng.ts';
 import { computeGradients, paramTensors } from './gradients.ts';
-import type { StepRequest, WorkerInit, WorkerReply } from './protocol.ts';
+import type { SampleReply, SampleRequest, StepRequest, WorkerInit, WorkerReply } from './protocol.ts';
 
 // A gradient worker: wasm in Node runs single-threaded, so data parallelism across
 // worker_threads is how training uses more than one core.
@@ -15,23 +19,51 @@ const backend = await initBackend(init.backend);
 const params = new Float32Array(init.params);
 const grad = new Float32Array(init.grad);
 const cache = new Uint16Array(init.features);
+const vocab = init.vocab ? Vocabulary.fromJSON(init.vocab) : undefined;
 const rowSize = init.config.grid.h * init.config.grid.w * init.config.featureDim;
 send({ kind: 'ready', backend });
 
-port.on('message', (req: StepRequest) => {
+function features(rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length * rowSize);
+  rows.forEach((r, b) => decodeHalf(cache.subarray(r * rowSize, (r + 1) * rowSize), out.subarray(b * rowSize, (b + 1) * rowSize)));
+  return out;
+}
+
+function gradientStep(req: StepRequest): WorkerReply {
+  const p = paramTensors(init.config, params);
   try {
-    const features = new Float32Array(req.B * rowSize);
-    for (let b = 0; b < req.B; b++) {
-      const r = req.rows[b];
-      decodeHalf(cache.subarray(r * rowSize, (r + 1) * rowSize), features.subarray(b * rowSize, (b + 1) * rowSize));
-    }
-    const p = paramTensors(init.config, params);
+    const stats = computeGradients(init.config, p, { features: features(req.rows), tokens: req.tokens, B: req.B, T: req.T }, req.opts, grad);
+    return { kind: 'done', stats };
+  } finally {
+    tf.dispose(Object.values(p));
+  }
+}
+
+/** Self-critical training's captions: sampled with the current parameters, no dropout, expected context. */
+function sample(req: SampleRequest): SampleReply {
+  if (!vocab) throw new Error('this worker was started without a vocabulary: it cannot sample captions');
+  const decoder = new Decoder(init.config, vocab, params);
+  const { h, w } = init.config.grid;
+  const n = req.rows.length;
+  try {
+    const data = features(req.rows);
+    const feats = tf.tensor3d(data, [n, h * w, init.config.featureDim]);
+    const rep = tf.tidy(() => tf.tile(feats.expandDims(1), [1, req.samples, 1, 1]).reshape([n * req.samples, h * w, -1]) as tf.Tensor3D);
     try {
-      const stats = computeGradients(init.config, p, { features, tokens: req.tokens, B: req.B, T: req.T }, req.opts, grad);
-      send({ kind: 'done', stats });
+      const sampled = decodeStepwise(decoder, rep, { maxLength: req.maxLength, choose: samplingChooser(mulberry32(req.seed), 1) });
+      const greedy = req.greedy ? decodeStepwise(decoder, feats, { maxLength: req.maxLength, choose: argmaxChooser }) : [];
+      return { kind: 'samples', sampled: sampled.map((s) => s.ids), greedy: greedy.map((s) => s.ids) };
     } finally {
-      tf.dispose(Object.values(p));
+      tf.dispose([feats, rep]);
     }
+  } finally {
+    decoder.dispose();
+  }
+}
+
+port.on('message', (req: StepRequest | SampleRequest) => {
+  try {
+    send(req.kind === 'sample' ? sample(req) : gradientStep(req));
   } catch (err) {
     send({ kind: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
   }

@@ -1,16 +1,16 @@
 import { Worker } from 'node:worker_threads';
-import type { StepRequest, WorkerInit, WorkerReply } from './protocol.ts';
+import type { SampleReply, SampleRequest, StepRequest, WorkerInit, WorkerReply } from './protocol.ts';
 import type { GradStats } from './gradients.ts';
 
 /** A gradient worker thread with a promise-based step(). */
 export class GradWorker {
-  private pending?: { resolve: (s: GradStats) => void; reject: (e: Error) => void };
+  private pending?: { resolve: (m: WorkerReply) => void; reject: (e: Error) => void };
   private constructor(private readonly worker: Worker, readonly backend: string) {
     worker.on('message', (m: WorkerReply) => {
       const p = this.pending;
       this.pending = undefined;
-      if (m.kind === 'done') p?.resolve(m.stats);
-      else if (m.kind === 'error') p?.reject(new Error(`training worker: ${m.message}`));
+      if (m.kind === 'error') p?.reject(new Error(`training worker: ${m.message}`));
+      else p?.resolve(m);
     });
     worker.on('error', (e) => this.pending?.reject(e));
   }
@@ -34,11 +34,23 @@ export class GradWorker {
     });
   }
 
-  step(req: Omit<StepRequest, 'kind'>): Promise<GradStats> {
+  private request(msg: StepRequest | SampleRequest): Promise<WorkerReply> {
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
-      this.worker.postMessage({ kind: 'step', ...req });
+      this.worker.postMessage(msg);
     });
+  }
+
+  async step(req: Omit<StepRequest, 'kind'>): Promise<GradStats> {
+    const m = await this.request({ kind: 'step', ...req });
+    if (m.kind !== 'done') throw new Error(`training worker: unexpected reply ${m.kind}`);
+    return m.stats;
+  }
+
+  async sample(req: Omit<SampleRequest, 'kind'>): Promise<SampleReply> {
+    const m = await this.request({ kind: 'sample', ...req });
+    if (m.kind !== 'samples') throw new Error(`training worker: unexpected reply ${m.kind}`);
+    return m;
   }
 
   async stop(): Promise<void> {

@@ -19,6 +19,7 @@ const cfg = (attention: 'soft' | 'hard'): DecoderConfig =>
 /** Reference loss written directly from the equations, differentiated by tfjs. */
 function referenceLoss(c: DecoderConfig, p: Record<ParamName, tf.Tensor>, feats: tf.Tensor3D, tokens: number[][], o: {
   tokenScale: number; regScale: number; seed: number; sampled: boolean; reinforce?: { weight: number; entropy: number; baseline: number };
+  captionWeights?: Float32Array;
 }): tf.Scalar {
   const [B, L, D] = feats.shape;
   const T = tokens[0].length - 1;
@@ -32,6 +33,10 @@ function referenceLoss(c: DecoderConfig, p: Record<ParamName, tf.Tensor>, feats:
   let alphaSum: tf.Tensor = tf.zeros([B, L]);
   const logPs: tf.Tensor[] = [];
   const stepLogPy: tf.Tensor[] = [];
+  // <pad> targets (after <end>) are masked out of every term; w_b weights each caption's log-likelihood.
+  const masks = Array.from({ length: T }, (_, t) => tf.tensor1d(tokens.map((r) => r[t + 1] === 0 ? 0 : 1)));
+  const lengths = tokens.map((r) => r.slice(1).filter((x) => x !== 0).length);
+  const w = tf.tensor1d(o.captionWeights ?? new Float32Array(B).fill(1));
   let entropy = tf.scalar(0);
   for (let t = 0; t < T; t++) {
     const prev = tf.tensor1d(tokens.map((r) => r[t]), 'int32');
@@ -40,16 +45,17 @@ function referenceLoss(c: DecoderConfig, p: Record<ParamName, tf.Tensor>, feats:
     const u = P.add(tf.matMul(h, p.attHid as tf.Tensor2D).expandDims(1)).tanh();
     const e = u.mul(p.attV.reshape([1, 1, -1])).sum(2);
     const alpha = tf.softmax(e) as tf.Tensor2D;
-    alphaSum = alphaSum.add(alpha);
-    let w: tf.Tensor = alpha;
+    const m = masks[t];
+    alphaSum = alphaSum.add(alpha.mul(m.expandDims(1)));
+    let wts: tf.Tensor = alpha;
     if (c.attention === 'hard' && o.sampled) {
       const al = alpha.dataSync();
       const s = Array.from({ length: B }, (_, b) => sampleIndex(al, rng, b * L, L));
-      w = tf.oneHot(tf.tensor1d(s, 'int32'), L).toFloat();
-      logPs.push(tf.log(alpha).mul(w).sum(1)); // log p(s_t | a), [B]
+      wts = tf.oneHot(tf.tensor1d(s, 'int32'), L).toFloat();
+      logPs.push(tf.log(alpha).mul(wts).sum(1).mul(m)); // log p(s_t | a), [B]
     }
-    if (c.attention === 'hard' && o.reinforce) entropy = entropy.add(alpha.mul(tf.log(alpha)).sum().neg());
-    const ctx = tf.matMul(w.reshape([B, 1, L]) as tf.Tensor3D, feats).reshape([B, D]);
+    if (c.attention === 'hard' && o.reinforce) entropy = entropy.add(alpha.mul(tf.log(alpha)).sum(1).mul(m).sum().neg());
+    const ctx = tf.matMul(wts.reshape([B, 1, L]) as tf.Tensor3D, feats).reshape([B, D]);
     const beta = tf.sigmoid(tf.matMul(h, p.beta as tf.Tensor2D).add(p.betaB));
     const z = ctx.mul(beta) as tf.Tensor2D;
     const gates = tf.matMul(Ey, p.lstmEmb as tf.Tensor2D).add(tf.matMul(tf.concat([z, h], 1), p.lstmCtxHid as tf.Tensor2D)).add(p.lstmB);
@@ -63,13 +69,13 @@ function referenceLoss(c: DecoderConfig, p: Record<ParamName, tf.Tensor>, feats:
     const banned = new Float32Array(c.vocabSize);
     banned[0] = banned[1] = -1e9; // <pad>, <start> are never generated
     const logp = tf.logSoftmax(tf.matMul(q, p.outW as tf.Tensor2D).add(p.outB).add(tf.tensor1d(banned)));
-    const lp = logp.mul(tf.oneHot(next, c.vocabSize).toFloat()).sum(1); // [B]
+    const lp = logp.mul(tf.oneHot(next, c.vocabSize).toFloat()).sum(1).mul(m); // [B]
     stepLogPy.push(lp);
-    nll = nll.sub(lp.sum());
+    nll = nll.sub(lp.mul(w).sum());
   }
   let loss = nll.mul(o.tokenScale).add(tf.scalar(1).sub(alphaSum).square().sum().mul(o.regScale));
   if (o.reinforce && logPs.length) {
-    const r = tf.addN(stepLogPy).div(T).dataSync();
+    const r = tf.addN(stepLogPy).div(tf.tensor1d(lengths)).dataSync();
     const adv = tf.tensor1d(Array.from(r, (x) => (x - o.reinforce!.baseline) * o.reinforce!.weight));
     loss = loss.sub(tf.addN(logPs).mul(adv).sum().mul(o.tokenScale));
   }
@@ -77,7 +83,7 @@ function referenceLoss(c: DecoderConfig, p: Record<ParamName, tf.Tensor>, feats:
   return loss as tf.Scalar;
 }
 
-async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce?: { weight: number; entropy: number; baseline: number }) {
+async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce?: { weight: number; entropy: number; baseline: number }, scst = false) {
   const rng = mulberry32(7);
   const { specs, total } = paramLayout(c);
   const flat = initParams(c, rng);
@@ -85,7 +91,10 @@ async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce
   const B = 3, L = c.grid.h * c.grid.w, D = c.featureDim, T = 4;
   const features = Float32Array.from({ length: B * L * D }, () => rng());
   const tokens = Array.from({ length: B }, () => [1, ...Array.from({ length: T - 1 }, () => 3 + Math.floor(rng() * 8)), 2]);
-  const opts = { tokenScale: 1 / (B * T), regScale: 1 / (B * L), seed: 42, sampled, reinforce };
+  // SCST: sampled captions of different lengths, padded after <end>, each weighted by its advantage.
+  if (scst) tokens[0].splice(2, 3, 2, 0, 0), tokens[2].splice(3, 2, 2, 0);
+  const captionWeights = scst ? Float32Array.from([0.7, -1.3, 0.4]) : undefined;
+  const opts = { tokenScale: 1 / (B * T), regScale: 1 / (B * L), seed: 42, sampled, reinforce, captionWeights };
   const grad = new Float32Array(total);
   computeGradients(c, paramTensors(c, flat), { features, tokens: Int32Array.from(tokens.flat()), B, T }, { ...opts, dropout: 0 }, grad);
 
@@ -111,3 +120,5 @@ async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce
 await check('soft', cfg('soft'), false);
 await check('hard/expected', cfg('hard'), false, { weight: 1, entropy: 0.01, baseline: -2 });
 await check('hard/sampled', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 });
+await check('soft/SCST (padded, advantage-weighted)', cfg('soft'), false, undefined, true);
+await check('hard/sampled, padded', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 }, true);
