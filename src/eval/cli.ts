@@ -14,6 +14,8 @@ import { loadDecoder } from '../model/io.ts';
 import { evaluateDecoder, type EvalItem } from '../train/evaluate.ts';
 import { ProgressBar } from '../train/progress.ts';
 import { formatScores } from './index.ts';
+import { loadInstances } from './grounding/instances.ts';
+import { formatPointing, pointingGame, type PointingResult } from './grounding/game.ts';
 
 export const EVAL_USAGE = `npm run eval -- --images DIR --captions FILE --split FILE [options]
 
@@ -33,10 +35,15 @@ options (defaults):
   --cache DIR           on-disk feature cache, reused across runs (cache/features)
   --format F            auto | flickr8k | karpathy | coco (auto)
   --limit N             evaluate the first N images of the split only
+  --instances FILE      COCO instances_*.json: also play the pointing game (does each
+                        object word's attention map peak inside that object's box?)
   --help                this text
 
 Scores: BLEU-1..4, CIDEr-D and ROUGE-L (coco-caption definitions, all references per image).
 METEOR is not computed (it needs the Java METEOR 1.5 jar).
+Pointing game (--instances): hit rate of the argmax cell, attention mass inside the boxes, and
+the same for a fixed guess at the image centre / a uniform map and a random cell, overall and
+per category (word list: src/eval/grounding/categories.ts).
 `;
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -63,6 +70,7 @@ export const EvalOptionsSchema = z
     cache: optionalPath('a folder', 'cache/features'),
     format: z.enum(['auto', 'flickr8k', 'karpathy', 'coco'], { error: 'expects auto, flickr8k, karpathy or coco' }).default('auto'),
     limit: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').optional(),
+    instances: pathOption('a COCO instances file: --instances FILE').optional(),
     help: z.boolean().optional(),
   })
   .strict();
@@ -91,6 +99,7 @@ export interface EvalResultFile {
   scores: { bleu1: number; bleu2: number; bleu3: number; bleu4: number; ciderD: number; rougeL: number };
   meteor: null;
   captions: { image: string; caption: string; references: string[]; bleu4?: number; ciderD?: number }[];
+  pointing?: Omit<PointingResult, 'items'> & { items: PointingResult['items'] };
 }
 
 /** Runs an evaluation from command-line options; returns the process exit code. */
@@ -119,6 +128,9 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   let items = loadDataset({ format, captions: o.captions, split: format === 'coco' ? undefined : o.split });
   if (o.limit !== undefined) items = items.slice(0, o.limit);
   if (items.length === 0) throw new Error(`split ${o.split} has no images`);
+  const objects = o.instances === undefined ? undefined : loadInstances(o.instances);
+  const unboxed = objects && items.find((it) => !objects.has(it.image));
+  if (unboxed) throw new Error(`${o.instances} has no entry for ${unboxed.image}: the pointing game needs the instances file of the same images`);
 
   const backend = await initBackend();
   const saved = await loadDecoder(o.model);
@@ -157,7 +169,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   let result: Awaited<ReturnType<typeof evaluateDecoder>>;
   try {
     result = await evaluateDecoder(decoder, evalItems, {
-      beam: o.beam, maxLength: o.maxLength, lengthPenalty: o.lengthPenalty, progress: `  captions (${o.beam > 1 ? `beam ${o.beam}` : 'greedy'})`,
+      beam: o.beam, maxLength: o.maxLength, lengthPenalty: o.lengthPenalty, progress: `  captions (${o.beam > 1 ? `beam ${o.beam}` : 'greedy'})`, keepMaps: objects !== undefined,
     });
   } finally {
     decoder.dispose();
@@ -166,6 +178,8 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
 
   process.stdout.write(`${formatScores(scores)}\n`);
   process.stdout.write(`METEOR: not computed (needs the Java METEOR 1.5 jar; no comparable JS implementation)\n`);
+  const pointing = objects ? pointingGame(result.maps, objects, config.grid) : undefined;
+  if (pointing) process.stdout.write(`${formatPointing(pointing)}\n`);
 
   const out: EvalResultFile = {
     model: o.model,
@@ -180,6 +194,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     scores,
     meteor: null,
     captions: result.captions.map((c, i) => ({ ...c, bleu4: perItem[i]?.bleu[3], ciderD: perItem[i]?.ciderD })),
+    ...(pointing ? { pointing } : {}),
   };
   await mkdir(dirname(resolve(o.out)), { recursive: true });
   await writeFile(o.out, JSON.stringify(out, null, 2) + '\n');

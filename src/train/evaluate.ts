@@ -15,13 +15,14 @@ export interface EvalItem {
 export async function evaluateDecoder(
   decoder: Decoder,
   items: EvalItem[],
-  opts: { beam?: number; maxLength: number; batch?: number; progress?: string; lengthPenalty?: number },
-): Promise<{ scores: CaptionScores; captions: { image: string; caption: string; references: string[] }[] }> {
+  opts: { beam?: number; maxLength: number; batch?: number; progress?: string; lengthPenalty?: number; keepMaps?: boolean },
+): Promise<{ scores: CaptionScores; captions: { image: string; caption: string; references: string[] }[]; maps: { image: string; words: string[]; alphas: Float32Array[] }[] }> {
   const { h, w } = decoder.config.grid;
   const L = h * w, D = decoder.config.featureDim;
   const beam = opts.beam ?? 1;
   const batch = beam > 1 ? 1 : opts.batch ?? 100;
   const captions: { image: string; caption: string; references: string[] }[] = [];
+  const maps: { image: string; words: string[]; alphas: Float32Array[] }[] = []; // per-word α_t, with keepMaps
   const bar = opts.progress ? new ProgressBar(opts.progress, items.length, 'images') : undefined;
   for (let i = 0; i < items.length; i += batch) {
     const chunk = items.slice(i, i + batch);
@@ -32,8 +33,11 @@ export async function evaluateDecoder(
       const hyps =
         beam > 1
           ? [beamSearch(decoder, feats, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1 })[0]]
-          : decodeStepwise(decoder, feats, { maxLength: opts.maxLength, choose: argmaxChooser });
-      hyps.forEach((hyp, k) => captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references }));
+          : decodeStepwise(decoder, feats, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps });
+      hyps.forEach((hyp, k) => {
+        captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references });
+        if (opts.keepMaps) maps.push({ image: chunk[k].image, words: hyp.words, alphas: hyp.steps.map((s) => s.alpha) });
+      });
     } finally {
       feats.dispose();
     }
@@ -41,5 +45,5 @@ export async function evaluateDecoder(
     await new Promise((r) => setImmediate(r)); // let signals and I/O through
   }
   const scores = scoreAll(captions.map((c) => ({ hypothesis: c.caption, references: c.references })));
-  return { scores, captions };
+  return { scores, captions, maps };
 }

@@ -1,0 +1,54 @@
+// `eval --instances`: the pointing game on real COCO photos with the shipped soft model.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { runEval, type EvalResultFile } from '../../src/eval/cli.ts';
+import { SHARED_DIR, SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
+
+const COCO = join(SHARED_DIR, 'data', 'coco-mini-train');
+const skip = skipWithoutModel || (existsSync(join(COCO, 'instances_train2017.json')) ? false : `COCO mini set not found at ${COCO} (set SHARED_DIR)`);
+
+t.test('the pointing game runs with eval and its summary agrees with its per-word items', { skip }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pointing-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'results.json');
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((c: string | Uint8Array) => (lines.push(String(c)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await runEval(
+      { images: join(COCO, 'train2017'), captions: join(COCO, 'captions_train2017.json'), split: 'all', instances: join(COCO, 'instances_train2017.json'), limit: 12, beam: 1, modelsDir: SHARED_MODELS, cache: join(dir, 'cache'), out },
+      (m) => void lines.push(m),
+    );
+  } finally {
+    process.stdout.write = write;
+  }
+  t.equal(code, 0, lines.join('\n'));
+  t.match(lines.join(''), /pointing game: \d+ grounded words \| hit [\d.]+% \(centre [\d.]+%, random cell [\d.]+%\)/);
+  const r = JSON.parse(await readFile(out, 'utf8')) as EvalResultFile;
+  const p = r.pointing!;
+  t.ok(p.overall.words > 0, `${p.overall.words} grounded words in 12 photos`);
+  t.equal(p.items.length, p.overall.words);
+  t.ok(Math.abs(p.overall.hitRate - p.items.filter((i) => i.hit).length / p.items.length) < 1e-12, 'hit rate = share of hits');
+  const cats = Object.values(p.perCategory).reduce((s, c) => s + c.words, 0);
+  t.equal(cats, p.overall.words, 'per-category counts add up');
+  for (const i of p.items) {
+    t.ok(r.captions.find((c) => c.image === i.image)!.caption.split(' ')[i.index] === i.word, `${i.image}: word ${i.index} is "${i.word}"`);
+    t.ok(i.mass >= 0 && i.mass <= 1 + 1e-9 && i.randomHit >= 0 && i.randomHit <= 1);
+  }
+});
+
+t.test('--instances for other images is a clear error', { skip }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pointing-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  const code = await runEval(
+    { images: join(COCO, 'train2017'), captions: join(COCO, 'captions_train2017.json'), split: 'all', instances: join(dir, 'missing.json'), limit: 2, modelsDir: SHARED_MODELS, cache: join(dir, 'cache'), out: join(dir, 'r.json') },
+    (m) => void lines.push(m),
+  );
+  t.equal(code, 1);
+  t.match(lines.join('\n'), /missing\.json: not a readable JSON file/);
+});
