@@ -1,6 +1,8 @@
 // Turns a training run's best checkpoint into a shipped model: float16 weights under models/<kind>/,
 // scored on dev at beam 1 and 3 *from the shipped file*, with a model card (card.json + README.md).
 //   npx tsx scripts/ship-model.ts --run runs/soft --kind soft --captions C --dev DEV --cache CACHE [--note "..."]
+//       [--coco DIR --coco-cache DIR]   also the pointing game on a COCO folder (train2017/, captions_*.json, instances_*.json)
+// A run that started from another model (--init-from) keeps that model's recipe as its first stage.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -14,9 +16,12 @@ import { evaluateDecoder } from '../src/train/evaluate.ts';
 import { formatScores } from '../src/eval/index.ts';
 import { parseArgs } from '../src/util/args.ts';
 import { curveSvg } from '../src/train/plot.ts';
+import { runEval, type EvalResultFile } from '../src/eval/cli.ts';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const o = z
-  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional(), from: z.string().optional() /* decoder dir; default <run>/best */ })
+  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional(), from: z.string().optional() /* decoder dir; default <run>/best */, coco: z.string().optional(), cocoCache: z.string().default('cache/coco'), modelsDir: z.string().default('models') })
   .parse(parseArgs(process.argv.slice(2)).options);
 const backend = await initBackend();
 const best = await loadDecoder(o.from ?? join(o.run, 'best'));
@@ -26,6 +31,12 @@ const log = readFileSync(join(o.run, 'log.jsonl'), 'utf8').trim().split('\n').ma
 const trainRecs = log.filter((r) => r.type === 'train');
 const devRecs = log.filter((r) => r.type === 'dev');
 const cps = trainRecs.map((r) => r.captionsPerSec).sort((a, b) => a - b);
+
+// The earlier stages of the recipe: the card of the model this run started from (read before it may be overwritten).
+const runOptions = readOptions(o.run);
+const initCardPath = typeof runOptions.initFrom === 'string' ? join(runOptions.initFrom, 'card.json') : undefined;
+const initCard = initCardPath && existsSync(initCardPath) ? JSON.parse(readFileSync(initCardPath, 'utf8')) : undefined;
+const earlierStages: unknown[] = initCard ? [...(initCard.recipe ?? [{ hyperparameters: initCard.hyperparameters, training: initCard.training }])] : [];
 
 // Save float16 first and evaluate what is actually shipped.
 await saveDecoder(dest, { config: { ...best.config, trained: true }, vocab: best.vocab, params: best.params }, 'float16');
@@ -43,13 +54,22 @@ for (const beam of [1, 3]) {
   console.log(`dev beam ${beam}: ${formatScores(r.scores)}`);
   if (beam === 3) samples = r.captions.slice(0, 10);
 }
+// The pointing game on COCO photos with object boxes, beam 3, from the shipped file.
+let pointing: EvalResultFile['pointing'] | undefined;
+if (o.coco) {
+  const find = (re: RegExp) => join(o.coco!, readdirSync(o.coco!).find((f) => re.test(f)) ?? '');
+  const outFile = join(mkdtempSync(join(tmpdir(), 'ship-')), 'pointing.json');
+  const code = await runEval({ images: join(o.coco, readdirSync(o.coco).find((f) => /^(train|val)\d+$/.test(f)) ?? 'images'), captions: find(/^captions_.*\.json$/), split: 'all', instances: find(/^instances_.*\.json$/), model: dest, beam: 3, modelsDir: o.modelsDir, cache: o.cocoCache, out: outFile });
+  if (code !== 0) throw new Error('pointing game failed');
+  pointing = (JSON.parse(readFileSync(outFile, 'utf8')) as EvalResultFile).pointing;
+}
 const bestEpoch = (best.card?.epoch as number) ?? state.bestEpoch + 1;
 const card = {
   model: `show-attend-tell-${o.kind}`,
   attention: o.kind,
   data: 'Flickr8k train split (6,000 images, 5 captions each; captions over 20 words dropped); model selection on the Flickr8k dev split (1,000 images)',
   encoder: { ...shipped.config.encoder, grid: shipped.config.grid, featureDim: shipped.config.featureDim },
-  hyperparameters: { embedDim: shipped.config.embedDim, hiddenDim: shipped.config.hiddenDim, attentionDim: shipped.config.attentionDim, dropout: shipped.config.dropout, vocabulary: shipped.vocab.size, maxLength: shipped.config.maxLength, ...readOptions(o.run) },
+  hyperparameters: { embedDim: shipped.config.embedDim, hiddenDim: shipped.config.hiddenDim, attentionDim: shipped.config.attentionDim, dropout: shipped.config.dropout, vocabulary: shipped.vocab.size, maxLength: shipped.config.maxLength, ...runOptions },
   training: {
     bestEpoch,
     epochsRun: devRecs.length,
@@ -58,12 +78,16 @@ const card = {
     captionsPerSecMedian: cps.length ? Math.round(cps[Math.floor(cps.length / 2)] * 10) / 10 : null,
     backend,
     devBleu4ByEpoch: devRecs.map((r) => Math.round(r.bleu4 * 10000) / 100),
+    devCiderDByEpoch: devRecs.map((r) => Math.round(r.ciderD * 10000) / 100),
     note: o.note,
   },
+  recipe: [] as unknown[],
   dev: scores,
   weights: 'float16 (scores above are computed from the float16 file)',
+  pointing: pointing && { data: o.coco, decoding: 'beam 3', overall: pointing.overall, perCategory: pointing.perCategory, ungrounded: pointing.ungrounded },
   samples,
 };
+card.recipe = [...earlierStages, { hyperparameters: card.hyperparameters, training: card.training }];
 writeFileSync(join(dest, 'card.json'), JSON.stringify(card, null, 2) + '\n');
 writeFileSync(
   join(dest, 'curve.svg'),
@@ -72,6 +96,22 @@ writeFileSync(
 writeFileSync(join(dest, 'README.md'), modelCard(card));
 console.log(`shipped ${dest}`);
 decoder.dispose();
+
+function pointingSection(p: NonNullable<typeof card.pointing>): string {
+  const pct = (x: number) => (x * 100).toFixed(1) + '%';
+  const rows = Object.entries(p.perCategory).sort((a, b) => b[1].words - a[1].words).map(([cat, s]) => `| ${cat} | ${s.words} | ${pct(s.hitRate)} | ${pct(s.centreHitRate)} | ${pct(s.randomHitRate)} | ${pct(s.mass)} | ${pct(s.uniformMass)} |`);
+  return `
+## Attention faithfulness: pointing game (${p.data}, ${p.decoding})
+
+Does a word's attention map peak inside a box of the object it names (\`npm run eval -- --instances\`)?
+${p.overall.words} grounded words; ${p.ungrounded.words} object words named a category the photo has no box for.
+
+| category | words | argmax in box | centre baseline | random cell | mass in boxes | uniform map |
+|---|---|---|---|---|---|---|
+| **all** | ${p.overall.words} | **${pct(p.overall.hitRate)}** | ${pct(p.overall.centreHitRate)} | ${pct(p.overall.randomHitRate)} | ${pct(p.overall.mass)} | ${pct(p.overall.uniformMass)} |
+${rows.join('\n')}
+`;
+}
 
 function readOptions(run: string): Record<string, unknown> {
   const p = join(run, 'options.json');
@@ -89,7 +129,8 @@ Show, Attend and Tell decoder (Xu et al. 2015) with **${c.attention} attention**
 - **Decoder:** embedding ${c.hyperparameters.embedDim}, LSTM ${c.hyperparameters.hiddenDim}, attention MLP ${c.hyperparameters.attentionDim}, vocabulary ${c.hyperparameters.vocabulary} words (count ≥ 5 in train + 4 specials), dropout ${c.hyperparameters.dropout}, max ${c.hyperparameters.maxLength} words.
 - **Training:** ${JSON.stringify(c.hyperparameters)}
 - **Run:** best dev BLEU-4 (greedy) at epoch ${c.training.bestEpoch} of ${c.training.epochsRun} evaluated; ${c.training.steps} steps; ${c.training.hours} h wall-clock on 2 CPU cores (${c.training.backend}), median ${c.training.captionsPerSecMedian} captions/s. ${c.training.note}
-- **Dev BLEU-4 by epoch (greedy):** ${c.training.devBleu4ByEpoch.join(', ')}
+- **Dev BLEU-4 / CIDEr-D by epoch (greedy; epoch 0 = the starting model):** ${c.training.devBleu4ByEpoch.join(', ')} / ${c.training.devCiderDByEpoch.join(', ')}
+- **Recipe:** ${c.recipe.length} stage(s): ${c.recipe.map((st: any, i: number) => `(${i + 1}) ${st.hyperparameters.objective === 'scst' ? `self-critical CIDEr-D, K=${st.hyperparameters.scstSamples} samples, ${st.hyperparameters.scstBaseline} baseline` : st.hyperparameters.attention === 'hard' ? 'hard attention, REINFORCE' : 'cross-entropy'}, lr ${st.hyperparameters.lr}, ${st.training.epochsRun} epoch(s) evaluated, ${st.training.hours} h`).join('; ')}
 - **Weights:** ${c.weights}.
 
 ## Dev scores (Flickr8k dev, 1,000 images, 5 references; coco-caption definitions; ×100)
@@ -100,7 +141,7 @@ ${row('greedy (beam 1)', c.dev.beam1)}
 ${row('beam 3', c.dev.beam3)}
 
 METEOR is not computed (no faithful implementation here).
-
+${c.pointing ? pointingSection(c.pointing) : ''}
 ## 10 dev captions (beam 3)
 
 | image | generated | first reference |
