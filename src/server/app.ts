@@ -57,7 +57,8 @@ export function createApp(opts: AppOptions): CaptionApp {
   else captioner = opts.captioner;
 
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    // '*.headers': @fastify/multipart traces busboyOptions.headers, with the API key in them.
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', '*.headers.authorization', '*.headers.cookie'], ...(opts.logStream ? { stream: opts.logStream } : {}) },
     trustProxy: config.trustProxy as boolean, // (a hop count works too; the types omit it) behind a proxy, req.ip (rate limits) is the client's address
     requestIdHeader: false,
     genReqId: (req) => {
