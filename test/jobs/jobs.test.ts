@@ -26,11 +26,11 @@ t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, 
   const base = await listen({});
   const post = async (path: string, images: Buffer[], fields: Record<string, string> = {}, headers: Record<string, string> = {}) => {
     const form = await imageForm(images, fields);
-    return fetch(`${base}${path}`, { method: 'POST', body: form.payload, headers: { ...form.headers, ...headers } });
+    return fetch(`${base}${path}`, { method: 'POST', body: new Uint8Array(form.payload), headers: { ...form.headers, ...headers } });
   };
   const submit = async (images: Buffer[], fields: Record<string, string> = {}, headers: Record<string, string> = {}, at = base) => {
     const form = await imageForm(images, fields);
-    const res = await fetch(`${at}/v1/jobs`, { method: 'POST', body: form.payload, headers: { ...form.headers, ...headers } });
+    const res = await fetch(`${at}/v1/jobs`, { method: 'POST', body: new Uint8Array(form.payload), headers: { ...form.headers, ...headers } });
     if (res.status !== 202) throw new Error(`POST /v1/jobs: ${res.status} ${await res.text()}`);
     t.equal(res.headers.get('location'), `/v1/jobs/${(await res.clone().json() as { id: string }).id}`);
     return JobAcceptedSchema.parse(await res.json());

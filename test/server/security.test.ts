@@ -73,7 +73,7 @@ t.test('API keys', { skip: skipWithoutModel }, async (t) => {
       t.ok(body.requestId, 'request id');
     }
     const post = await imageForm([await jpeg()]);
-    const res = await fetch(`${s.base}/v1/captions`, { method: 'POST', body: post.payload, headers: post.headers });
+    const res = await fetch(`${s.base}/v1/captions`, { method: 'POST', body: new Uint8Array(post.payload), headers: post.headers });
     t.equal(res.status, 401, 'uploads are refused before they are read');
     const unknown = await get('/v1/nothing-here');
     t.equal(unknown.status, 401, 'unknown /v1 routes too (no route probing without a key)');
@@ -82,7 +82,7 @@ t.test('API keys', { skip: skipWithoutModel }, async (t) => {
   t.test('right key → 200, on every /v1 route', async (t) => {
     for (const k of [KEY_A, KEY_B]) t.equal((await get('/v1/models', bearer(k))).status, 200);
     const form = await imageForm([await jpeg()], { beamSize: '1', maxLength: '4', includeMaps: 'false' });
-    const res = await fetch(`${s.base}/v1/captions`, { method: 'POST', body: form.payload, headers: { ...form.headers, ...bearer(KEY_A) } });
+    const res = await fetch(`${s.base}/v1/captions`, { method: 'POST', body: new Uint8Array(form.payload), headers: { ...form.headers, ...bearer(KEY_A) } });
     t.equal(res.status, 200, 'captions');
     t.equal(((await res.json()) as { results: unknown[] }).results.length, 1);
     t.equal((await get('/v1/models', { authorization: `bearer  ${KEY_A}` })).status, 200, 'scheme is case-insensitive');
