@@ -34,6 +34,9 @@ export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sat-redis-'));
   const proc = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Even when the test process dies without its teardown, no server is left behind.
+  const reap = () => { if (proc.exitCode === null) proc.kill('SIGKILL'); };
+  process.once('exit', reap);
   let out = '';
   proc.stdout!.on('data', (c) => { out += c; });
   proc.stderr!.on('data', (c) => { out += c; });
@@ -47,6 +50,7 @@ export async function startRedis(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     proc,
     stop: async () => {
+      process.off('exit', reap);
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');
         await new Promise((r) => proc.once('exit', r));

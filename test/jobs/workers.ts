@@ -18,6 +18,9 @@ export function spawnWorker(redisUrl: string, modelsDir: string, args: string[] 
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--redis', redisUrl, '--models-dir', modelsDir, ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'silent' },
   });
+  const reap = () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); };
+  process.once('exit', reap);
+  proc.once('exit', () => process.off('exit', reap));
   let log = '';
   proc.stdout!.on('data', (c) => { log += c; });
   proc.stderr!.on('data', (c) => { log += c; });
