@@ -1,6 +1,7 @@
 // `show-attend-tell worker --redis URL`: pulls caption jobs from Redis until SIGTERM/SIGINT, then
 // finishes the running ones and exits. Inference runs in worker threads (WorkerCaptioner), so the
 // event loop stays free to renew job locks however long a caption takes.
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { WorkerCaptioner } from '../service/worker-captioner.ts';
@@ -22,7 +23,12 @@ options (defaults):
   --lock-ms N            job lock; a killed worker's jobs are picked up again after it (30000)
   --stalled-ms N         how often to look for stalled jobs (30000)
   --max-stalled N        a job stalling more often fails (2)
+  --heartbeat FILE       touch FILE every 10 s while the event loop runs, for a liveness probe
+                         (env WORKER_HEARTBEAT_FILE)
 `;
+
+/** The environment variables the worker reads (flags win). */
+export const WORKER_ENV = ['REDIS_URL', 'WORKER_CONCURRENCY', 'MODELS_DIR', 'JOBS_QUEUE', 'WORKER_HEARTBEAT_FILE'] as const;
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true');
 const WorkerOptionsSchema = z.object({
@@ -36,6 +42,7 @@ const WorkerOptionsSchema = z.object({
   lockMs: z.coerce.number().int().min(100).default(30_000),
   stalledMs: z.coerce.number().int().min(100).default(30_000),
   maxStalled: z.coerce.number().int().min(0).default(2),
+  heartbeat: z.string().min(1).optional(),
   help: bool.default(false),
 }).strict();
 
@@ -46,7 +53,7 @@ export async function runWorker(raw: Record<string, string | number | boolean>, 
     return 0;
   }
   const parsed = WorkerOptionsSchema.safeParse({
-    redis: env.REDIS_URL, concurrency: env.WORKER_CONCURRENCY || undefined, modelsDir: env.MODELS_DIR || undefined, queue: env.JOBS_QUEUE || undefined, ...raw,
+    redis: env.REDIS_URL, concurrency: env.WORKER_CONCURRENCY || undefined, modelsDir: env.MODELS_DIR || undefined, queue: env.JOBS_QUEUE || undefined, heartbeat: env.WORKER_HEARTBEAT_FILE || undefined, ...raw,
   });
   if (!parsed.success) {
     say(`bad options:\n${parsed.error.issues.map((i) => `  --${String(i.path[0] ?? '').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${i.message}`).join('\n')}\n\n${WORKER_USAGE}`);
@@ -59,6 +66,9 @@ export async function runWorker(raw: Record<string, string | number | boolean>, 
     workers: o.concurrency, jobTimeoutMs: o.jobTimeoutMs, log: (m) => say(m),
   });
   const w = await startJobWorker({ redisUrl: o.redis, queue: o.queue, engine, concurrency: o.concurrency, lockMs: o.lockMs, stalledMs: o.stalledMs, maxStalled: o.maxStalled, log: say });
+  const beat = () => { if (o.heartbeat) writeFileSync(o.heartbeat, `${Date.now()}\n`); };
+  beat();
+  const heartbeat = o.heartbeat ? setInterval(beat, 10_000) : undefined;
   say(`ready: queue ${o.queue} on ${redisShown}, concurrency ${o.concurrency}, pid ${process.pid}`);
 
   return new Promise<number>((done) => {
@@ -67,6 +77,7 @@ export async function runWorker(raw: Record<string, string | number | boolean>, 
       if (stopping) process.exit(1); // second signal: now
       stopping = true;
       say(`${signal}: finishing running jobs`);
+      clearInterval(heartbeat);
       await w.close();
       await engine.dispose();
       say('stopped');

@@ -13,7 +13,7 @@ export interface JobStoreOptions {
   ttlSeconds: number;
   /** Tries for transient failures (a crashed worker process is handled apart: stalled jobs). */
   attempts: number;
-  /** Fail fast when Redis is down (the API answers 503) instead of queueing commands forever. */
+  /** Fail fast when Redis is down (the API answers 503) instead of retrying commands forever; commands sent while the first connection is made still wait for it. */
   failFast?: boolean;
 }
 
@@ -28,7 +28,7 @@ export const cancelKey = (queue: string, jobId: string) => `sat:${queue}:cancel:
 
 /** BullMQ wants blocking-safe connections (no per-request retry limit) for workers and events. */
 export function connect(url: string, failFast = false): Redis {
-  return new Redis(url, failFast ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3000 } : { maxRetriesPerRequest: null });
+  return new Redis(url, failFast ? { maxRetriesPerRequest: 1, connectTimeout: 3000 } : { maxRetriesPerRequest: null });
 }
 
 export class JobNotFoundError extends Error {
@@ -83,9 +83,11 @@ export class JobStore {
   }
 
   async status(id: string, owner?: string | null): Promise<JobStatus> {
+    // State first, then the job: read the other way round, a job finishing in between would be
+    // "completed" without its return value.
+    const state = await this.queue.getJobState(id);
     const job = await this.get(id, owner);
-    if (!job) throw new JobNotFoundError(`no job ${id} (unknown, expired after ${this.opts.ttlSeconds} s, or submitted with another key)`);
-    const state = await job.getState();
+    if (!job || state === 'unknown') throw new JobNotFoundError(`no job ${id} (unknown, expired after ${this.opts.ttlSeconds} s, or submitted with another key)`);
     const progress = JobProgressSchema.safeParse(job.progress);
     const base = {
       id,

@@ -92,7 +92,7 @@ async function security(app: FastifyInstance, { config }: SecurityOptions): Prom
 
   if (config.rateLimitMax > 0) {
     // With Redis the counters are shared, so N replicas enforce one limit, not N of them.
-    const redis = config.redisUrl ? new Redis(config.redisUrl, { connectTimeout: 2000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) : undefined;
+    const redis = config.redisUrl ? new Redis(config.redisUrl, { connectTimeout: 2000, maxRetriesPerRequest: 1 }) : undefined;
     redis?.on('error', (err) => app.log.warn({ err: err.message }, 'rate-limit store (redis) unavailable: counting skipped'));
     if (redis) app.addHook('onClose', async () => { redis.disconnect(); });
     const perKey = apiKeys.length > 0;

@@ -1,5 +1,7 @@
 // /v1/jobs end to end: a real redis-server, the real HTTP server, a real worker process.
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import t from 'tap';
 import { JobAcceptedSchema, JobStatusSchema, type JobStatus } from '../../src/jobs/schemas.ts';
@@ -79,9 +81,11 @@ t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, 
     t.equal((await status('bad%20id!')).status, 404);
   });
 
-  const worker = spawnWorker(redisServer.url, models.dir);
+  const heartbeat = join(models.dir, 'heartbeat');
+  const worker = spawnWorker(redisServer.url, models.dir, ['--heartbeat', heartbeat]);
   t.teardown(() => worker.stop());
   await worker.ready;
+  t.ok(Math.abs(Number(readFileSync(heartbeat, 'utf8')) - Date.now()) < 600_000, 'the worker wrote its heartbeat file (liveness probe)');
 
   await t.test('enqueue → results equal a direct /v1/captions call', async (t) => {
     const images = [await jpeg(160, 120), await png(90, 200)];
