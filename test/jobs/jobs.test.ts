@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Redis } from 'ioredis';
 import t from 'tap';
 import { JobAcceptedSchema, JobStatusSchema, type JobStatus } from '../../src/jobs/schemas.ts';
@@ -100,6 +101,14 @@ t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, 
     t.equal(done.results!.length, 2);
     t.same(withoutTimings(done.results!), withoutTimings(direct.results), 'same captions, scores, maps, tags');
     t.equal(await redis.exists(imageKey('captions', job.id, 0)), 0, 'images dropped once done');
+    // The OpenAPI document describes these bodies exactly.
+    const doc = await (await fetch(`${base}/openapi.json`)).json() as { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>> };
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const accepted = ajv.compile(doc.paths['/v1/jobs'].post.responses['202'].content['application/json'].schema);
+    const statusSchema = ajv.compile(doc.paths['/v1/jobs/{id}'].get.responses['200'].content['application/json'].schema);
+    t.ok(accepted(job), `202 body matches the spec ${ajv.errorsText(accepted.errors)}`);
+    t.ok(statusSchema(done), `completed status matches the spec ${ajv.errorsText(statusSchema.errors)}`);
+    t.notOk(statusSchema({ ...done, state: 'exploded' }), 'and the spec is not vacuous');
     const del = await fetch(`${base}/v1/jobs/${job.id}`, { method: 'DELETE' });
     t.same(await del.json(), { id: job.id, state: 'deleted' }, 'DELETE of a finished job removes its results');
     t.equal((await status(job.id)).status, 404);
@@ -139,6 +148,14 @@ t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, 
     t.equal((await fetch(`${keyed}/v1/jobs/${job.id}`)).status, 401);
   });
 
+  await t.test('with REDIS_URL, rate limits are shared by all replicas', async (t) => {
+    const one = await listen({ RATE_LIMIT_MAX: '3' });
+    const two = await listen({ RATE_LIMIT_MAX: '3' });
+    const statuses = [];
+    for (const b of [one, two, one, two, one]) statuses.push((await fetch(`${b}/v1/models`)).status);
+    t.same(statuses, [200, 200, 200, 429, 429], 'one budget of 3 across two servers');
+  });
+
   await t.test('without REDIS_URL the jobs API says how to turn it on', async (t) => {
     const { app } = await testApp({});
     t.teardown(() => app.close());
@@ -150,5 +167,16 @@ t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, 
   await t.test('SIGTERM: the worker stops cleanly', async (t) => {
     t.equal(await worker.stop(), 0);
     t.match(worker.log(), /SIGTERM: finishing running jobs[\s\S]*stopped/);
+  });
+
+  await t.test('Redis down: 503 with Retry-After, not a hang or a crash', async (t) => {
+    await redisServer.stop();
+    const form = await imageForm([await jpeg()]);
+    const res = await fetch(`${base}/v1/jobs`, { method: 'POST', body: new Uint8Array(form.payload), headers: form.headers });
+    t.equal(res.status, 503);
+    t.ok(res.headers.get('retry-after'));
+    t.equal(((await res.json()) as { error: string }).error, 'jobs_unavailable');
+    t.equal((await status('some-id')).status, 503);
+    t.equal((await fetch(`${base}/healthz`)).status, 200, 'the server itself is fine');
   });
 });
