@@ -53,6 +53,8 @@ export class JobStore {
       },
     });
     this.queue.on('error', () => {});
+    // Every concurrent getJob/wait listens for the queue closing: `caption --redis` has --window of them.
+    this.queue.setMaxListeners(0);
   }
 
   /**
