@@ -7,6 +7,8 @@
 #   grace period: exit 0, or 143 = SIGTERM honoured), tears everything down, prints the image size.
 #
 # Options (env):
+#   TEST_JOBS=0         skip the `jobs` profile test (Redis + API + 2 workers: one job captioned,
+#                       one corrupt image failing its job with 415, workers non-root/read-only)
 #   TEST_SCALE=1        also test the `scale` profile: nginx in front of SCALE_REPLICAS (3) replicas,
 #                       requests must reach every replica
 #   ENCODER_SOURCE=...  passed to the build (auto|context|download; default auto). When
@@ -49,7 +51,7 @@ command -v curl >/dev/null || die "curl is needed"
 export CAPTIONER_PUBLISH=127.0.0.1: LB_PUBLISH=127.0.0.1: CAPTIONER_IMAGE=$IMAGE LB_IMAGE
 export ENCODER_SOURCE=${ENCODER_SOURCE:-auto}
 dc() { "${DC[@]}" -p "$PROJECT" "$@"; }
-dcs() { "${DC[@]}" -p "$PROJECT" --profile scale "$@"; }
+dcs() { "${DC[@]}" -p "$PROJECT" --profile scale --profile jobs "$@"; }
 
 dump_logs() {
   say "diagnostics"
@@ -247,6 +249,56 @@ if [ "${TEST_SCALE:-0}" = 1 ]; then
   dcs stop -t 35 lb >/dev/null 2>&1 || true
   dcs up -d --scale captioner=1 --no-recreate captioner >/dev/null 2>&1 || true
   CID=$(dc ps -q captioner | head -n1)
+fi
+
+# ------------------------------------------------------------------ batch jobs (profile jobs)
+if [ "${TEST_JOBS:-1}" = 1 ]; then
+  say "jobs profile: redis + api + 2 workers, one job"
+  if [ -z "${REDIS_IMAGE:-}" ] && ! docker image inspect redis:7-bookworm >/dev/null 2>&1; then
+    export REDIS_IMAGE=show-attend-tell-redis:standin
+    docker build -q -t "$REDIS_IMAGE" deploy/redis >/dev/null || die "building the stand-in Redis image (deploy/redis) failed"
+    echo "no redis:7-bookworm here (no image registry): built $REDIS_IMAGE from Debian's redis-server"
+  fi
+  export JOBS_API_PUBLISH=127.0.0.1:
+  # --scale, not deploy.replicas: docker-compose v1 ignores deploy:.
+  dcs up -d --scale worker=2 redis api worker
+  t=$SECONDS
+  wait_healthy redis && ok "redis healthy" || die "redis did not become healthy"
+  wait_healthy api && ok "api healthy after $((SECONDS - t))s" || die "api did not become healthy"
+  JAPI="http://$(dcs port api 3000 | tail -n1)"
+  WIDS=$(dcs ps -q worker)
+  check "2 worker containers" [ "$(echo "$WIDS" | wc -w)" = 2 ]
+  for _ in $(seq 1 60); do dcs logs --no-color worker 2>/dev/null | grep -c 'worker: ready' | grep -qx 2 && break; sleep 2; done
+  ready=$(dcs logs --no-color worker 2>/dev/null | grep -c 'worker: ready' || true)
+  check "both workers ready (models loaded: $ready)" [ "${ready:-0}" -ge 2 ]
+  poll_job() {  # id → writes $OUT/job.json, returns when finished (120 s at most)
+    local i
+    for i in $(seq 1 120); do
+      curl -fsS "$JAPI/v1/jobs/$1" -o "$OUT/job.json" || true
+      json_check "$OUT/job.json" '["completed","failed"].includes(j.state)' 2>/dev/null && return 0
+      sleep 1
+    done
+    return 1
+  }
+  code=$(curl -sS -o "$OUT/job-accepted.json" -w '%{http_code}' -F "image=@$IMG;type=image/jpeg" -F beamSize=1 "$JAPI/v1/jobs" || echo 000)
+  if [ "$code" = 202 ] && JOB=$(node -p 'require(process.argv[1]).id' "$OUT/job-accepted.json") && poll_job "$JOB" &&
+     json_check "$OUT/job.json" 'j.state === "completed" && j.results.length === 1 && typeof j.results[0].caption === "string"'; then
+    ok "POST /v1/jobs → 202, a worker completed it: $(node -p 'JSON.stringify(require(process.argv[1]).results[0].caption)' "$OUT/job.json")"
+  else
+    bad "job through the jobs profile (POST HTTP $code)"; head -c 600 "$OUT/job.json" "$OUT/job-accepted.json" >&2 2>/dev/null || true; echo >&2
+  fi
+  code=$(curl -sS -o "$OUT/job-bad-accepted.json" -w '%{http_code}' -F "image=@package.json;type=image/jpeg" "$JAPI/v1/jobs" || echo 000)
+  if [ "$code" = 202 ] && poll_job "$(node -p 'require(process.argv[1]).id' "$OUT/job-bad-accepted.json")" &&
+     json_check "$OUT/job.json" 'j.state === "failed" && j.error.status === 415'; then ok "a corrupt image fails its job with 415"
+  else bad "corrupt image job"; head -c 400 "$OUT/job.json" >&2 || true; echo >&2; fi
+  for id in $WIDS; do
+    check "worker ${id:0:12} still running" [ "$(docker inspect -f '{{.State.Running}}' "$id")" = true ]
+    check "worker ${id:0:12} is not root" bash -c "[ \"\$(docker exec '$id' id -u)\" != 0 ]"
+    check "worker ${id:0:12} has a read-only root filesystem" [ "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$id")" = true ]
+  done
+  RID=$(dcs ps -q redis)
+  check "redis is not root and keeps its data on the volume" bash -c "[ \"\$(docker exec '$RID' id -u)\" != 0 ] && docker inspect -f '{{range .Mounts}}{{.Destination}} {{end}}' '$RID' | grep -q /data"
+  dcs stop -t 60 worker api redis >/dev/null 2>&1 || true
 fi
 
 # ------------------------------------------------------------------ graceful stop

@@ -8,6 +8,8 @@ commands:
   train     train a decoder on cached features      (npm run train -- --help)
   eval      caption a split and score it             (npm run eval -- --help)
   caption   caption images or folders to JSONL      (show-attend-tell caption PATH... --out DIR)
+            (--redis URL: as batch jobs run by workers)
+  worker    run batch jobs from Redis                (show-attend-tell worker --redis URL)
   serve     start the HTTP API                       (npm start)
 `;
 
@@ -33,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
     case 'caption': {
       const { runCaption } = await import('./cli/caption.ts');
       return runCaption(positional, options);
+    }
+    case 'worker': {
+      const { runWorker } = await import('./jobs/cli-worker.ts');
+      return runWorker(options);
     }
     case 'serve': {
       await import('./main.ts');

@@ -31,6 +31,10 @@ options (defaults):
   --models-dir DIR      encoder .onnx plus soft/ and hard/ decoders (env MODELS_DIR, else models)
   --download            fetch the encoder from its official URL when missing
   --maps                include per-word attention maps (tokens[].attention) in the JSONL
+  --redis URL           do not caption here: enqueue one job per image on Redis for
+                        \`show-attend-tell worker\` processes and write the lines as results come
+                        back; with --out, a rerun skips the images already in captions.jsonl
+  --window N            jobs in flight at once with --redis (64)
 caption options:
   --beam-size N         beam width, 1 = greedy (3)        --n-best N       alternatives (3)
   --max-length N        longest caption in words (20)     --length-penalty X   (0)
@@ -57,6 +61,8 @@ const CliOptionsSchema = z.object({
   modelsDir: pathOpt.optional(),
   download: bool.default(false),
   maps: bool.default(false),
+  redis: z.string().url({ error: 'needs a redis:// URL' }).optional(),
+  window: z.coerce.number().int().min(1).max(10_000).default(64),
   help: bool.default(false),
 });
 
@@ -130,6 +136,11 @@ export async function runCaption(positional: string[], rawOptions: Record<string
     throw err;
   }
   if (!files.length) say(`caption: no image files found under ${paths.join(', ')}`);
+  if (cli.redis) {
+    if (cli.overlays) return usage('--overlays is not available with --redis (use /v1/overlays)');
+    const { captionViaRedis } = await import('../jobs/cli-caption.ts');
+    return captionViaRedis(files, { redisUrl: cli.redis, out: cli.out, window: cli.window, maps: cli.maps, options: captionOpts, queue: env.JOBS_QUEUE || 'captions', ttlSeconds: Number(env.JOB_TTL_S) || 86_400 }, { stdout, stderr });
+  }
 
   // ---- output --------------------------------------------------------------------------------
   const outDir = cli.out ? resolve(cli.out) : null;
@@ -216,27 +227,13 @@ export async function runCaption(positional: string[], rawOptions: Record<string
             continue;
           }
         }
+        const line = resultLine(x.file.path, one.result, cli.maps, {
+          prepareMs: round(x.prepareMs),
+          encodeMs: round(one.result.timings.encodeMs / batchSize),
+          decodeMs: round(one.result.timings.decodeMs / batchSize),
+          batch: batchSize,
+        });
         const r = one.result;
-        const line: CaptionLine = {
-          path: x.file.path,
-          caption: r.caption,
-          logprob: r.logprob,
-          alternatives: r.alternatives,
-          tokens: r.tokens.map((t) => {
-            if (cli.maps) return t;
-            const { attention: _drop, ...rest } = t;
-            return rest;
-          }),
-          image: r.image,
-          model: r.model,
-          ...(r.tags ? { tags: r.tags } : {}),
-          timings: {
-            prepareMs: round(x.prepareMs),
-            encodeMs: round(r.timings.encodeMs / batchSize),
-            decodeMs: round(r.timings.decodeMs / batchSize),
-            batch: batchSize,
-          },
-        };
         if (outDir && cli.overlays) {
           const t0 = performance.now();
           const rel = `overlays/${x.file.relative}.png`;
@@ -294,6 +291,25 @@ export async function runCaption(positional: string[], rawOptions: Record<string
     for (const f of failures) say(`  ${f.path}: ${f.error}`);
   }
   return failures.length ? 1 : 0;
+}
+
+/** A captioned image as one JSONL record (maps only when asked for: they dominate the size). */
+export function resultLine(path: string, r: CaptionResult, maps: boolean, timings: Extract<CaptionLine, { caption: string }>['timings']): Extract<CaptionLine, { caption: string }> {
+  return {
+    path,
+    caption: r.caption,
+    logprob: r.logprob,
+    alternatives: r.alternatives,
+    tokens: r.tokens.map((t) => {
+      if (maps) return t;
+      const { attention: _drop, ...rest } = t;
+      return rest;
+    }),
+    image: r.image,
+    model: r.model,
+    ...(r.tags ? { tags: r.tags } : {}),
+    timings,
+  };
 }
 
 function errorLine(file: FoundImage, err: Error): CaptionLine {

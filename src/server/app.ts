@@ -13,7 +13,9 @@ import { openApiPlugin } from './openapi.ts';
 import { InferenceQueue } from './queue.ts';
 import { captionsRoute } from './routes/captions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { jobsRoutes } from '../jobs/routes.ts';
 import { overlaysRoute } from './routes/overlays.ts';
+import { securityPlugin } from './security.ts';
 import type { ErrorBody } from './schemas.ts';
 import { drainBody } from './upload.ts';
 
@@ -26,6 +28,8 @@ export interface AppOptions {
   config: ServerConfig;
   /** Injectable for tests; by default built from config. */
   queue?: InferenceQueue;
+  /** Where the pino logs go (default stdout); tests read them to check no key is logged. */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface CaptionApp {
@@ -53,7 +57,9 @@ export function createApp(opts: AppOptions): CaptionApp {
   else captioner = opts.captioner;
 
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    // '*.headers': @fastify/multipart traces busboyOptions.headers, with the API key in them.
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', '*.headers.authorization', '*.headers.cookie'], ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    trustProxy: config.trustProxy as boolean, // (a hop count works too; the types omit it) behind a proxy, req.ip (rate limits) is the client's address
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -89,6 +95,7 @@ export function createApp(opts: AppOptions): CaptionApp {
     return sendError(req, reply, new HttpError(404, 'not_found', `no route ${req.method} ${url}`));
   });
 
+  app.register(securityPlugin, { config }); // first: its hooks must run before every route's
   metricsPlugin(app, queue, () => captioner);
   app.register(openApiPlugin);
   app.register(webPlugin);
@@ -100,6 +107,7 @@ export function createApp(opts: AppOptions): CaptionApp {
     api.addContentTypeParser('*', (_req, _payload, done) => done(null));
     captionsRoute(api, ctx);
     overlaysRoute(api, ctx);
+    await jobsRoutes(api, ctx);
   });
   app.register(async (ops) => healthRoutes(ops, ctx));
 

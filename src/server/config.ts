@@ -1,4 +1,6 @@
 // Server settings from the environment, validated once at start-up so a typo fails loudly.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -21,6 +23,20 @@ export const EnvSchema = z.object({
   KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(30_000).describe('grace period for in-flight requests on SIGTERM'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // ---- edge security (all off by default, for local use) ----
+  API_KEYS: z.string().optional().describe('comma-separated API keys (or sha256:<hex> of a key): Authorization: Bearer <key> is then required on /v1'),
+  API_KEYS_FILE: z.string().optional().describe('file of sha256 hex digests of API keys, one per line (# comments); combined with API_KEYS'),
+  METRICS_API_KEYS: z.string().optional().describe('comma-separated keys (or sha256:<hex>) required on /metrics; unset: /metrics is open'),
+  RATE_LIMIT_MAX: int(0, 1_000_000).default(0).describe('requests per window per API key (per client address when keys are off) on /v1; 0 = no limit'),
+  RATE_LIMIT_WINDOW_MS: int(100, 86_400_000).default(60_000),
+  SECURITY_HEADERS: bool.default(true).describe('helmet headers with a strict Content-Security-Policy'),
+  TRUST_PROXY: z.string().optional().describe('behind a reverse proxy: true, a hop count, or comma-separated proxy addresses/CIDRs (client address from X-Forwarded-For)'),
+  CORS_ORIGINS: z.string().optional().describe('comma-separated allowed origins (or *) for cross-origin browser calls; unset: CORS off'),
+  // ---- batch jobs ----
+  REDIS_URL: z.string().url().optional().describe('redis://host:port: enables /v1/jobs (BullMQ) and shares rate-limit counters across replicas'),
+  JOBS_QUEUE: z.string().regex(/^[\w-]{1,64}$/).default('captions').describe('BullMQ queue name (API and workers must agree)'),
+  JOB_TTL_S: int(60, 30 * 86_400).default(86_400).describe('how long uploaded images and finished results are kept in Redis'),
+  JOB_ATTEMPTS: int(1, 20).default(3).describe('tries per job for transient failures (a bad image fails at once)'),
 });
 
 export const ConfigSchema = EnvSchema.transform((e) => ({
@@ -39,8 +55,60 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
   keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
   shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   logLevel: e.LOG_LEVEL,
+  // Keys are kept only as sha256 digests (hex): never in memory as plain text, never logged.
+  apiKeyHashes: keyHashes(e.API_KEYS),
+  apiKeysFile: e.API_KEYS_FILE,
+  metricsKeyHashes: keyHashes(e.METRICS_API_KEYS),
+  rateLimitMax: e.RATE_LIMIT_MAX,
+  rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+  securityHeaders: e.SECURITY_HEADERS,
+  trustProxy: trustProxy(e.TRUST_PROXY),
+  corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : [],
+  redisUrl: e.REDIS_URL,
+  jobsQueue: e.JOBS_QUEUE,
+  jobTtlSeconds: e.JOB_TTL_S,
+  jobAttempts: e.JOB_ATTEMPTS,
 }));
 export type ServerConfig = z.output<typeof ConfigSchema>;
+
+function trustProxy(v: string | undefined): boolean | number | string[] {
+  if (!v || v === 'false' || v === '0') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+const HEX_DIGEST = /^(?:sha256:)?([0-9a-f]{64})$/i;
+export const sha256Hex = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
+
+/** "k1, sha256:<hex>, k2" → hex digests; an entry that looks like a digest is taken as one. */
+function keyHashes(list: string | undefined): string[] {
+  if (!list) return [];
+  return list.split(',').map((k) => k.trim()).filter(Boolean).map((k) => {
+    const m = k.startsWith('sha256:') ? HEX_DIGEST.exec(k) : null;
+    return m ? m[1].toLowerCase() : sha256Hex(k);
+  });
+}
+
+/** API_KEYS_FILE: one sha256 hex digest per line (`sha256:` prefix optional), `#` comments. */
+export function readKeyFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`API_KEYS_FILE=${path}: ${(err as Error).message}`);
+  }
+  const out: string[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const m = HEX_DIGEST.exec(line);
+    // The offending line is not echoed: it might be a plain key pasted by mistake.
+    if (!m) throw new ConfigError(`API_KEYS_FILE=${path} line ${i + 1}: not a sha256 hex digest (store sha256(key), e.g. printf %s "$KEY" | sha256sum)`);
+    out.push(m[1].toLowerCase());
+  }
+  return out;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -50,7 +118,12 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const picked = Object.fromEntries(Object.keys(EnvSchema.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])));
   const parsed = ConfigSchema.safeParse(picked);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(picked[String(i.path[0])] ?? '')}: ${i.message}`);
+  if (parsed.success) {
+    const c = parsed.data;
+    if (c.apiKeysFile) c.apiKeyHashes = [...c.apiKeyHashes, ...readKeyFile(c.apiKeysFile)];
+    return c;
+  }
+  const secret = (k: string) => /KEY|REDIS_URL/.test(k); // may hold credentials: never echoed
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${secret(String(i.path[0])) ? '(hidden)' : JSON.stringify(picked[String(i.path[0])] ?? '')}: ${i.message}`);
   throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
 }

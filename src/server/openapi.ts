@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { JobAcceptedSchema, JobCancelledSchema, JobStatusSchema } from '../jobs/schemas.ts';
 import { ModelsInfoSchema } from '../service/schemas.ts';
 import { CaptionRequestSchema, CaptionsResponseSchema, ErrorBodySchema, HealthSchema, OverlayRequestSchema, ReadySchema, WordEventSchema } from './schemas.ts';
 
@@ -29,6 +30,14 @@ const uploadErrors = {
   503: err('busy (queue full), timeout, the inference worker crashed (worker_crashed; it restarts, retry) or not ready; see Retry-After'),
 };
 
+// Only when turned on (API_KEYS, RATE_LIMIT_MAX): every /v1 route may answer these.
+const edgeErrors = {
+  401: err('API keys are on (API_KEYS / API_KEYS_FILE) and the request has no valid `Authorization: Bearer <key>`; see WWW-Authenticate'),
+  429: err('over the rate limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, per key or client address); see Retry-After and RateLimit-*'),
+};
+const jobsOff = { 501: err('batch jobs are off: the server has no REDIS_URL') };
+const jobId = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+
 export function openApiDocument() {
   return {
     openapi: '3.1.0',
@@ -40,7 +49,7 @@ export function openApiDocument() {
         requestBody: form(CaptionRequestSchema, true),
         responses: {
           200: { description: 'one result per image, in upload order', content: { 'application/json': { schema: out(CaptionsResponseSchema) }, 'text/event-stream': { schema: { type: 'string', description: 'word, result, done / error events; word data: ' + JSON.stringify(out(WordEventSchema)) } } } },
-          ...uploadErrors,
+          ...uploadErrors, ...edgeErrors,
         },
       } },
       '/v1/overlays': { post: {
@@ -48,13 +57,39 @@ export function openApiDocument() {
         requestBody: form(OverlayRequestSchema, false),
         responses: {
           200: { description: 'PNG or JPEG; headers x-caption (URI-encoded) and x-caption-words', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
-          ...uploadErrors,
+          ...uploadErrors, ...edgeErrors,
         },
       } },
-      '/v1/models': { get: { summary: 'Encoder, decoders, backend and warnings (e.g. UNTRAINED)', responses: { 200: { description: 'models', content: { 'application/json': { schema: out(ModelsInfoSchema) } } }, 503: err('not ready') } } },
+      '/v1/jobs': { post: {
+        summary: 'Submit a batch job: the same upload and options as /v1/captions, captioned later by a worker',
+        description: 'The images are stored in Redis (JOB_TTL_S) and the job is queued for `show-attend-tell worker` processes (BullMQ). Poll GET /v1/jobs/{id}.',
+        requestBody: form(CaptionRequestSchema, true),
+        responses: {
+          202: { description: 'queued; Location: /v1/jobs/{id}', content: { 'application/json': { schema: out(JobAcceptedSchema) } } },
+          400: uploadErrors[400], 408: uploadErrors[408], 413: uploadErrors[413], ...edgeErrors, ...jobsOff,
+          503: err('the job store (Redis) is unavailable; see Retry-After'),
+        },
+      } },
+      '/v1/jobs/{id}': {
+        get: {
+          summary: 'A job\'s state and progress; once completed its results (as from /v1/captions), once failed the error /v1/captions would have given',
+          parameters: jobId,
+          responses: { 200: { description: 'status', content: { 'application/json': { schema: out(JobStatusSchema) } } }, 404: err('unknown, expired, or submitted with another API key'), ...edgeErrors, ...jobsOff, 503: err('Redis unavailable') },
+        },
+        delete: {
+          summary: 'Cancel a job (or delete a finished one\'s results)',
+          parameters: jobId,
+          responses: {
+            200: { description: 'cancelled before it ran, or deleted', content: { 'application/json': { schema: out(JobCancelledSchema) } } },
+            202: { description: 'running: cancelling, its result will be discarded', content: { 'application/json': { schema: out(JobCancelledSchema) } } },
+            404: err('unknown, expired, or submitted with another API key'), ...edgeErrors, ...jobsOff, 503: err('Redis unavailable'),
+          },
+        },
+      },
+      '/v1/models': { get: { summary: 'Encoder, decoders, backend and warnings (e.g. UNTRAINED)', responses: { 200: { description: 'models', content: { 'application/json': { schema: out(ModelsInfoSchema) } } }, 503: err('not ready'), ...edgeErrors } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive', content: { 'application/json': { schema: out(HealthSchema) } } } } } },
       '/readyz': { get: { summary: 'Readiness: model loaded, a worker up, not shutting down; per-worker stats (tf tensor counts)', responses: { 200: { description: 'ready', content: { 'application/json': { schema: out(ReadySchema) } } }, 503: err('loading, shutting down, or every inference worker restarting') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' }, 401: err('METRICS_API_KEYS is set and the request has no valid Bearer key') } } },
     },
     components: { schemas: { Error: out(ErrorBodySchema) } },
   };

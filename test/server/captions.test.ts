@@ -123,7 +123,7 @@ t.test('captions', { skip: skipWithoutModel }, async (t) => {
     t.equal(res.statusCode, 200);
     const doc = res.json();
     t.equal(doc.openapi, '3.1.0');
-    t.same(Object.keys(doc.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/captions', '/v1/models', '/v1/overlays']);
+    t.same(Object.keys(doc.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/captions', '/v1/jobs', '/v1/jobs/{id}', '/v1/models', '/v1/overlays']);
     const props = doc.paths['/v1/captions'].post.requestBody.content['multipart/form-data'].schema.properties;
     t.ok(props.image && props.beamSize && props.attention, 'options documented as form fields');
     t.same(props.attention.enum, ['soft', 'hard']);

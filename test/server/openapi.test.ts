@@ -114,6 +114,6 @@ t.test('OpenAPI response schemas match real responses', { skip: skipWithoutModel
         }
       }
     }
-    t.same(Object.keys(doc.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/captions', '/v1/models', '/v1/overlays']);
+    t.same(Object.keys(doc.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/captions', '/v1/jobs', '/v1/jobs/{id}', '/v1/models', '/v1/overlays']);
   });
 });

@@ -79,6 +79,15 @@ async function main() {
     const host = new URL(r.url()).hostname;
     if (!['127.0.0.1', 'localhost'].includes(host) && !/^(data|blob):/.test(r.url())) foreign.push(r.url());
   });
+  // The server's Content-Security-Policy (helmet, on by default) must not block anything the page does.
+  const cspViolations: string[] = [];
+  await page.exposeFunction('reportCspViolation', (v: string) => { cspViolations.push(v); });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(`console: ${m.text()}`); });
   page.setDefaultTimeout(180_000); // inference shares the CPU with whatever else is running
 
   const imgDir = mkdtempSync(join(tmpdir(), 'sat-web-img-'));
@@ -90,7 +99,8 @@ async function main() {
   )).png().toFile(imagePath);
 
   await t.test('page loads with model info', async (t) => {
-    await page.goto(`${base}/`);
+    const res = await page.goto(`${base}/`);
+    t.match(res?.headers()['content-security-policy'], /script-src 'self'/, 'served with a strict CSP');
     t.equal(await page.title(), 'Show, Attend and Tell — image captioning with visual attention');
     await page.waitForFunction(() => !document.getElementById('status-model')!.textContent!.includes('Loading'));
     const hard = info.decoders.some((d) => d.attention === 'hard');
@@ -177,6 +187,16 @@ async function main() {
     // Chromium logs the failed fetch itself; nothing else may be logged.
     t.same(consoleErrors.slice(errorsBefore).filter((m) => !/Failed to load resource/.test(m)), []);
     t.same(foreign, []);
+  });
+
+  await t.test('no Content-Security-Policy violations on the whole visit', async (t) => {
+    // A probe the policy must block, so the listener is known to work (else [] would prove nothing).
+    const before = cspViolations.length;
+    await page.evaluate(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.append(s); });
+    for (let i = 0; i < 50 && cspViolations.length === before; i++) await page.waitForTimeout(100);
+    t.ok(cspViolations.length > before, 'an inline script is blocked and reported');
+    t.equal(await page.evaluate(() => (window as unknown as { __inline?: number }).__inline), undefined, 'and did not run');
+    t.same(cspViolations.slice(0, before), [], 'nothing the page itself does was blocked');
   });
 }
 
