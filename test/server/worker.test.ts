@@ -59,7 +59,8 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
     const p = await wc.prepare(photo);
     await wc.caption([p], opts());
     const before = wc.workerStats()[0].numTensors;
-    t.ok(before > 0, `the model's weights are tensors (${before})`);
+    if (wc.info().runtime === 'tfjs') t.ok(before > 0, `the model's weights are tensors (${before})`);
+    else t.equal(before, 0, 'the ort decoder uses no tfjs tensors at all');
     for (let i = 0; i < 4; i++) await wc.caption([p], opts({ beamSize: i + 1 }));
     await wc.overlay(p, opts(), { format: 'jpeg', panelSize: 32, style: 'heatmap' });
     t.equal(wc.workerStats()[0].numTensors, before, 'no leaked tensors');
@@ -178,7 +179,7 @@ t.test('MAX_CONCURRENT=2: two workers caption at the same time; /readyz and /met
   const ready = JSON.parse((await httpRequest(srv.base, '/readyz', null)).body);
   t.equal(ready.workers.length, 2);
   t.same(ready.workers.map((w: { jobs: number }) => w.jobs), [1, 1], 'one job each');
-  for (const w of ready.workers) t.ok(w.numTensors > 0 && w.heapUsed > 0);
+  for (const w of ready.workers) t.ok(w.numTensors >= 0 && w.heapUsed > 0);
   const metrics = (await httpRequest(srv.base, '/metrics', null)).body;
   t.match(metrics, /inference_worker_tensors\{worker="0"\} \d+/);
   t.match(metrics, /inference_worker_tensors\{worker="1"\} \d+/);
