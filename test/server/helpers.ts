@@ -51,7 +51,8 @@ export async function makeSlowModelsDir(words = 2000): Promise<{ dir: string; cl
 }
 
 export function testConfig(env: Record<string, string> = {}): ServerConfig {
-  return loadConfig({ LOG_LEVEL: 'silent', ALLOW_DOWNLOAD: 'false', ...env });
+  // One worker unless a test asks for more (the default is one per core).
+  return loadConfig({ LOG_LEVEL: 'silent', ALLOW_DOWNLOAD: 'false', MAX_CONCURRENT: '1', ...env });
 }
 
 let shared: Promise<Captioner> | undefined;
