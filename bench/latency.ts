@@ -7,7 +7,8 @@
 // Per runtime: warm-up, then per-image end-to-end latency (one client, one image per request,
 // maps included) at beam 1, 3 and 5; then images/s with 1, 4, 8 and 16 closed-loop clients at
 // beam 3; RSS of the server process (main thread + workers) sampled throughout.
-// Images: held-out Flickr8k photos (neither train.txt nor dev.txt) from SHARED_DIR, else generated.
+// Images: COCO photos from SHARED_DIR/data/coco-mini-train (never seen: the models trained on
+// Flickr8k), else generated ones.
 // Env: N (requests per beam size, 30), DURATION (s per concurrency level, 10), LEVELS (1,4,8,16),
 // BEAMS (1,3,5), RUNTIMES (tfjs,ort), SHARED_DIR (../shared), MODELS_DIR (models), and any server
 // variable (MAX_CONCURRENT, MAX_BATCH, ...) is passed on to both servers.
@@ -27,13 +28,11 @@ const BEAMS = (process.env.BEAMS ?? '1,3,5').split(',').map(Number);
 const RUNTIMES = (process.env.RUNTIMES ?? 'tfjs,ort').split(',') as ('tfjs' | 'ort')[];
 const SHARED = resolve(process.env.SHARED_DIR ?? join(ROOT, '../shared'));
 
+/** Photos the shipped models never saw: COCO images (the models trained on Flickr8k only). */
 async function heldOutImages(count: number): Promise<{ name: string; data: Buffer }[]> {
-  const dir = join(SHARED, 'data/flickr8k');
-  if (existsSync(join(dir, 'images'))) {
-    const seen = new Set(['train.txt', 'dev.txt'].flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').map((l) => l.trim())));
-    const names = readdirSync(join(dir, 'images')).filter((n) => n.endsWith('.jpg') && !seen.has(n)).sort().slice(0, count);
-    if (names.length) return names.map((name) => ({ name, data: readFileSync(join(dir, 'images', name)) }));
-  }
+  const dir = join(SHARED, 'data/coco-mini-train/train2017');
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.jpg')).sort().slice(0, count) : [];
+  if (names.length) return names.map((name) => ({ name, data: readFileSync(join(dir, name)) }));
   const { sceneImage } = await import('../test/helpers/scenes.ts');
   return Promise.all(Array.from({ length: count }, async (_, i) => ({ name: `scene-${i}.jpg`, data: await sceneImage(1000 + i) })));
 }

@@ -1,4 +1,6 @@
 // Worker-thread entry: one Captioner, jobs one at a time (see worker-captioner.ts).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '../runtime/tf.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
@@ -23,7 +25,17 @@ try {
   send({ kind: 'failed', error: toWireError(err) });
   process.exit(1);
 }
+collectGarbage();
 send({ kind: 'ready', info: captioner.info(), stats: stats() });
+
+/**
+ * Loading leaves ~100 MB of garbage per worker (float32 weights, the graphs' bytes) that an idle
+ * V8 may keep for a long time, and workers × that is most of the RSS budget: collect it once now.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
 
 /** The worker's own copy of a prepared image: rgb is only needed for overlays. */
 function fromWire(im: WireImage): Buffer | PreparedImage {
