@@ -5,12 +5,12 @@
 // Here the HTTP thread only parses uploads and decodes images with sharp (libuv's pool, not the
 // event loop); encoding, decoding words and rendering overlays happen in the workers.
 //
-// Memory: every worker loads the whole model (ONNX encoder session + decoder weights as float32
-// tensors + tfjs wasm heap + its own V8 isolate and native addons): about 210 MB resident per
-// worker. Measured (src/main.ts, RSS after a few requests, Node 20, wasm backend): 1 worker
-// 408 MB, 2 workers 611 MB with the untrained decoder; 429 / 641 MB with a 2541-word decoder
-// (40 MB of tensors). MAX_CONCURRENT is the number of workers; more than one per free core only
-// makes every request slower.
+// Memory: every worker loads the whole model (ONNX encoder session + the decoders: ORT sessions
+// holding prepacked float32 weights, or tfjs tensors + wasm heap + its own V8 isolate and native
+// addons). With tfjs-wasm that was about 210 MB resident per worker (1 worker 429 MB, 2 workers
+// 641 MB with a 2541-word decoder); see README "Memory" and bench:latency for the ort numbers.
+// MAX_CONCURRENT is the number of workers; more than one per free core only makes every request
+// slower.
 //
 // Batching across requests: caption jobs waiting for a worker whose options share a batchKey
 // (same search: attention, beam size, max length, length penalty; no random draws) and whose
