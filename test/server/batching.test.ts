@@ -80,7 +80,7 @@ t.test('WorkerCaptioner batches concurrent requests; results identical to unbatc
 });
 
 t.test('through the HTTP server: concurrent requests batched, answers identical to one at a time', { skip: skipWithoutModel }, async (t) => {
-  const srv = await listeningWorkerApp({ MAX_CONCURRENT: '1', MAX_BATCH: '8', BATCH_WINDOW_MS: '200' });
+  const srv = await listeningWorkerApp({ MAX_CONCURRENT: '1', MAX_BATCH: '8', BATCH_WINDOW_MS: '500' });
   t.teardown(srv.close);
   const forms = await Promise.all([300, 301, 302, 303].map(async (s, i) => imageForm([await sceneImage(s)], { beamSize: '3', nBest: String(1 + (i % 3)) })));
   const post = async (f: (typeof forms)[number]) => {
