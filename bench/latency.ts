@@ -4,9 +4,10 @@
 //   npm run bench:latency
 //   N=10 DURATION=5 npm run bench:latency     # quick check
 //
-// Per runtime: warm-up, then per-image end-to-end latency (one client, one image per request,
-// maps included) at beam 1, 3 and 5; then images/s with 1, 4, 8 and 16 closed-loop clients at
-// beam 3; RSS of the server process (main thread + workers) sampled throughout.
+// Both servers start, warm up, then each measurement runs for one runtime right after the other
+// (the machine's load drifts): per-image end-to-end latency (one client, one image per request,
+// maps included) at beam 1, 3 and 5; images/s with 1, 4, 8 and 16 closed-loop clients at beam 3;
+// RSS of each server process (main thread + workers) sampled throughout.
 // Images: COCO photos from SHARED_DIR/data/coco-mini-train (never seen: the models trained on
 // Flickr8k), else generated ones.
 // Env: N (requests per beam size, 30), DURATION (s per concurrency level, 10), LEVELS (1,4,8,16),
@@ -112,48 +113,66 @@ interface RuntimeResult {
   rssMax: number;
 }
 
-async function measure(runtime: 'tfjs' | 'ort', modelsDir: string, images: { data: Buffer }[]): Promise<RuntimeResult> {
-  const server = await startServer(runtime, modelsDir);
+async function latencyAt(server: Server, beam: number, images: { data: Buffer }[], agent: http.Agent) {
+  const ms: number[] = [], dec: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const r = await post(server.url, multipart(images[i % images.length].data, { beamSize: String(beam), nBest: String(Math.min(3, beam)) }), agent);
+    ms.push(r.ms);
+    dec.push(r.decodeMs);
+  }
+  return { p50: pct(ms, 50), p95: pct(ms, 95), decodeP50: pct(dec, 50) };
+}
+
+async function throughputAt(server: Server, clients: number, forms: { body: Buffer; type: string }[]) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const until = performance.now() + DURATION * 1000;
+  const lat: number[] = [], batch: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < until) {
+      const r = await post(server.url, forms[next++ % forms.length], agent);
+      lat.push(r.ms);
+      batch.push(r.batch);
+    }
+  }));
+  agent.destroy();
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { ips: lat.length / ((performance.now() - t0) / 1000), meanMs: mean(lat), meanBatch: mean(batch) };
+}
+
+/**
+ * Both servers run at once (an idle one costs no CPU) and every measurement is taken for one
+ * runtime right after the other: the machine's load (a training job) drifts, and this way both
+ * see the same conditions, so their ratio means something even when the absolute numbers do not.
+ */
+async function measureAll(modelsDir: string, images: { data: Buffer }[]): Promise<RuntimeResult[]> {
+  const servers: Server[] = [];
   try {
-    const rssIdle = rssMB(server.child.pid!);
-    const one = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    for (let i = 0; i < 5; i++) for (const b of BEAMS) await post(server.url, multipart(images[i % images.length].data, { beamSize: String(b) }), one); // warm-up
-    const latency = new Map<number, { p50: number; p95: number; decodeP50: number }>();
+    for (const r of RUNTIMES) servers.push(await startServer(r, modelsDir));
+    const results: RuntimeResult[] = servers.map((s, i) => ({ runtime: RUNTIMES[i], latency: new Map(), throughput: new Map(), rssIdle: rssMB(s.child.pid!), rssMax: 0 }));
+    const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    for (const [i, s] of servers.entries()) for (let k = 0; k < 5; k++) for (const b of BEAMS) await post(s.url, multipart(images[k % images.length].data, { beamSize: String(b) }), agents[i]); // warm-up
     for (const b of BEAMS) {
-      const ms: number[] = [], dec: number[] = [];
-      for (let i = 0; i < N; i++) {
-        const r = await post(server.url, multipart(images[i % images.length].data, { beamSize: String(b), nBest: String(Math.min(3, b)) }), one);
-        ms.push(r.ms);
-        dec.push(r.decodeMs);
+      for (const [i, s] of servers.entries()) {
+        const row = await latencyAt(s, b, images, agents[i]);
+        results[i].latency.set(b, row);
+        process.stderr.write(`  ${RUNTIMES[i]} beam ${b}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms (decoder p50 ${row.decodeP50.toFixed(1)} ms)\n`);
       }
-      latency.set(b, { p50: pct(ms, 50), p95: pct(ms, 95), decodeP50: pct(dec, 50) });
-      process.stderr.write(`  ${runtime} beam ${b}: p50 ${pct(ms, 50).toFixed(1)} ms, p95 ${pct(ms, 95).toFixed(1)} ms (decoder p50 ${pct(dec, 50).toFixed(1)} ms)\n`);
     }
+    agents.forEach((a) => a.destroy());
     const forms = images.map((im) => multipart(im.data, { beamSize: '3' }));
-    const throughput = new Map<number, { ips: number; meanMs: number; meanBatch: number }>();
     for (const c of LEVELS) {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: c });
-      const until = performance.now() + DURATION * 1000;
-      const lat: number[] = [], batch: number[] = [];
-      let next = 0;
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: c }, async () => {
-        while (performance.now() < until) {
-          const r = await post(server.url, forms[next++ % forms.length], agent);
-          lat.push(r.ms);
-          batch.push(r.batch);
-        }
-      }));
-      const secs = (performance.now() - t0) / 1000;
-      const row = { ips: lat.length / secs, meanMs: lat.reduce((a, b) => a + b, 0) / lat.length, meanBatch: batch.reduce((a, b) => a + b, 0) / batch.length };
-      throughput.set(c, row);
-      agent.destroy();
-      process.stderr.write(`  ${runtime} ${c} clients: ${row.ips.toFixed(2)} images/s, mean ${row.meanMs.toFixed(0)} ms, mean batch ${row.meanBatch.toFixed(2)}\n`);
+      for (const [i, s] of servers.entries()) {
+        const row = await throughputAt(s, c, forms);
+        results[i].throughput.set(c, row);
+        process.stderr.write(`  ${RUNTIMES[i]} ${c} clients: ${row.ips.toFixed(2)} images/s, mean ${row.meanMs.toFixed(0)} ms, mean batch ${row.meanBatch.toFixed(2)}\n`);
+      }
     }
-    one.destroy();
-    return { runtime, latency, throughput, rssIdle, rssMax: server.rssMax };
+    servers.forEach((s, i) => { results[i].rssMax = s.rssMax; });
+    return results;
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
@@ -161,8 +180,7 @@ const models = benchModels();
 try {
   const images = await heldOutImages(Math.max(N, 20));
   process.stderr.write(`${images.length} images (${images[0].name} …); N=${N} per beam size, ${DURATION} s per concurrency level\n`);
-  const results: RuntimeResult[] = [];
-  for (const r of RUNTIMES) results.push(await measure(r, models.dir, images));
+  const results = await measureAll(models.dir, images);
   const head = results.map((r) => (r.runtime === 'tfjs' ? 'tfjs-wasm' : 'ort'));
   const both = results.length === 2;
   const rows: string[][] = [];
