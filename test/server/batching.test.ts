@@ -77,6 +77,23 @@ t.test('WorkerCaptioner batches concurrent requests; results identical to unbatc
   const m1 = wc.batchStats();
   t.equal(m1.jobs - m0.jobs, 4, 'greedy pair in one job; beam 3, sampling, beam 3 with maxLength 8 each on their own');
   for (const [i] of mixed.entries()) t.same(differences(mixedTogether[i].map((c) => answer(c.result)), mixedAlone[i].map((c) => answer(c.result))), [], `mixed request ${i}: its unbatched answer`);
+
+  // Streamed words reach their own request: greedy (word by word) and beam (after the search).
+  for (const beamSize of [1, 3]) {
+    const streams: { image: number; word: string }[][] = [[], []];
+    const s0 = wc.batchStats();
+    const [x, y] = await Promise.all([
+      wc.caption([images[0], images[1]], opts({ beamSize }), (image, tok) => streams[0].push({ image, word: tok.word })),
+      wc.caption([images[2]], opts({ beamSize }), (image, tok) => streams[1].push({ image, word: tok.word })),
+    ]);
+    t.equal(wc.batchStats().jobs - s0.jobs, 1, `beam ${beamSize}: one batch`);
+    for (const [r, res] of [x, y].entries()) {
+      for (const [image, c] of res.entries()) {
+        t.same(streams[r].filter((w) => w.image === image).map((w) => w.word), c.result.tokens.map((tok) => tok.word), `beam ${beamSize}: request ${r} image ${image}: its own words, in order`);
+      }
+      t.ok(streams[r].every((w) => w.image < res.length), `beam ${beamSize}: request ${r}: image indexes are its own`);
+    }
+  }
 });
 
 t.test('through the HTTP server: concurrent requests batched, answers identical to one at a time', { skip: skipWithoutModel }, async (t) => {
@@ -85,7 +102,7 @@ t.test('through the HTTP server: concurrent requests batched, answers identical 
   const forms = await Promise.all([300, 301, 302, 303].map(async (s, i) => imageForm([await sceneImage(s)], { beamSize: '3', nBest: String(1 + (i % 3)) })));
   const post = async (f: (typeof forms)[number]) => {
     const r = await httpRequest(srv.base, '/v1/captions', f);
-    t.equal(r.status, 200, r.body.slice(0, 200));
+    if (r.status !== 200) t.fail(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
     return (JSON.parse(r.body).results as CaptionResult[]);
   };
   const alone = [];
