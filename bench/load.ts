@@ -6,10 +6,10 @@
 //   DECODER_DIR=runs/soft/best npm run bench:load       # serve that decoder as soft/
 //
 // Env: DURATION (s per level, 20), OVERLOAD_DURATION (s, 60), LEVELS (comma list, 1,4,16),
-// MAX_CONCURRENT (workers, 1), MAX_QUEUE (16), MODELS_DIR (models), DECODER_DIR (a saved
+// MAX_CONCURRENT (workers, one per core), MAX_QUEUE (16), MODELS_DIR (models), DECODER_DIR (a saved
 // decoder to serve as soft/), SHARED_DIR (where models/mobilenetv2-12-int8.onnx is, when
 // MODELS_DIR lacks it), IMAGE (WxH of the JPEG, 320x240), OPTIONS (query string, beamSize=3).
-// The overload level uses 2 × capacity connections (capacity = MAX_CONCURRENT + MAX_QUEUE).
+// The overload level uses 2 × capacity connections (capacity = MAX_CONCURRENT × MAX_BATCH + MAX_QUEUE).
 // Passes when every response is 2xx or 503 (busy/timeout), there are no socket errors or client
 // timeouts, and the server still answers /healthz and a caption afterwards; exits 1 otherwise.
 import autocannon from 'autocannon';
@@ -112,7 +112,8 @@ function table(rows: Row[]): string {
 async function main(): Promise<number> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ALLOW_DOWNLOAD: 'false', ...process.env, PORT: '0', HOST: '127.0.0.1' });
   const models = benchModels();
-  const captioner = await WorkerCaptioner.start({ modelsDir: models.dir, allowDownload: config.allowDownload, maxPixels: config.maxPixels, workers: config.maxConcurrent, jobTimeoutMs: config.requestTimeoutMs });
+  const captioner = await WorkerCaptioner.start({ modelsDir: models.dir, allowDownload: config.allowDownload, maxPixels: config.maxPixels, workers: config.maxConcurrent, jobTimeoutMs: config.requestTimeoutMs,
+    runtime: config.decoderRuntime, intraOpThreads: config.ortThreads, maxBatch: config.maxBatch, batchWindowMs: config.batchWindowMs });
   const info = captioner.info();
   const served = info.decoders.map((d) => `${d.attention}: ${d.trained ? 'trained' : 'UNTRAINED'} ${d.path ?? '(random init: no decoder in MODELS_DIR)'}, vocabulary ${d.vocabularySize}`).join('; ');
   const { app } = createApp({ captioner, config });
@@ -128,8 +129,8 @@ async function main(): Promise<number> {
   const body = Buffer.from(await req.arrayBuffer());
   const contentType = req.headers.get('content-type')!;
 
-  const capacity = config.maxConcurrent + config.maxQueue;
-  console.log(`bench:load: ${url}; workers (MAX_CONCURRENT) ${config.maxConcurrent}, MAX_QUEUE ${config.maxQueue}, capacity ${capacity}; backend ${info.backend}`);
+  const capacity = config.maxConcurrent * config.maxBatch + config.maxQueue;
+  console.log(`bench:load: ${url}; workers (MAX_CONCURRENT) ${config.maxConcurrent} × MAX_BATCH ${config.maxBatch}, MAX_QUEUE ${config.maxQueue}, capacity ${capacity}; runtime ${info.runtime}, backend ${info.backend}`);
   console.log(`decoder: ${served}`);
   console.log(`request: POST /v1/captions?${OPTIONS} with a ${W}×${H} JPEG (${jpeg.length} bytes, multipart ${body.length} bytes)`);
 

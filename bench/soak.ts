@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   const models = benchModels();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', MODELS_DIR: models.dir, ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'info' },
+    env: { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, HOST: '127.0.0.1', PORT: '0', MODELS_DIR: models.dir, ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -57,6 +57,10 @@ try {
     allowDownload: config.allowDownload,
     maxPixels: config.maxPixels,
     workers: config.maxConcurrent,
+    runtime: config.decoderRuntime,
+    intraOpThreads: config.ortThreads,
+    maxBatch: config.maxBatch,
+    batchWindowMs: config.batchWindowMs,
     // The request deadline has passed by then: stop the runaway job by restarting its worker.
     jobTimeoutMs: config.requestTimeoutMs,
     log: (m) => (m.startsWith('WARNING: ') ? log.warn(m.slice(9)) : log.info(m)),
@@ -72,5 +76,5 @@ try {
   process.exit(1);
 }
 const info = captioner.info();
-log.info({ workers: config.maxConcurrent, backend: info.backend, encoder: info.encoder.id, decoders: info.decoders.map((d) => `${d.attention}${d.trained ? '' : ' (UNTRAINED)'}: ${d.path ?? 'random init'}`) }, 'model loaded, ready');
+log.info({ workers: config.maxConcurrent, runtime: info.runtime, ortThreads: config.ortThreads, maxBatch: config.maxBatch, backend: info.backend, encoder: info.encoder.id, decoders: info.decoders.map((d) => `${d.attention}${d.trained ? '' : ' (UNTRAINED)'}: ${d.path ?? 'random init'}`) }, 'model loaded, ready');
 resolveCaptioner(captioner);

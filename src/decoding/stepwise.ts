@@ -1,6 +1,6 @@
-import * as tf from '../runtime/tf.ts';
 import { END_ID, START_ID } from '../data/vocab.ts';
-import { disposeState, type ContextMode, type Decoder } from '../model/decoder.ts';
+import type { ContextMode, StepDecoder } from '../model/step.ts';
+import { imageCount } from './beam.ts';
 import type { Hypothesis, WordStep } from './types.ts';
 
 /** Chooses the next word of each of K captions from their log-probabilities (row-major [K, V]). */
@@ -43,31 +43,28 @@ export function samplingChooser(rng: () => number, temperature: number): Chooser
  * <end>), in caption order, with the same content as the step in the returned hypothesis (α, β
  * and the sampled region are read out for it even without `details`; `steps` stays empty then).
  * Within one decoder step the images are reported in order 0..K-1. An exception thrown by
- * onStep aborts the decoding.
+ * onStep aborts the decoding. `maps: false` leaves every step's α empty (no map work).
  */
-export function decodeStepwise(
-  decoder: Decoder,
-  features: tf.Tensor3D,
-  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; onStep?: (k: number, step: WordStep) => void },
+export function decodeStepwise<S>(
+  decoder: StepDecoder<S>,
+  features: Float32Array,
+  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; maps?: boolean; onStep?: (k: number, step: WordStep) => void },
 ): Hypothesis[] {
-  const K = features.shape[0];
+  const K = imageCount(decoder, features);
   const V = decoder.config.vocabSize;
   const L = decoder.regions;
   const hyps: Hypothesis[] = Array.from({ length: K }, () => ({ ids: [], words: [], logprob: 0, score: 0, steps: [] }));
   const done = new Array<boolean>(K).fill(false);
   const needSteps = Boolean(opts.details || opts.onStep);
-  let state = decoder.init(features);
+  const maps = opts.maps ?? true;
+  let state = decoder.init(features, K);
   let prev: Int32Array = new Int32Array(K).fill(START_ID);
   try {
     for (let t = 0; t < opts.maxLength + 1 && done.includes(false); t++) {
       const out = decoder.step(state, prev, opts.mode);
-      disposeState(state);
+      decoder.release(state);
       state = out.state;
-      const lp = out.logprobs.dataSync() as Float32Array;
-      const alpha = needSteps ? (out.alpha.dataSync() as Float32Array) : undefined;
-      const weights = needSteps && opts.mode?.kind === 'sample' ? (out.weights.dataSync() as Float32Array) : undefined;
-      const beta = needSteps ? out.beta.dataSync() : undefined;
-      tf.dispose([out.logprobs, out.alpha, out.weights, out.beta]);
+      const { logprobs: lp, alpha, beta, region } = out;
       // The last allowed step can only end the caption.
       const next = t === opts.maxLength ? new Int32Array(K).fill(END_ID) : opts.choose(lp, K, V);
       for (let k = 0; k < K; k++) {
@@ -81,9 +78,9 @@ export function decodeStepwise(
         }
         h.ids.push(id);
         h.words.push(decoder.vocab.words[id]);
-        if (alpha && beta) {
-          const step: WordStep = { id, word: decoder.vocab.words[id], logprob: lp[k * V + id], beta: beta[k], alpha: alpha.slice(k * L, (k + 1) * L) };
-          if (weights) step.region = weights.subarray(k * L, (k + 1) * L).indexOf(1);
+        if (needSteps) {
+          const step: WordStep = { id, word: decoder.vocab.words[id], logprob: lp[k * V + id], beta: beta[k], alpha: maps ? alpha.slice(k * L, (k + 1) * L) : new Float32Array(0) };
+          if (region) step.region = region[k];
           if (opts.details) h.steps.push(step);
           opts.onStep?.(k, step);
         }
@@ -91,7 +88,7 @@ export function decodeStepwise(
       prev = next;
     }
   } finally {
-    disposeState(state);
+    decoder.release(state);
   }
   for (const h of hyps) h.score = h.logprob;
   return hyps;

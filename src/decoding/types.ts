@@ -4,7 +4,7 @@ export interface WordStep {
   word: string;
   logprob: number; // log p(word | previous words, image)
   beta: number; // gate β_t: how much the context counted
-  alpha: Float32Array; // attention α_t over the L = h*w regions (sums to 1)
+  alpha: Float32Array; // attention α_t over the L = h*w regions (sums to 1); empty when decoded without maps
   region?: number; // hard attention, sampled: the region s_t the context came from
 }
 

@@ -2,6 +2,7 @@ import * as tf from '../runtime/tf.ts';
 import { tanh } from './ops.ts';
 import { sampleIndex } from '../util/rng.ts';
 import type { DecoderConfig } from './config.ts';
+import type { ContextMode } from './step.ts';
 import { paramLayout, view, type ParamName } from './params.ts';
 import { PAD_ID, START_ID, type Vocabulary } from '../data/vocab.ts';
 
@@ -24,8 +25,7 @@ export interface StepOutput {
   state: DecoderState;
 }
 
-/** How the context vector is formed: the expectation Σ α a (soft, or hard at test time), or a sampled location. */
-export type ContextMode = { kind: 'expected' } | { kind: 'sample'; rng: () => number };
+export type { ContextMode } from './step.ts';
 
 export class Decoder {
   readonly config: DecoderConfig;

@@ -83,3 +83,12 @@ export function backendInfo(): { name: BackendName | undefined; skipped: { name:
 export function explicitTranspose(): boolean {
   return tf.getBackend() === 'wasm';
 }
+
+/** True when @tensorflow/tfjs-node-gpu is installed with its native binding (no import, no CUDA probe). */
+export function gpuBackendInstalled(): boolean {
+  try {
+    return nativeBindingPresent('@tensorflow/tfjs-node-gpu');
+  } catch {
+    return false;
+  }
+}

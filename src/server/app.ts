@@ -49,7 +49,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
 export function createApp(opts: AppOptions): CaptionApp {
   const { config } = opts;
-  const queue = opts.queue ?? new InferenceQueue(config.maxConcurrent, config.maxQueue);
+  // Requests that can run at once: every worker may decode a batch of up to MAX_BATCH of them.
+  const queue = opts.queue ?? new InferenceQueue(config.maxConcurrent * config.maxBatch, config.maxQueue);
   let captioner: CaptionEngine | undefined;
   let closing = false;
   const ctx: ApiContext = { config, queue, captioner: () => captioner, closing: () => closing };

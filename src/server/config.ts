@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { cpuCount, intraOpThreads } from '../runtime/threads.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -15,7 +16,11 @@ export const EnvSchema = z.object({
   MAX_FILE_BYTES: int(1, 512 * MB).default(10 * MB),
   MAX_FILES: int(1, 64).default(8).describe('images per request'),
   MAX_PIXELS: int(1, 500_000_000).default(40_000_000).describe('decoded pixels per image (decompression-bomb guard)'),
-  MAX_CONCURRENT: int(1, 16).default(1).describe('inference worker threads = inferences running at once; each worker holds its own model copy (~210 MB RSS per worker with the shipped encoder; keep it at most the free CPU cores)'),
+  MAX_CONCURRENT: int(1, 16).default(Math.min(16, cpuCount())).describe('inference worker threads (default: os.availableParallelism()); each holds its own model copy (~110 MB RSS per worker with the ort decoder, ~210 MB with tfjs)'),
+  DECODER_RUNTIME: z.enum(['auto', 'ort', 'tfjs']).default('auto').describe('what runs the decoder: ort (ONNX Runtime, CPU), tfjs (TFJS_BACKEND), auto: tfjs with tfjs-node-gpu installed, else ort'),
+  ORT_THREADS: int(1, 64).optional().describe('ONNX Runtime intra-op threads per worker (default: cores / workers, at least 1, so workers do not oversubscribe the cores)'),
+  MAX_BATCH: int(1, 64).default(8).describe('images decoded together across concurrent requests (beams of all of them in one step)'),
+  BATCH_WINDOW_MS: int(0, 1000).default(2).describe('how long a request waits for others to share its batch when a worker is idle'),
   MAX_QUEUE: int(0, 10_000).default(16).describe('requests waiting for an inference slot; beyond → 503'),
   REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000).describe('queue wait + inference deadline per request'),
   BODY_TIMEOUT_MS: int(100, 3_600_000).default(30_000).describe('the whole request (headers + upload) must arrive within this (→ 408)'),
@@ -48,6 +53,10 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
   maxFiles: e.MAX_FILES,
   maxPixels: e.MAX_PIXELS,
   maxConcurrent: e.MAX_CONCURRENT,
+  decoderRuntime: e.DECODER_RUNTIME,
+  ortThreads: e.ORT_THREADS ?? intraOpThreads(e.MAX_CONCURRENT),
+  maxBatch: e.MAX_BATCH,
+  batchWindowMs: e.BATCH_WINDOW_MS,
   maxQueue: e.MAX_QUEUE,
   requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   bodyTimeoutMs: e.BODY_TIMEOUT_MS,

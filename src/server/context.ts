@@ -35,6 +35,6 @@ export function requireReady(ctx: ApiContext): CaptionEngine {
 export function engineStats(c: CaptionEngine | undefined): WorkerStats[] {
   if (!c) return [];
   if (c.workerStats) return c.workerStats();
-  const m = tf.memory();
+  const m = c.info().runtime === 'tfjs' ? tf.memory() : { numTensors: 0, numBytes: 0 }; // ort: tfjs never started
   return [{ id: 0, state: 'in-process', jobs: 0, restarts: 0, numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed }];
 }

@@ -16,7 +16,7 @@ export function metricsPlugin(app: FastifyInstance, queue: InferenceQueue, engin
   });
   new Gauge({ name: 'inference_queue_running', help: 'inferences running now', registers: [register], collect() { this.set(queue.stats().running); } });
   new Gauge({ name: 'inference_queue_waiting', help: 'requests waiting for an inference slot', registers: [register], collect() { this.set(queue.stats().waiting); } });
-  new Gauge({ name: 'inference_queue_capacity', help: 'MAX_CONCURRENT', registers: [register], collect() { this.set(queue.capacity); } });
+  new Gauge({ name: 'inference_queue_capacity', help: 'requests that may run at once (MAX_CONCURRENT × MAX_BATCH)', registers: [register], collect() { this.set(queue.capacity); } });
   new Counter({ name: 'inference_jobs_total', help: 'finished inference jobs by outcome', labelNames: ['outcome'], registers: [register], collect() {
     this.reset();
     this.inc({ outcome: 'ok' }, queue.completed.ok);

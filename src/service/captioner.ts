@@ -1,15 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as tf from '../runtime/tf.ts';
 import { backendInfo, initBackend } from '../runtime/backend.ts';
+import { resolveDecoderRuntime } from '../runtime/threads.ts';
 import { Encoder, type InputSize } from '../encoder/encoder.ts';
 import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
 import { defaultConfig, type DecoderConfig } from '../model/config.ts';
-import { Decoder, type ContextMode } from '../model/decoder.ts';
+import { Decoder } from '../model/decoder.ts';
 import { loadDecoder } from '../model/io.ts';
+import { OrtDecoder } from '../model/ort-decoder.ts';
 import { initParams } from '../model/params.ts';
+import type { ContextMode, DecoderRuntime, StepDecoder } from '../model/step.ts';
+import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { Vocabulary, SPECIALS } from '../data/vocab.ts';
-import { beamSearch } from '../decoding/beam.ts';
+import { beamSearchBatch } from '../decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
@@ -20,6 +23,10 @@ export interface CaptionerOptions {
   allowDownload?: boolean; // fetch the encoder from its official URL when missing
   maxPixels?: number;
   log?: (msg: string) => void;
+  /** Which runtime runs the decoder (default auto: ort, or tfjs when tfjs-node-gpu is installed). */
+  runtime?: DecoderRuntime | 'auto';
+  /** ONNX Runtime intra-op threads for the encoder and the ort decoder (default 1). */
+  intraOpThreads?: number;
 }
 
 /** One captioned image plus what overlays need (the oriented RGB pixels). */
@@ -36,34 +43,45 @@ export interface CaptionedImage {
 export class Captioner {
   private constructor(
     readonly encoder: Encoder,
-    readonly decoders: Map<'soft' | 'hard', { decoder: Decoder; info: DecoderInfo }>,
+    readonly decoders: Map<'soft' | 'hard', { decoder: StepDecoder; info: DecoderInfo }>,
     readonly backend: string,
+    readonly runtime: DecoderRuntime,
     readonly warnings: string[],
     private readonly opts: CaptionerOptions,
   ) {}
 
   static async load(opts: CaptionerOptions): Promise<Captioner> {
     const log = opts.log ?? (() => {});
-    const backend = await initBackend();
-    const skipped = backendInfo().skipped.map((s) => `${s.name} (${s.error})`);
-    log(`tfjs backend: ${backend}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`);
+    const runtime = resolveDecoderRuntime(opts.runtime ?? 'auto');
+    const threads = opts.intraOpThreads ?? 1;
+    let backend = ORT_BACKEND;
+    if (runtime === 'tfjs') {
+      backend = await initBackend();
+      const skipped = backendInfo().skipped.map((s) => `${s.name} (${s.error})`);
+      log(`decoder runtime: tfjs, backend ${backend}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`);
+    } else {
+      log(`decoder runtime: ort (onnxruntime-node, CPU, ${threads} intra-op thread${threads > 1 ? 's' : ''})`);
+    }
+    // ort: the graphs are built from the parameters and the vector is dropped; tfjs keeps it.
+    const make = (config: DecoderConfig, vocab: Vocabulary, params: Float32Array): StepDecoder =>
+      runtime === 'ort' ? new OrtDecoder(config, vocab, params, { intraOpThreads: threads }) : new TfjsStepDecoder(new Decoder(config, vocab, params));
     const warnings: string[] = [];
-    const decoders = new Map<'soft' | 'hard', { decoder: Decoder; info: DecoderInfo }>();
+    const decoders = new Map<'soft' | 'hard', { decoder: StepDecoder; info: DecoderInfo }>();
     let inputSize: InputSize = 224;
     for (const kind of ['soft', 'hard'] as const) {
       const dir = resolve(opts.modelsDir, kind);
       if (!existsSync(join(dir, 'config.json'))) continue;
       const saved = await loadDecoder(dir);
       inputSize = saved.config.encoder.inputSize as InputSize;
-      decoders.set(kind, { decoder: new Decoder(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, dir, saved.card) });
+      decoders.set(kind, { decoder: make(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, dir, saved.card) });
       log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'})`);
     }
-    const encoder = await Encoder.load({ modelsDir: opts.modelsDir, inputSize, allowDownload: opts.allowDownload });
+    const encoder = await Encoder.load({ modelsDir: opts.modelsDir, inputSize, allowDownload: opts.allowDownload, intraOpThreads: threads });
     if (!decoders.size) {
       // No trained model yet: serve a randomly initialised decoder and say so everywhere.
       const vocab = new Vocabulary([...SPECIALS]);
       const config = defaultConfig({ vocabSize: vocab.size, grid: encoder.grid, featureDim: encoder.featureDim, encoder: { id: encoder.id, sha256: encoder.sha256, inputSize: encoder.inputSize }, trained: false });
-      const decoder = new Decoder(config, vocab, initParams(config, mulberry32(1)));
+      const decoder = make(config, vocab, initParams(config, mulberry32(1)));
       decoders.set('soft', { decoder, info: describe('soft', config, vocab, null) });
       const msg = `no trained decoder in ${resolve(opts.modelsDir)} (expected soft/ or hard/): serving an UNTRAINED decoder, captions are meaningless`;
       warnings.push(msg);
@@ -74,7 +92,7 @@ export class Captioner {
       if (c.encoder.sha256 !== encoder.sha256 || c.grid.h !== encoder.grid.h || c.grid.w !== encoder.grid.w || c.featureDim !== encoder.featureDim)
         throw new Error(`decoder ${kind} was trained on ${c.encoder.id} ${c.grid.h}x${c.grid.w}x${c.featureDim} features, the encoder gives ${encoder.id} ${encoder.grid.h}x${encoder.grid.w}x${encoder.featureDim}`);
     }
-    return new Captioner(encoder, decoders, backend, warnings, opts);
+    return new Captioner(encoder, decoders, backend, runtime, warnings, opts);
   }
 
   info(): ModelsInfo {
@@ -83,6 +101,7 @@ export class Captioner {
       encoder: { id: e.id, sha256: e.sha256, inputSize: e.inputSize, grid: e.grid, featureDim: e.featureDim },
       decoders: [...this.decoders.values()].map((d) => d.info),
       backend: this.backend,
+      runtime: this.runtime,
       default: this.decoders.has('soft') ? 'soft' : 'hard',
       warnings: this.warnings,
     };
@@ -98,86 +117,87 @@ export class Captioner {
   }
 
   /**
-   * Captions several images; greedy and sampling decode them as one batch.
+   * Captions several images: greedy and beam search decode them as one batch (the beams of all
+   * images are the rows of one decoder step); sampling decodes each image with its own stream.
    *
    * `onWord(image, token)` streams the words (same Token as in the result's `tokens`, with the
    * attention grid when includeMaps): greedy and sampling call it while decoding runs, as each
    * image gets its next word (words of different images interleave); beam search only knows
-   * its caption when the search ends, so it calls it for the best beam's words right after each
-   * image's search. Per image, calls come in caption order, all before caption() resolves.
+   * its captions when the search ends, so it calls it for each image's best beam's words then.
+   * Per image, calls come in caption order, all before caption() resolves.
    */
   async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]> {
+    const [out] = await this.captionParts([{ images, options: o }], onWord && ((_part, image, token) => onWord(image, token)));
+    return out;
+  }
+
+  /**
+   * Captions the images of several requests together (batching across requests): their options
+   * must share one batchKey, so the search is the same for all; per-request options that only
+   * shape the answer (nBest, includeMaps, mapDecimals, tags) apply per part. Each part's results
+   * are what caption() alone would give it, in its own order.
+   */
+  async captionParts(parts: CaptionPart[], onWord?: OnPartWord): Promise<CaptionedImage[][]> {
+    const o = parts[0].options;
+    const key = batchKey(o);
+    if (parts.length > 1 && (key === undefined || parts.some((p) => batchKey(p.options) !== key))) throw new Error('captionParts: the parts do not share one batch key');
     const entry = this.decoders.get(o.attention);
     if (!entry) throw new ModelUnavailableError(`no ${o.attention}-attention decoder is loaded (have: ${[...this.decoders.keys()].join(', ')})`);
     const { decoder, info } = entry;
     const t0 = performance.now();
-    const prepared = await Promise.all(images.map((im) => (Buffer.isBuffer(im) ? this.prepare(im) : im)));
+    const prepared = await Promise.all(parts.flatMap((p) => p.images.map((im) => (Buffer.isBuffer(im) ? this.prepare(im) : im))));
     const t1 = performance.now();
-    const { features, logits } = await this.encoder.encode(prepared.map((p) => p.tensor));
+    const { features, logits } = await this.encodeAll(prepared);
     const t2 = performance.now();
-    const N = prepared.length;
-    const L = decoder.regions;
-    const D = decoder.config.featureDim;
-    const nBest = Math.min(o.nBest, o.sample ? 1 : o.beamSize);
-    const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
-    const sampleLocations = o.attention === 'hard' && o.sampleLocations;
-    const hyps: Hypothesis[][] = [];
+    // Which part and image of it global image n is.
+    const owner = parts.flatMap((p, part) => p.images.map((_, image) => ({ part, image })));
+    const maps = parts.some((p) => p.options.includeMaps);
     const grid = decoder.config.grid;
-    const feats = tf.tensor3d(features, [N, L, D]);
-    try {
-      if (o.sample || sampleLocations) {
-        // Random draws: each image gets its own stream (seed, image index), so its caption does not
-        // depend on which other images share the request. Beam search over random draws is meaningless.
-        for (let n = 0; n < N; n++) {
-          const rng = mulberry32(deriveSeed(seed, n));
-          const mode: ContextMode = sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
-          const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
-          const onStep = onWord && ((_k: number, s: WordStep) => onWord(n, toToken(s, grid, o.includeMaps)));
-          const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
-          try {
-            hyps.push(decodeStepwise(decoder, one, { maxLength: o.maxLength, choose, mode, details: true, onStep }));
-          } finally {
-            one.dispose();
-          }
-        }
-      } else if (o.beamSize === 1) {
-        // Greedy: deterministic, so all images are decoded as one batch.
-        const onStep = onWord && ((k: number, s: WordStep) => onWord(k, toToken(s, grid, o.includeMaps)));
-        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose: argmaxChooser, details: true, onStep })) hyps.push([h]);
-      } else {
-        for (let n = 0; n < N; n++) {
-          const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
-          try {
-            hyps.push(beamSearch(decoder, one, { beamSize: o.beamSize, maxLength: o.maxLength, nBest, lengthPenalty: o.lengthPenalty }));
-          } finally {
-            one.dispose();
-          }
-          // Beam search: the words are only final once the search ends.
-          if (onWord) for (const s of hyps[n][0].steps) onWord(n, toToken(s, grid, o.includeMaps));
-        }
-      }
-    } finally {
-      feats.dispose();
-    }
+    const onStep = onWord && ((n: number, s: WordStep) => {
+      const { part, image } = owner[n];
+      onWord(part, image, toToken(s, grid, parts[part].options));
+    });
+    const hyps = decodeImages(decoder, features, o, maps, onStep);
     const t3 = performance.now();
     const { h, w } = grid;
-    return prepared.map((p, n) => {
-      const best = hyps[n][0];
-      const tokens: Token[] = best.steps.map((s) => toToken(s, grid, o.includeMaps));
-      const result: CaptionResult = {
-        caption: best.words.join(' '),
-        logprob: best.logprob,
-        tokens,
-        alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score })),
-        grid: { h, w },
-        model: { id: info.id, attention: o.attention, trained: info.trained },
-        backend: this.backend,
-        image: { width: p.width, height: p.height, format: p.format },
-        timings: { preprocessMs: round(t1 - t0), encodeMs: round(t2 - t1), decodeMs: round(t3 - t2) },
-      };
-      if (o.tags) result.tags = this.encoder.topTags(logits.subarray(n * 1000, (n + 1) * 1000), 5);
-      return { result, prepared: p, hypothesis: best };
-    });
+    const timings = { preprocessMs: round(t1 - t0), encodeMs: round(t2 - t1), decodeMs: round(t3 - t2), batchImages: prepared.length };
+    return parts.map((part, p) =>
+      part.images.map((_, i) => {
+        const n = owner.findIndex((x) => x.part === p && x.image === i);
+        const po = part.options;
+        const nBest = Math.min(po.nBest, po.sample ? 1 : po.beamSize);
+        const best = hyps[n][0];
+        const img = prepared[n];
+        const result: CaptionResult = {
+          caption: best.words.join(' '),
+          logprob: best.logprob,
+          tokens: best.steps.map((s) => toToken(s, grid, po)),
+          alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score })),
+          grid: { h, w },
+          model: { id: info.id, attention: po.attention, trained: info.trained },
+          backend: this.backend,
+          runtime: decoder.runtime,
+          image: { width: img.width, height: img.height, format: img.format },
+          timings,
+        };
+        if (po.tags) result.tags = this.encoder.topTags(logits.subarray(n * 1000, (n + 1) * 1000), 5);
+        return { result, prepared: img, hypothesis: best };
+      }),
+    );
+  }
+
+  /** The encoder in chunks: its activations grow with the batch, and RSS must stay bounded. */
+  private async encodeAll(prepared: PreparedImage[]): Promise<{ features: Float32Array; logits: Float32Array }> {
+    if (prepared.length <= ENCODE_CHUNK) return this.encoder.encode(prepared.map((p) => p.tensor));
+    const chunks = [];
+    for (let i = 0; i < prepared.length; i += ENCODE_CHUNK) chunks.push(await this.encoder.encode(prepared.slice(i, i + ENCODE_CHUNK).map((p) => p.tensor)));
+    const cat = (xs: Float32Array[]) => {
+      const out = new Float32Array(xs.reduce((s, x) => s + x.length, 0));
+      let at = 0;
+      for (const x of xs) out.set(x, (at += x.length) - x.length);
+      return out;
+    };
+    return { features: cat(chunks.map((c) => c.features)), logits: cat(chunks.map((c) => c.logits)) };
   }
 
   async dispose(): Promise<void> {
@@ -188,14 +208,64 @@ export class Captioner {
 
 export class ModelUnavailableError extends Error {}
 
+/** `backend` in answers when the decoder runs on ONNX Runtime (tfjs reports its backend name). */
+export const ORT_BACKEND = 'onnxruntime-cpu';
+
 /** Receives each word of image `image` as the decoder emits it (see Captioner.caption). */
 export type OnWord = (image: number, token: Token) => void;
 
-/** A decoded step as the API shows it: α as an h×w grid (includeMaps), the sampled region. */
-function toToken(s: WordStep, grid: { h: number; w: number }, includeMaps: boolean): Token {
+/** Images of one request and its options (see Captioner.captionParts). */
+export interface CaptionPart {
+  images: (Buffer | PreparedImage)[];
+  options: CaptionOptions;
+}
+
+/** Receives each word of image `image` of part `part` as the decoder emits it. */
+export type OnPartWord = (part: number, image: number, token: Token) => void;
+
+/**
+ * The options that shape the search itself: requests with equal keys can be decoded as one
+ * batch. undefined: random draws (sampling, sampled locations), decoded on their own, so that a
+ * caption depends only on its seed and image index.
+ */
+export function batchKey(o: CaptionOptions): string | undefined {
+  if (o.sample || (o.attention === 'hard' && o.sampleLocations)) return undefined;
+  return JSON.stringify([o.attention, o.beamSize, o.maxLength, o.lengthPenalty]);
+}
+
+/** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
+function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOptions, maps: boolean, onStep?: (n: number, s: WordStep) => void): Hypothesis[][] {
+  const per = decoder.regions * decoder.config.featureDim;
+  const N = features.length / per;
+  if (o.sample || (o.attention === 'hard' && o.sampleLocations)) {
+    // Random draws: each image gets its own stream (seed, image index), so its caption does not
+    // depend on which other images share the request. Beam search over random draws is meaningless.
+    const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
+    return Array.from({ length: N }, (_, n) => {
+      const rng = mulberry32(deriveSeed(seed, n));
+      const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
+      const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
+      const step = onStep && ((_k: number, s: WordStep) => onStep(n, s));
+      return decodeStepwise(decoder, features.subarray(n * per, (n + 1) * per), { maxLength: o.maxLength, choose, mode, details: true, maps, onStep: step });
+    });
+  }
+  if (o.beamSize === 1) {
+    // Greedy: deterministic, so all images are decoded as one batch, word by word.
+    return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep }).map((h) => [h]);
+  }
+  // nBest = beamSize: the search does not depend on nBest, each request keeps its own n-best.
+  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps });
+  // Beam search: the words are only final once the search ends.
+  if (onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
+  return hyps;
+}
+
+/** A decoded step as the API shows it: α as an h×w grid rounded to mapDecimals (includeMaps), the sampled region. */
+function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<CaptionOptions, 'includeMaps' | 'mapDecimals'>): Token {
   const { h, w } = grid;
   const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
-  if (includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w)));
+  const scale = 10 ** o.mapDecimals;
+  if (o.includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
   if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
   return token;
 }
@@ -214,3 +284,6 @@ function describe(kind: 'soft' | 'hard', c: DecoderConfig, vocab: Vocabulary, pa
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** Images per encoder run (MobileNetV2 activations: ~10 MB per image at 224). */
+const ENCODE_CHUNK = 8;

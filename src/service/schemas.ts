@@ -16,7 +16,8 @@ export const CaptionOptionsSchema = z.object({
   temperature: z.coerce.number().min(0.05).max(5).default(1).describe('sampling temperature'),
   seed: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional().describe('random seed for sampling (words and hard-attention locations)'),
   sampleLocations: bool.default(false).describe('hard attention: sample the attended region s_t ~ Multinoulli(α_t) instead of using the expectation'),
-  includeMaps: bool.default(true).describe('include per-word attention maps'),
+  includeMaps: bool.default(true).describe('include per-word attention maps (false: no map work at all)'),
+  mapDecimals: z.coerce.number().int().min(1).max(8).default(4).describe('attention map values are rounded to this many decimals (4: ±5e-5, plenty for overlays, a third of the bytes)'),
   tags: bool.default(false).describe('include the encoder\'s ImageNet top-5 labels'),
 });
 export type CaptionOptions = z.infer<typeof CaptionOptionsSchema>;
@@ -38,10 +39,16 @@ export const CaptionResultSchema = z.object({
   alternatives: z.array(z.object({ caption: z.string(), logprob: z.number(), score: z.number() })),
   grid: z.object({ h: z.number().int(), w: z.number().int() }),
   model: z.object({ id: z.string(), attention: z.enum(['soft', 'hard']), trained: z.boolean() }),
-  backend: z.string(),
+  backend: z.string().describe('tfjs backend (wasm, tensorflow, cpu) or onnxruntime-cpu'),
+  runtime: z.enum(['ort', 'tfjs']).describe('what ran the decoder: ONNX Runtime or tfjs (DECODER_RUNTIME)'),
   image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
   tags: z.array(z.object({ label: z.string(), score: z.number() })).optional(),
-  timings: z.object({ preprocessMs: z.number(), encodeMs: z.number(), decodeMs: z.number() }),
+  timings: z.object({
+    preprocessMs: z.number(),
+    encodeMs: z.number(),
+    decodeMs: z.number(),
+    batchImages: z.number().int().describe('images encoded and decoded together with this one (batching across requests); the times are the whole batch\'s'),
+  }),
 });
 export type CaptionResult = z.infer<typeof CaptionResultSchema>;
 
@@ -61,6 +68,7 @@ export const ModelsInfoSchema = z.object({
   encoder: z.object({ id: z.string(), sha256: z.string(), inputSize: z.number().int(), grid: z.object({ h: z.number().int(), w: z.number().int() }), featureDim: z.number().int() }),
   decoders: z.array(DecoderInfoSchema),
   backend: z.string(),
+  runtime: z.enum(['ort', 'tfjs']).describe('decoder runtime (DECODER_RUNTIME)'),
   default: z.enum(['soft', 'hard']),
   warnings: z.array(z.string()),
 });

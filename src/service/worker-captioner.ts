@@ -5,12 +5,19 @@
 // Here the HTTP thread only parses uploads and decodes images with sharp (libuv's pool, not the
 // event loop); encoding, decoding words and rendering overlays happen in the workers.
 //
-// Memory: every worker loads the whole model (ONNX encoder session + decoder weights as float32
-// tensors + tfjs wasm heap + its own V8 isolate and native addons): about 210 MB resident per
-// worker. Measured (src/main.ts, RSS after a few requests, Node 20, wasm backend): 1 worker
-// 408 MB, 2 workers 611 MB with the untrained decoder; 429 / 641 MB with a 2541-word decoder
-// (40 MB of tensors). MAX_CONCURRENT is the number of workers; more than one per free core only
-// makes every request slower.
+// Memory: every worker loads the whole model (ONNX encoder session + the decoders: ORT sessions
+// holding prepacked float32 weights, or tfjs tensors + wasm heap + its own V8 isolate and native
+// addons). With tfjs-wasm that was about 210 MB resident per worker (1 worker 429 MB, 2 workers
+// 641 MB with a 2541-word decoder); see README "Memory" and bench:latency for the ort numbers.
+// MAX_CONCURRENT is the number of workers; more than one per free core only makes every request
+// slower.
+//
+// Batching across requests: caption jobs waiting for a worker whose options share a batchKey
+// (same search: attention, beam size, max length, length penalty; no random draws) and whose
+// images are already decoded go to one worker as one job, up to maxBatch images; the worker
+// encodes them in one run and decodes all their beams as rows of the same decoder steps. Each
+// request gets exactly the answer it would get alone. When a worker is idle, a new job waits
+// batchWindowMs for company before it is sent.
 //
 // Failure handling: a worker that dies (uncaught error, out of memory, killed) fails the job it
 // was running with WorkerCrashedError (→ 503) and is started again; jobs not yet sent to a
@@ -21,7 +28,7 @@ import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../
 import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
 import type { OverlayStyle } from '../render/types.ts';
-import { ModelUnavailableError, type CaptionedImage, type CaptionerOptions, type OnWord } from './captioner.ts';
+import { batchKey, ModelUnavailableError, type CaptionedImage, type CaptionerOptions, type OnPartWord, type OnWord } from './captioner.ts';
 import type { CaptionOptions, ModelsInfo, Token } from './schemas.ts';
 
 /** What the HTTP layer needs from a captioner; the in-process Captioner fits it too. */
@@ -108,6 +115,8 @@ export interface WorkerInit {
   modelsDir: string;
   allowDownload?: boolean;
   maxPixels?: number;
+  runtime?: CaptionerOptions['runtime'];
+  intraOpThreads?: number;
   /** Enables the 'crash' message (tests only). */
   testHooks?: boolean;
 }
@@ -117,9 +126,16 @@ export type WireImage =
   | { kind: 'bytes'; data: ArrayBuffer }
   | { kind: 'prepared'; tensor: Float32Array; width: number; height: number; format: string; rgb?: Uint8Array; rgbWidth: number; rgbHeight: number };
 
+/** One request's share of a caption job. words: post a 'word' reply per word while decoding. */
+export interface WirePart {
+  images: WireImage[];
+  options: CaptionOptions;
+  words?: boolean;
+}
+
 export type WorkerRequest =
-  /** words: post a 'word' reply per word while decoding. */
-  | { kind: 'caption'; id: number; images: WireImage[]; options: CaptionOptions; words?: boolean }
+  /** One or several requests' images, decoded together (Captioner.captionParts). */
+  | { kind: 'caption'; id: number; parts: WirePart[] }
   | { kind: 'overlay'; id: number; image: WireImage & { kind: 'prepared' }; options: CaptionOptions; draw: DrawOptions }
   | { kind: 'crash'; how: 'throw' | 'exit' };
 
@@ -138,8 +154,8 @@ export type WorkerReply =
   | { kind: 'log'; message: string }
   | { kind: 'ready'; info: ModelsInfo; stats: TensorStats }
   | { kind: 'failed'; error: WireError }
-  /** A word of job `id`'s image `image`, posted while the job runs (before its 'done'). */
-  | { kind: 'word'; id: number; image: number; token: Token }
+  /** A word of job `id`'s part `part`, image `image`, posted while the job runs (before its 'done'). */
+  | { kind: 'word'; id: number; part: number; image: number; token: Token }
   | { kind: 'done'; id: number; stats: TensorStats; value: unknown }
   | { kind: 'error'; id: number; stats: TensorStats; error: WireError };
 
@@ -180,6 +196,10 @@ export interface WorkerCaptionerOptions extends Omit<CaptionerOptions, 'log'> {
   workers?: number;
   /** A job running longer than this terminates its worker (→ WorkerTimeoutError). Default: none. */
   jobTimeoutMs?: number;
+  /** Most images in one batched caption job (default 8; 1 = no batching across requests). */
+  maxBatch?: number;
+  /** An idle worker waits this long for more jobs to batch with a new one (default 0). */
+  batchWindowMs?: number;
   log?: (msg: string) => void;
   testHooks?: boolean;
 }
@@ -188,7 +208,27 @@ interface Job {
   request: (id: number) => { msg: WorkerRequest; transfer: ArrayBuffer[] };
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+  onWord?: OnPartWord;
+}
+
+/** A caption request waiting for a worker; batchable with others of the same key. */
+interface CaptionJob {
+  part: WirePart;
+  transfer: ArrayBuffer[];
+  key?: string; // undefined: runs alone
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
   onWord?: OnWord;
+}
+
+/** One worker job for several caption requests: fans the reply out to each. */
+function batchJob(group: CaptionJob[]): Job {
+  return {
+    request: (id) => ({ msg: { kind: 'caption', id, parts: group.map((g) => g.part) }, transfer: group.flatMap((g) => g.transfer) }),
+    resolve: (value) => (value as unknown[]).forEach((v, i) => group[i].resolve(v)),
+    reject: (err) => group.forEach((g) => g.reject(err)),
+    onWord: group.some((g) => g.onWord) ? (part, image, token) => group[part].onWord?.(image, token) : undefined,
+  };
 }
 
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000, 30_000];
@@ -291,7 +331,7 @@ class Slot {
     const cur = this.current;
     if (!cur || cur.id !== m.id || !cur.job.onWord) return;
     try {
-      cur.job.onWord(m.image, m.token);
+      cur.job.onWord(m.part, m.image, m.token);
     } catch (err) {
       this.pool.log(`WARNING: a word listener failed: ${(err as Error).message}`);
     }
@@ -346,7 +386,11 @@ class Slot {
  */
 export class WorkerCaptioner implements CaptionEngine {
   private readonly slots: Slot[];
-  private readonly waiting: Job[] = [];
+  private readonly waiting: (Job | CaptionJob)[] = [];
+  private windowTimer?: NodeJS.Timeout;
+  private readonly batches = { jobs: 0, requests: 0, images: 0 };
+  readonly maxBatch: number;
+  readonly batchWindowMs: number;
   private modelsInfo!: ModelsInfo;
   private disposed = false;
   readonly init: WorkerInit;
@@ -354,7 +398,9 @@ export class WorkerCaptioner implements CaptionEngine {
   readonly log: (msg: string) => void;
 
   private constructor(private readonly opts: WorkerCaptionerOptions) {
-    this.init = { modelsDir: opts.modelsDir, allowDownload: opts.allowDownload, maxPixels: opts.maxPixels, testHooks: opts.testHooks };
+    this.init = { modelsDir: opts.modelsDir, allowDownload: opts.allowDownload, maxPixels: opts.maxPixels, runtime: opts.runtime, intraOpThreads: opts.intraOpThreads, testHooks: opts.testHooks };
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 8);
+    this.batchWindowMs = Math.max(0, opts.batchWindowMs ?? 0);
     this.jobTimeoutMs = opts.jobTimeoutMs;
     this.log = opts.log ?? (() => {});
     this.slots = Array.from({ length: Math.max(1, opts.workers ?? 1) }, (_, i) => new Slot(i, this));
@@ -404,7 +450,10 @@ export class WorkerCaptioner implements CaptionEngine {
         wire.push({ kind: 'prepared', tensor: im.tensor, width: im.width, height: im.height, format: im.format, rgbWidth: im.rgbWidth, rgbHeight: im.rgbHeight });
       }
     }
-    const out = (await this.submit((id) => ({ msg: { kind: 'caption', id, images: wire, options: o, words: Boolean(onWord) }, transfer }), onWord)) as WireCaptioned[];
+    // Uploaded bytes are decoded in the worker, where a bad one would fail every request of a batch.
+    const key = images.every((im) => !Buffer.isBuffer(im)) ? batchKey(o) : undefined;
+    const part: WirePart = { images: wire, options: o, words: Boolean(onWord) };
+    const out = (await this.enqueue((resolve, reject) => ({ part, transfer, key, resolve, reject, onWord }))) as WireCaptioned[];
     return out.map((c, i) => {
       const given = images[i];
       const prepared = Buffer.isBuffer(given) ? revive(c.prepared!) : given;
@@ -416,6 +465,11 @@ export class WorkerCaptioner implements CaptionEngine {
     const image = { kind: 'prepared' as const, tensor: prepared.tensor, width: prepared.width, height: prepared.height, format: prepared.format, rgb: prepared.rgb, rgbWidth: prepared.rgbWidth, rgbHeight: prepared.rgbHeight };
     const out = (await this.submit((id) => ({ msg: { kind: 'overlay', id, image, options: o, draw }, transfer: [] }))) as OverlayOutput & { image: Uint8Array };
     return { ...out, image: Buffer.from(out.image.buffer, out.image.byteOffset, out.image.byteLength) };
+  }
+
+  /** Caption jobs sent to workers, the requests and images in them (requests > jobs: batching happened). */
+  batchStats(): { jobs: number; requests: number; images: number } {
+    return { ...this.batches };
   }
 
   workerStats(): WorkerStats[] {
@@ -433,23 +487,56 @@ export class WorkerCaptioner implements CaptionEngine {
 
   async dispose(): Promise<void> {
     this.disposed = true;
+    clearTimeout(this.windowTimer);
     for (const j of this.waiting.splice(0)) j.reject(new WorkerCrashedError('the captioner is shutting down'));
     await Promise.all(this.slots.map((s) => s.stop()));
   }
 
-  private submit(request: Job['request'], onWord?: OnWord): Promise<unknown> {
+  private submit(request: Job['request']): Promise<unknown> {
+    return this.enqueue((resolve, reject) => ({ request, resolve, reject }));
+  }
+
+  private enqueue(make: (resolve: (v: unknown) => void, reject: (e: Error) => void) => Job | CaptionJob): Promise<unknown> {
     if (this.disposed) return Promise.reject(new WorkerCrashedError('the captioner is shutting down'));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject, onWord });
+      const job = make(resolve, reject);
+      this.waiting.push(job);
+      // An idle worker would take this job alone at once: give concurrent requests a moment to join it.
+      if ('part' in job && job.key !== undefined && this.batchWindowMs > 0 && this.maxBatch > 1 && this.slots.some((s) => s.idle)) {
+        this.windowTimer ??= setTimeout(() => {
+          this.windowTimer = undefined;
+          this.dispatch();
+        }, this.batchWindowMs);
+        return;
+      }
       this.dispatch();
     });
   }
 
-  /** Hands waiting jobs to idle workers (called on submit, job end and worker start). */
+  /** Hands waiting jobs to idle workers (called on submit, job end and worker start), batching caption jobs. */
   dispatch(): void {
     for (const slot of this.slots) {
       if (!this.waiting.length) return;
-      if (slot.idle) slot.run(this.waiting.shift()!);
+      if (!slot.idle) continue;
+      const first = this.waiting.shift()!;
+      if (!('part' in first)) {
+        slot.run(first);
+        continue;
+      }
+      const group = [first];
+      let images = first.part.images.length;
+      for (let i = 0; first.key !== undefined && i < this.waiting.length && images < this.maxBatch; ) {
+        const j = this.waiting[i];
+        if ('part' in j && j.key === first.key && images + j.part.images.length <= this.maxBatch) {
+          group.push(j);
+          images += j.part.images.length;
+          this.waiting.splice(i, 1);
+        } else i++;
+      }
+      this.batches.jobs++;
+      this.batches.requests += group.length;
+      this.batches.images += images;
+      slot.run(batchJob(group));
     }
   }
 }

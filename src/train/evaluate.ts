@@ -1,5 +1,5 @@
-import * as tf from '../runtime/tf.ts';
 import type { Decoder } from '../model/decoder.ts';
+import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { decodeStepwise, argmaxChooser } from '../decoding/stepwise.ts';
 import { beamSearch } from '../decoding/beam.ts';
 import { scoreAll, type CaptionScores } from '../eval/index.ts';
@@ -23,24 +23,20 @@ export async function evaluateDecoder(
   const batch = beam > 1 ? 1 : opts.batch ?? 100;
   const captions: { image: string; caption: string; references: string[] }[] = [];
   const maps: { image: string; words: string[]; alphas: Float32Array[] }[] = []; // per-word α_t, with keepMaps
+  const steps = new TfjsStepDecoder(decoder);
   const bar = opts.progress ? new ProgressBar(opts.progress, items.length, 'images') : undefined;
   for (let i = 0; i < items.length; i += batch) {
     const chunk = items.slice(i, i + batch);
     const data = new Float32Array(chunk.length * L * D);
     chunk.forEach((it, k) => data.set(it.features(), k * L * D));
-    const feats = tf.tensor3d(data, [chunk.length, L, D]);
-    try {
-      const hyps =
-        beam > 1
-          ? [beamSearch(decoder, feats, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1 })[0]]
-          : decodeStepwise(decoder, feats, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps });
-      hyps.forEach((hyp, k) => {
-        captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references });
-        if (opts.keepMaps) maps.push({ image: chunk[k].image, words: hyp.words, alphas: hyp.steps.map((s) => s.alpha) });
-      });
-    } finally {
-      feats.dispose();
-    }
+    const hyps =
+      beam > 1
+        ? [beamSearch(steps, data, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1 })[0]]
+        : decodeStepwise(steps, data, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps });
+    hyps.forEach((hyp, k) => {
+      captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references });
+      if (opts.keepMaps) maps.push({ image: chunk[k].image, words: hyp.words, alphas: hyp.steps.map((s) => s.alpha) });
+    });
     bar?.update(Math.min(i + batch, items.length));
     await new Promise((r) => setImmediate(r)); // let signals and I/O through
   }

@@ -4,6 +4,7 @@ import { initBackend } from '../runtime/backend.ts';
 import { decodeHalf } from '../encoder/float16.ts';
 import { Vocabulary } from '../data/vocab.ts';
 import { Decoder } from '../model/decoder.ts';
+import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import { mulberry32 } from '../util/rng.ts';
 import { computeGradients, paramTensors } from './gradients.ts';
@@ -43,19 +44,15 @@ function gradientStep(req: StepRequest): WorkerReply {
 function sample(req: SampleRequest): SampleReply {
   if (!vocab) throw new Error('this worker was started without a vocabulary: it cannot sample captions');
   const decoder = new Decoder(init.config, vocab, params);
-  const { h, w } = init.config.grid;
+  const steps = new TfjsStepDecoder(decoder);
   const n = req.rows.length;
   try {
     const data = features(req.rows);
-    const feats = tf.tensor3d(data, [n, h * w, init.config.featureDim]);
-    const rep = tf.tidy(() => tf.tile(feats.expandDims(1), [1, req.samples, 1, 1]).reshape([n * req.samples, h * w, -1]) as tf.Tensor3D);
-    try {
-      const sampled = decodeStepwise(decoder, rep, { maxLength: req.maxLength, choose: samplingChooser(mulberry32(req.seed), 1) });
-      const greedy = req.greedy ? decodeStepwise(decoder, feats, { maxLength: req.maxLength, choose: argmaxChooser }) : [];
-      return { kind: 'samples', sampled: sampled.map((s) => s.ids), greedy: greedy.map((s) => s.ids) };
-    } finally {
-      tf.dispose([feats, rep]);
-    }
+    const rep = new Float32Array(n * req.samples * rowSize); // each image's features K times
+    for (let i = 0; i < n; i++) for (let k = 0; k < req.samples; k++) rep.set(data.subarray(i * rowSize, (i + 1) * rowSize), (i * req.samples + k) * rowSize);
+    const sampled = decodeStepwise(steps, rep, { maxLength: req.maxLength, choose: samplingChooser(mulberry32(req.seed), 1) });
+    const greedy = req.greedy ? decodeStepwise(steps, data, { maxLength: req.maxLength, choose: argmaxChooser }) : [];
+    return { kind: 'samples', sampled: sampled.map((s) => s.ids), greedy: greedy.map((s) => s.ids) };
   } finally {
     decoder.dispose();
   }

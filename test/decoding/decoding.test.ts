@@ -1,23 +1,23 @@
 import t from 'tap';
 import * as tf from '../../src/runtime/tf.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
-import { beamSearch } from '../../src/decoding/beam.ts';
+import { beamSearch, beamSearchBatch } from '../../src/decoding/beam.ts';
+import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
 import type { WordStep } from '../../src/decoding/types.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 import { randomFeatures, tinyDecoder } from '../helpers/tiny.ts';
 
 await initBackend();
-const d = tinyDecoder(11, { attention: 'hard' });
+const d = new TfjsStepDecoder(tinyDecoder(11, { attention: 'hard' }));
 const L = d.regions;
 const D = d.config.featureDim;
-const feats = (n: number, seed = 3) => tf.tensor3d(randomFeatures(n, d.config, seed), [n, L, D]);
+const feats = (n: number, seed = 3) => randomFeatures(n, d.config, seed);
 t.teardown(() => d.dispose());
 
 t.test('greedy: one caption per image with per-word α (grid-sized, sums to 1) and β', async (t) => {
   const f = feats(3);
   const hyps = decodeStepwise(d, f, { maxLength: 8, choose: argmaxChooser, details: true });
-  f.dispose();
   t.equal(hyps.length, 3);
   for (const h of hyps) {
     t.ok(h.words.length <= 8);
@@ -58,7 +58,6 @@ t.test('onStep: called once per emitted word per image, in order, with the retur
   t.ok(bare.every((h) => h.steps.length === 0), 'steps not kept without details');
   t.same(seen.map((s) => s.id).sort(), bare.flatMap((h) => h.ids).sort(), 'every word reported');
   t.ok(seen.every((s) => s.alpha.length === L && typeof s.beta === 'number'));
-  f.dispose();
 });
 
 t.test('hard attention sampling: same seed → same locations and words; other seeds differ', async (t) => {
@@ -75,7 +74,6 @@ t.test('hard attention sampling: same seed → same locations and words; other s
   for (const h of run(9)) for (const s of h.steps) {
     t.ok(s.region !== undefined && s.region >= 0 && s.region < L, 'sampled region recorded');
   }
-  f.dispose();
 });
 
 t.test('beam search: k ≥ 2 finds a caption at least as likely as greedy; n-best sorted', async (t) => {
@@ -90,15 +88,38 @@ t.test('beam search: k ≥ 2 finds a caption at least as likely as greedy; n-bes
     }
     const one = beamSearch(d, f, { beamSize: 1, maxLength: 12, nBest: 1, lengthPenalty: 0 })[0];
     t.same(one.ids, greedy.ids, 'beam 1 = greedy');
-    f.dispose();
   }
+});
+
+t.test('beamSearchBatch: several images in one step call give what one image at a time gives', async (t) => {
+  const f = feats(4, 31);
+  for (const k of [1, 3, 5]) {
+    const opts = { beamSize: k, maxLength: 10, nBest: k, lengthPenalty: 0.5 };
+    const together = beamSearchBatch(d, f, opts);
+    const alone = [0, 1, 2, 3].map((n) => beamSearch(d, f.subarray(n * L * D, (n + 1) * L * D), opts));
+    t.equal(together.length, 4);
+    for (let n = 0; n < 4; n++) {
+      t.same(together[n].map((h) => h.ids), alone[n].map((h) => h.ids), `k=${k} image ${n}: same hypotheses in the same order`);
+      const diff = Math.max(...together[n].map((h, i) => Math.abs(h.logprob - alone[n][i].logprob)));
+      t.ok(diff < 1e-5, `k=${k} image ${n}: log-probabilities agree (max diff ${diff.toExponential(1)})`);
+    }
+  }
+});
+
+t.test('maps: false keeps no α but the same words, log-probabilities and β', async (t) => {
+  const f = feats(2, 41);
+  const withMaps = beamSearchBatch(d, f, { beamSize: 3, maxLength: 8, nBest: 3, lengthPenalty: 0 });
+  const without = beamSearchBatch(d, f, { beamSize: 3, maxLength: 8, nBest: 3, lengthPenalty: 0, maps: false });
+  t.same(without.map((hs) => hs.map((h) => [h.ids, h.logprob, h.steps.map((s) => s.beta)])), withMaps.map((hs) => hs.map((h) => [h.ids, h.logprob, h.steps.map((s) => s.beta)])));
+  t.ok(without.flat().every((h) => h.steps.every((s) => s.alpha.length === 0)), 'no maps');
+  const g = decodeStepwise(d, f, { maxLength: 8, choose: argmaxChooser, details: true, maps: false });
+  t.ok(g.every((h) => h.steps.length === h.ids.length && h.steps.every((s) => s.alpha.length === 0)), 'greedy: steps without maps');
 });
 
 t.test('maxLength is respected by every search', async (t) => {
   const f = feats(1, 5);
   t.ok(decodeStepwise(d, f, { maxLength: 2, choose: argmaxChooser })[0].words.length <= 2);
   t.ok(beamSearch(d, f, { beamSize: 3, maxLength: 2, nBest: 3, lengthPenalty: 0 }).every((h) => h.words.length <= 2));
-  f.dispose();
 });
 
 t.test('no tensor leaks: as many tensors after 1,000 captions as after 10', async (t) => {
@@ -107,9 +128,8 @@ t.test('no tensor leaks: as many tensors after 1,000 captions as after 10', asyn
     for (let i = 0; i < n / 5; i++) {
       if (i % 2) decodeStepwise(d, f, { maxLength: 6, choose: samplingChooser(mulberry32(i), 1), mode: { kind: 'sample', rng: mulberry32(i) }, details: true });
       else {
-        const one = tf.tidy(() => f.slice([0, 0, 0], [1, L, D]));
+        const one = f.subarray(0, L * D);
         beamSearch(d, one, { beamSize: 3, maxLength: 6, nBest: 3, lengthPenalty: 0.5 });
-        one.dispose();
         decodeStepwise(d, f, { maxLength: 6, choose: argmaxChooser, details: true });
       }
     }
@@ -118,5 +138,4 @@ t.test('no tensor leaks: as many tensors after 1,000 captions as after 10', asyn
   const after10 = run(10);
   const after1000 = run(1000);
   t.equal(after1000, after10, `numTensors ${after10} after 10, ${after1000} after 1,000`);
-  f.dispose();
 });

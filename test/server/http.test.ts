@@ -80,8 +80,8 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
     t.equal((await request(base, '/v1/captions?beamSize=1', await imageForm([good]))).status, 200, 'served once the slot frees');
   });
 
-  t.test('queue full → 503 under real concurrent load (MAX_CONCURRENT=1, MAX_QUEUE=0)', async (t) => {
-    const { app } = await testApp({ MAX_CONCURRENT: '1', MAX_QUEUE: '0' });
+  t.test('queue full → 503 under real concurrent load (MAX_CONCURRENT=1, MAX_BATCH=1, MAX_QUEUE=0)', async (t) => {
+    const { app } = await testApp({ MAX_CONCURRENT: '1', MAX_BATCH: '1', MAX_QUEUE: '0' });
     t.teardown(() => app.close());
     const base = await listen(app);
     // Captioning itself is mostly synchronous (tfjs decode blocks the event loop), so others

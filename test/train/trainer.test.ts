@@ -7,6 +7,7 @@ import { train } from '../../src/train/trainer.ts';
 import { loadDecoder } from '../../src/model/io.ts';
 import { Decoder } from '../../src/model/decoder.ts';
 import { decodeStepwise, argmaxChooser } from '../../src/decoding/stepwise.ts';
+import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import { tinyDataset } from '../helpers/tiny-dataset.ts';
 
 await initBackend();
@@ -27,7 +28,7 @@ t.test('a tiny decoder overfits a handful of captions: loss falls, greedy reprod
   const d = new Decoder(saved.config, saved.vocab, saved.params);
   const { decodeHalf } = await import('../../src/encoder/float16.ts');
   const all = decodeHalf(new Uint16Array(new Uint8Array(readFileSync(join(data.cache, 'features.f16'))).buffer));
-  const hyps = decodeStepwise(d, tf.tensor3d(all, [3, 4, 8]), { maxLength: 10, choose: argmaxChooser });
+  const hyps = decodeStepwise(new TfjsStepDecoder(d), all, { maxLength: 10, choose: argmaxChooser });
   t.same(hyps.map((h) => h.words.join(' ')), Object.values(caps).map((c) => c[0]), 'greedy decoding reproduces the training captions');
   d.dispose();
 });
