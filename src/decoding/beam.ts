@@ -1,6 +1,7 @@
 import * as tf from '../runtime/tf.ts';
 import { END_ID, START_ID } from '../data/vocab.ts';
 import { disposeState, type Decoder } from '../model/decoder.ts';
+import { constrainRow, contentWordMask, DEFAULT_REPETITION_PENALTY, endIsBest } from './constraints.ts';
 import type { Hypothesis, WordStep } from './types.ts';
 
 export interface BeamOptions {
@@ -8,10 +9,12 @@ export interface BeamOptions {
   maxLength: number; // words, not counting <end>
   nBest: number; // how many finished hypotheses to return
   lengthPenalty: number; // α: rank by logprob / (words + 1)^α; 0 = plain log-probability
+  repetitionPenalty?: number; // see constraints.ts (default DEFAULT_REPETITION_PENALTY)
 }
 
 interface Beam {
-  logprob: number;
+  logprob: number; // the model's log-probability
+  guided: number; // logprob minus the repetition guard's penalties: what the search ranks by
   steps: WordStep[];
 }
 
@@ -27,7 +30,9 @@ export function beamSearch(decoder: Decoder, features: tf.Tensor3D, opts: BeamOp
   const k = opts.beamSize;
   const rank = (logprob: number, words: number) => logprob / Math.pow(words + 1, opts.lengthPenalty);
   const finished: Hypothesis[] = [];
-  let beams: Beam[] = [{ logprob: 0, steps: [] }];
+  const constraints = { repetitionPenalty: opts.repetitionPenalty ?? DEFAULT_REPETITION_PENALTY };
+  const content = contentWordMask(decoder.vocab.words);
+  let beams: Beam[] = [{ logprob: 0, guided: 0, steps: [] }];
   let state = decoder.init(features);
   let prev = new Int32Array([START_ID]);
   try {
@@ -38,12 +43,15 @@ export function beamSearch(decoder: Decoder, features: tf.Tensor3D, opts: BeamOp
       const beta = out.beta.dataSync();
       tf.dispose([out.logprobs, out.alpha, out.weights, out.beta]);
       const alive = k - finished.length;
+      const glp = Float32Array.from(lp.subarray(0, beams.length * V)); // constrained copy; lp stays the model's
+      for (let b = 0; b < beams.length; b++) constrainRow(glp, b * V, beams[b].steps.map((s) => s.id), content, constraints);
       // Top `alive` continuations that keep going, plus any better-ranked endings.
       const cands: { b: number; v: number; total: number }[] = [];
       for (let b = 0; b < beams.length; b++) {
         for (let v = 0; v < V; v++) {
           if (t === opts.maxLength && v !== END_ID) continue; // out of words: only <end>
-          const total = beams[b].logprob + lp[b * V + v];
+          const total = beams[b].guided + glp[b * V + v];
+          if (total === -Infinity) continue;
           if (cands.length < 2 * alive) {
             cands.push({ b, v, total });
             if (cands.length === 2 * alive) cands.sort((x, y) => y.total - x.total);
@@ -62,11 +70,11 @@ export function beamSearch(decoder: Decoder, features: tf.Tensor3D, opts: BeamOp
         const parent = beams[c.b];
         if (c.v === END_ID) {
           const ids = parent.steps.map((s) => s.id);
-          finished.push({ ids, words: parent.steps.map((s) => s.word), logprob: c.total, score: rank(c.total, ids.length), steps: parent.steps });
+          finished.push({ ids, words: parent.steps.map((s) => s.word), logprob: parent.logprob + lp[c.b * V + END_ID], score: rank(c.total, ids.length), steps: parent.steps, truncated: t === opts.maxLength && !endIsBest(glp, c.b * V, V) });
           continue;
         }
         const step: WordStep = { id: c.v, word: decoder.vocab.words[c.v], logprob: lp[c.b * V + c.v], beta: beta[c.b], alpha: alpha.slice(c.b * L, (c.b + 1) * L) };
-        next.push({ logprob: c.total, steps: [...parent.steps, step] });
+        next.push({ logprob: parent.logprob + step.logprob, guided: c.total, steps: [...parent.steps, step] });
         parents.push(c.b);
         words.push(c.v);
       }
@@ -83,3 +91,4 @@ export function beamSearch(decoder: Decoder, features: tf.Tensor3D, opts: BeamOp
   finished.sort((x, y) => y.score - x.score);
   return finished.slice(0, Math.max(1, opts.nBest));
 }
+

@@ -1,6 +1,7 @@
 import * as tf from '../runtime/tf.ts';
 import { END_ID, START_ID } from '../data/vocab.ts';
 import { disposeState, type ContextMode, type Decoder } from '../model/decoder.ts';
+import { constrainRow, contentWordMask, DEFAULT_REPETITION_PENALTY, endIsBest } from './constraints.ts';
 import type { Hypothesis, WordStep } from './types.ts';
 
 /** Chooses the next word of each of K captions from their log-probabilities (row-major [K, V]). */
@@ -48,7 +49,7 @@ export function samplingChooser(rng: () => number, temperature: number): Chooser
 export function decodeStepwise(
   decoder: Decoder,
   features: tf.Tensor3D,
-  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; onStep?: (k: number, step: WordStep) => void },
+  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; onStep?: (k: number, step: WordStep) => void; repetitionPenalty?: number },
 ): Hypothesis[] {
   const K = features.shape[0];
   const V = decoder.config.vocabSize;
@@ -56,6 +57,8 @@ export function decodeStepwise(
   const hyps: Hypothesis[] = Array.from({ length: K }, () => ({ ids: [], words: [], logprob: 0, score: 0, steps: [] }));
   const done = new Array<boolean>(K).fill(false);
   const needSteps = Boolean(opts.details || opts.onStep);
+  const constraints = { repetitionPenalty: opts.repetitionPenalty ?? DEFAULT_REPETITION_PENALTY };
+  const content = contentWordMask(decoder.vocab.words);
   let state = decoder.init(features);
   let prev: Int32Array = new Int32Array(K).fill(START_ID);
   try {
@@ -68,8 +71,12 @@ export function decodeStepwise(
       const weights = needSteps && opts.mode?.kind === 'sample' ? (out.weights.dataSync() as Float32Array) : undefined;
       const beta = needSteps ? out.beta.dataSync() : undefined;
       tf.dispose([out.logprobs, out.alpha, out.weights, out.beta]);
+      // The chooser sees the constrained copy (no <unk>, repetition guard); results keep lp.
+      const glp = Float32Array.from(lp);
+      for (let k = 0; k < K; k++) constrainRow(glp, k * V, hyps[k].ids, content, constraints);
       // The last allowed step can only end the caption.
-      const next = t === opts.maxLength ? new Int32Array(K).fill(END_ID) : opts.choose(lp, K, V);
+      const last = t === opts.maxLength;
+      const next = last ? new Int32Array(K).fill(END_ID) : opts.choose(glp, K, V);
       for (let k = 0; k < K; k++) {
         if (done[k]) continue;
         const id = next[k];
@@ -77,6 +84,7 @@ export function decodeStepwise(
         h.logprob += lp[k * V + id];
         if (id === END_ID) {
           done[k] = true;
+          if (last && !endIsBest(glp, k * V, V)) h.truncated = true;
           continue;
         }
         h.ids.push(id);

@@ -13,6 +13,7 @@ import { beamSearch } from '../decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
+import { assess } from './confidence.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token } from './schemas.ts';
 
 export interface CaptionerOptions {
@@ -55,7 +56,7 @@ export class Captioner {
       if (!existsSync(join(dir, 'config.json'))) continue;
       const saved = await loadDecoder(dir);
       inputSize = saved.config.encoder.inputSize as InputSize;
-      decoders.set(kind, { decoder: new Decoder(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, dir, saved.card) });
+      decoders.set(kind, { decoder: new Decoder(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, kind, saved.card) });
       log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'})`);
     }
     const encoder = await Encoder.load({ modelsDir: opts.modelsDir, inputSize, allowDownload: opts.allowDownload });
@@ -65,9 +66,9 @@ export class Captioner {
       const config = defaultConfig({ vocabSize: vocab.size, grid: encoder.grid, featureDim: encoder.featureDim, encoder: { id: encoder.id, sha256: encoder.sha256, inputSize: encoder.inputSize }, trained: false });
       const decoder = new Decoder(config, vocab, initParams(config, mulberry32(1)));
       decoders.set('soft', { decoder, info: describe('soft', config, vocab, null) });
-      const msg = `no trained decoder in ${resolve(opts.modelsDir)} (expected soft/ or hard/): serving an UNTRAINED decoder, captions are meaningless`;
-      warnings.push(msg);
-      log(`WARNING: ${msg}`);
+      const msg = 'no trained decoder in MODELS_DIR (expected soft/ or hard/): serving an UNTRAINED decoder, captions are meaningless';
+      warnings.push(msg); // no absolute path: /v1/models is public
+      log(`WARNING: ${msg} (${resolve(opts.modelsDir)})`);
     }
     for (const [kind, { decoder }] of decoders) {
       const c = decoder.config;
@@ -118,37 +119,46 @@ export class Captioner {
     const N = prepared.length;
     const L = decoder.regions;
     const D = decoder.config.featureDim;
-    const nBest = Math.min(o.nBest, o.sample ? 1 : o.beamSize);
+    const random = o.sample || (o.attention === 'hard' && o.sampleLocations);
+    // Random decoding: nBest differently seeded samples; beam search: at most beamSize.
+    const nBest = random ? o.nBest ?? 1 : Math.min(o.nBest ?? 3, o.beamSize);
     const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
     const sampleLocations = o.attention === 'hard' && o.sampleLocations;
+    const repetitionPenalty = o.repetitionPenalty;
     const hyps: Hypothesis[][] = [];
     const grid = decoder.config.grid;
     const feats = tf.tensor3d(features, [N, L, D]);
     try {
-      if (o.sample || sampleLocations) {
+      if (random) {
         // Random draws: each image gets its own stream (seed, image index), so its caption does not
-        // depend on which other images share the request. Beam search over random draws is meaningless.
+        // depend on which other images share the request; sample j > 0 of it uses (seed, image, j).
+        // Beam search over random draws is meaningless.
         for (let n = 0; n < N; n++) {
-          const rng = mulberry32(deriveSeed(seed, n));
-          const mode: ContextMode = sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
-          const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
-          const onStep = onWord && ((_k: number, s: WordStep) => onWord(n, toToken(s, grid, o.includeMaps)));
           const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
+          const samples: Hypothesis[] = [];
           try {
-            hyps.push(decodeStepwise(decoder, one, { maxLength: o.maxLength, choose, mode, details: true, onStep }));
+            for (let j = 0; j < nBest; j++) {
+              const rng = mulberry32(j === 0 ? deriveSeed(seed, n) : deriveSeed(seed, n, j));
+              const mode: ContextMode = sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
+              const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
+              // Only the first sample (the caption) is streamed.
+              const onStep = j === 0 && onWord ? (_k: number, s: WordStep) => onWord(n, toToken(s, grid, o.includeMaps)) : undefined;
+              samples.push(decodeStepwise(decoder, one, { maxLength: o.maxLength, choose, mode, details: true, onStep, repetitionPenalty })[0]);
+            }
           } finally {
             one.dispose();
           }
+          hyps.push(samples);
         }
       } else if (o.beamSize === 1) {
         // Greedy: deterministic, so all images are decoded as one batch.
         const onStep = onWord && ((k: number, s: WordStep) => onWord(k, toToken(s, grid, o.includeMaps)));
-        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose: argmaxChooser, details: true, onStep })) hyps.push([h]);
+        for (const h of decodeStepwise(decoder, feats, { maxLength: o.maxLength, choose: argmaxChooser, details: true, onStep, repetitionPenalty })) hyps.push([h]);
       } else {
         for (let n = 0; n < N; n++) {
           const one = tf.tidy(() => feats.slice([n, 0, 0], [1, L, D]));
           try {
-            hyps.push(beamSearch(decoder, one, { beamSize: o.beamSize, maxLength: o.maxLength, nBest, lengthPenalty: o.lengthPenalty }));
+            hyps.push(beamSearch(decoder, one, { beamSize: o.beamSize, maxLength: o.maxLength, nBest, lengthPenalty: o.lengthPenalty, repetitionPenalty }));
           } finally {
             one.dispose();
           }
@@ -164,18 +174,25 @@ export class Captioner {
     return prepared.map((p, n) => {
       const best = hyps[n][0];
       const tokens: Token[] = best.steps.map((s) => toToken(s, grid, o.includeMaps));
+      const caption = best.words.join(' ');
+      const classes = this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 5);
+      const { confidence, warnings, meanLogprob, agreement } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated);
       const result: CaptionResult = {
-        caption: best.words.join(' '),
+        caption,
         logprob: best.logprob,
+        confidence,
+        warnings,
+        confidenceInputs: { meanLogprob, agreement },
+        truncated: Boolean(best.truncated),
         tokens,
-        alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score })),
+        alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score, truncated: Boolean(x.truncated) })),
         grid: { h, w },
         model: { id: info.id, attention: o.attention, trained: info.trained },
         backend: this.backend,
         image: { width: p.width, height: p.height, format: p.format },
         timings: { preprocessMs: round(t1 - t0), encodeMs: round(t2 - t1), decodeMs: round(t3 - t2) },
       };
-      if (o.tags) result.tags = this.encoder.topTags(logits.subarray(n * 1000, (n + 1) * 1000), 5);
+      if (o.tags) result.tags = classes.map(({ label, score }) => ({ label, score }));
       return { result, prepared: p, hypothesis: best };
     });
   }

@@ -12,10 +12,11 @@ export interface EvalItem {
   references: string[]; // normalised
 }
 
+/** The repetition guard is off unless asked for, so training's early stopping keeps its metric. */
 export async function evaluateDecoder(
   decoder: Decoder,
   items: EvalItem[],
-  opts: { beam?: number; maxLength: number; batch?: number; progress?: string; lengthPenalty?: number },
+  opts: { beam?: number; maxLength: number; batch?: number; progress?: string; lengthPenalty?: number; repetitionPenalty?: number },
 ): Promise<{ scores: CaptionScores; captions: { image: string; caption: string; references: string[] }[] }> {
   const { h, w } = decoder.config.grid;
   const L = h * w, D = decoder.config.featureDim;
@@ -31,8 +32,8 @@ export async function evaluateDecoder(
     try {
       const hyps =
         beam > 1
-          ? [beamSearch(decoder, feats, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1 })[0]]
-          : decodeStepwise(decoder, feats, { maxLength: opts.maxLength, choose: argmaxChooser });
+          ? [beamSearch(decoder, feats, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1, repetitionPenalty: opts.repetitionPenalty ?? 0 })[0]]
+          : decodeStepwise(decoder, feats, { maxLength: opts.maxLength, choose: argmaxChooser, repetitionPenalty: opts.repetitionPenalty ?? 0 });
       hyps.forEach((hyp, k) => captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references }));
     } finally {
       feats.dispose();
