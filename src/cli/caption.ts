@@ -9,6 +9,7 @@ import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import { Captioner } from '../service/captioner.ts';
 import { CaptionOptionsSchema, type CaptionOptions, type CaptionResult } from '../service/schemas.ts';
+import { OptionConflictError, resolveOptions } from '../service/options.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
 import { ProgressBar } from '../train/progress.ts';
@@ -118,7 +119,13 @@ export async function runCaption(positional: string[], rawOptions: Record<string
   }
   const cli = cliParsed.data!;
   // The captioner needs the maps for overlays even when the JSONL leaves them out.
-  const captionOpts: CaptionOptions = { ...capParsed.data!, includeMaps: cli.maps || cli.overlays };
+  let captionOpts: CaptionOptions = { ...capParsed.data!, includeMaps: cli.maps || cli.overlays };
+  try {
+    captionOpts = resolveOptions(captionOpts, new Set(Object.keys(pick(raw, captionKeys)))); // same rules as the API
+  } catch (err) {
+    if (err instanceof OptionConflictError) return usage(`conflicting options: ${err.message}`);
+    throw err;
+  }
   if (!paths.length) return usage('no PATH given (image files or folders)', true);
   if (cli.overlays && !cli.out) return usage('--overlays needs --out DIR (the sheets go to DIR/overlays/)');
 
