@@ -168,6 +168,24 @@ t.test('issue 11 over HTTP', { skip: skipWithoutModel }, async (t) => {
     t.same([m.width, m.height], [1024, 512]);
   });
 
+  t.test('spotlight overlays stay readable: no pixel below 40% of its brightness', async (t) => {
+    const grey = await sharp({ create: { width: 140, height: 105, channels: 3, background: { r: 200, g: 200, b: 200 } } }).png().toBuffer();
+    const f = await imageForm([grey]);
+    const png = await new Promise<Buffer>((resolve, reject) => {
+      const req = http.request(`${base}/v1/overlays?beamSize=1&maxLength=3&word=0&style=spotlight`, { method: 'POST', headers: f.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
+      });
+      req.on('error', reject);
+      req.end(f.payload);
+    });
+    const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    const min = data.reduce((m, v) => Math.min(m, v), 255);
+    const max = data.reduce((m, v) => Math.max(m, v), 0);
+    t.ok(min >= 79, `darkest pixel ${min} of 200`);
+    t.ok(max - min > 10, `the map is visible (${min}..${max})`);
+  });
+
   t.test('/v1/models exposes no absolute server path', async (t) => {
     const res = await httpRequest(base, '/v1/models', null);
     t.equal(res.status, 200);
