@@ -43,6 +43,8 @@ const TABLE: [from: number, to: number, words: string[]][] = [
   [972, 972, ['cliff', 'rock']], [975, 975, ['lake']], [977, 977, ['beach', 'sand']], [978, 978, ['beach', 'ocean', 'shore']],
   [979, 979, ['valley', 'mountains']], [980, 980, ['mountain', 'volcano']], [981, 981, ['baseball', 'player']],
   [982, 982, ['man', 'groom']], [983, 983, ['diver', 'scuba']],
+  [578, 578, ['dress', 'gown']], [601, 601, ['dress', 'skirt']], [655, 655, ['skirt', 'dress']], [896, 896, ['sink']],
+  [928, 929, ['ice cream', 'popsicle', 'lollipop']],
 ];
 
 /** The caption words for an ImageNet class (index 0..999, label as in imagenet-labels.json). */
