@@ -35,8 +35,9 @@ function wantsEvents(req: FastifyRequest): boolean {
 
 /**
  * Events: `word` {image, index, word, logprob, beta, attention?, region?} per word, `result`
- * {imageIndex, ...CaptionResult} per image (0-based upload index), then `done` {count}; a failure after the stream opened is an
- * `error` {error, message, requestId}. Failures before it opens are ordinary JSON errors.
+ * {imageIndex, ...CaptionResult} per image (indices 0-based), then `done` {count}; a failure
+ * after the stream opened is an `error` {error, message, requestId}. Failures before it opens
+ * are ordinary JSON errors.
  *
  * Word events are written (flushed) as the decoder emits them: with greedy decoding and sampling
  * word by word while decoding runs (several images' words interleave; `image` and `index` say
