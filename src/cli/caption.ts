@@ -33,11 +33,14 @@ options (defaults):
   --download            fetch the encoder from its official URL when missing
   --maps                include per-word attention maps (tokens[].attention) in the JSONL
 caption options:
-  --beam-size N         beam width, 1 = greedy (3)        --n-best N       alternatives (3)
+  --beam-size N         beam width, 1 = greedy (3)        --n-best N       alternatives (≤ beam;
+                                                          with --sample: that many samples)
   --max-length N        longest caption in words (20)     --length-penalty X   (0)
   --attention soft|hard decoder to use (soft)             --sample         sample words
   --temperature X       sampling temperature (1)          --seed N         random seed
   --sample-locations    hard attention: sample regions    --tags           ImageNet top-5
+  --repetition-penalty X  repetition guard, 0 = off (4)
+  Options that do not apply together (e.g. --temperature without --sample) are refused.
   --help                this text
 
 exit status: 0 all images captioned, 1 some failed (listed at the end), 2 usage error.

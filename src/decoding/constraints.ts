@@ -18,7 +18,7 @@ export interface DecodeConstraints {
 }
 
 /** The service default, measured on Flickr8k dev (README, "Repetition guard"). */
-export const DEFAULT_REPETITION_PENALTY = 2;
+export const DEFAULT_REPETITION_PENALTY = 4;
 
 /** Per vocabulary id: true where the repetition guard applies (content words). */
 export function contentWordMask(words: readonly string[]): Uint8Array {

@@ -30,7 +30,7 @@ options (defaults):
   --length-penalty X    beam length penalty (0)
   --max-length N        longest caption in words (20)
   --repetition-penalty X  log-prob subtracted from a content word already in the caption
-                        (the service default, 2; 0 = off)
+                        (the service default, 4; 0 = off)
   --out FILE            JSON results: scores and every caption (results.json)
   --models-dir DIR      folder with the encoder .onnx (env MODELS_DIR, else models)
   --cache DIR           on-disk feature cache, reused across runs (cache/features)
