@@ -28,7 +28,7 @@ ARG CUDA_IMAGE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04
 #    run @tensorflow/tfjs-node(-gpu)'s install scripts, which download libtensorflow. Nothing we
 #    need has a required script: sharp 0.34 loads its prebuilt @img/sharp-* packages (its script
 #    only falls back to a source build), onnxruntime-node 1.22 ships its CPU binary in the package
-#    (its postinstall only fetches CUDA/TensorRT extras; .npmrc says onnxruntime-node-install=skip),
+#    (its postinstall only fetches CUDA/TensorRT extras; --ignore-scripts skips it; elsewhere ONNXRUNTIME_NODE_INSTALL=skip),
 #    esbuild (used by tsx) finds @esbuild/linux-* without its postinstall, protobufjs' is a notice.
 #  * NOT --omit=optional: that would also drop sharp's @img/* and esbuild's @esbuild/* platform
 #    packages (they are optional dependencies too). Instead the two tfjs-node packages, which

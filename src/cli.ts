@@ -15,6 +15,10 @@ commands:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
   const { positional, options } = parseArgs(rest);
   switch (command) {
     case 'train': {

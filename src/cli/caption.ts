@@ -9,6 +9,7 @@ import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import { Captioner } from '../service/captioner.ts';
 import { CaptionOptionsSchema, type CaptionOptions, type CaptionResult } from '../service/schemas.ts';
+import { OptionConflictError, resolveOptions } from '../service/options.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
 import { ProgressBar } from '../train/progress.ts';
@@ -36,11 +37,14 @@ options (defaults):
                         back; with --out, a rerun skips the images already in captions.jsonl
   --window N            jobs in flight at once with --redis (64)
 caption options:
-  --beam-size N         beam width, 1 = greedy (3)        --n-best N       alternatives (3)
+  --beam-size N         beam width, 1 = greedy (3)        --n-best N       alternatives (≤ beam;
+                                                          with --sample: that many samples)
   --max-length N        longest caption in words (20)     --length-penalty X   (0)
   --attention soft|hard decoder to use (soft)             --sample         sample words
   --temperature X       sampling temperature (1)          --seed N         random seed
   --sample-locations    hard attention: sample regions    --tags           ImageNet top-5
+  --repetition-penalty X  repetition guard, 0 = off (4)
+  Options that do not apply together (e.g. --temperature without --sample) are refused.
   --help                this text
 
 exit status: 0 all images captioned, 1 some failed (listed at the end), 2 usage error.
@@ -124,7 +128,13 @@ export async function runCaption(positional: string[], rawOptions: Record<string
   }
   const cli = cliParsed.data!;
   // The captioner needs the maps for overlays even when the JSONL leaves them out.
-  const captionOpts: CaptionOptions = { ...capParsed.data!, includeMaps: cli.maps || cli.overlays };
+  let captionOpts: CaptionOptions = { ...capParsed.data!, includeMaps: cli.maps || cli.overlays };
+  try {
+    captionOpts = resolveOptions(captionOpts, new Set(Object.keys(pick(raw, captionKeys)))); // same rules as the API
+  } catch (err) {
+    if (err instanceof OptionConflictError) return usage(`conflicting options: ${err.message}`);
+    throw err;
+  }
   if (!paths.length) return usage('no PATH given (image files or folders)', true);
   if (cli.overlays && !cli.out) return usage('--overlays needs --out DIR (the sheets go to DIR/overlays/)');
 

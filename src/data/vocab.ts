@@ -46,6 +46,11 @@ export class Vocabulary {
     return this.words.length;
   }
 
+  /** Whether the word is in the vocabulary (special tokens excluded). */
+  has(word: string): boolean {
+    return (this.ids.get(word) ?? 0) >= SPECIALS.length;
+  }
+
   id(word: string): number {
     return this.ids.get(word) ?? UNK_ID;
   }

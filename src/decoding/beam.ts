@@ -1,5 +1,6 @@
 import { END_ID, START_ID } from '../data/vocab.ts';
 import type { StepDecoder } from '../model/step.ts';
+import { constrainRow, contentWordMask, DEFAULT_REPETITION_PENALTY, endIsBest } from './constraints.ts';
 import type { Hypothesis, WordStep } from './types.ts';
 
 export interface BeamOptions {
@@ -9,10 +10,12 @@ export interface BeamOptions {
   lengthPenalty: number; // α: rank by logprob / (words + 1)^α; 0 = plain log-probability
   /** false: keep no attention maps in the steps (α is empty); default true */
   maps?: boolean;
+  repetitionPenalty?: number; // see constraints.ts (default DEFAULT_REPETITION_PENALTY)
 }
 
 interface Beam {
-  logprob: number;
+  logprob: number; // the model's log-probability
+  guided: number; // logprob minus the repetition guard's penalties: what the search ranks by
   steps: WordStep[];
 }
 
@@ -38,13 +41,19 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
   const maps = opts.maps ?? true;
   const rank = (logprob: number, words: number) => logprob / Math.pow(words + 1, opts.lengthPenalty);
   const finished: Hypothesis[][] = Array.from({ length: N }, () => []);
-  let beams: Beam[][] = Array.from({ length: N }, () => [{ logprob: 0, steps: [] }]);
+  const constraints = { repetitionPenalty: opts.repetitionPenalty ?? DEFAULT_REPETITION_PENALTY };
+  const content = contentWordMask(decoder.vocab.words);
+  let beams: Beam[][] = Array.from({ length: N }, () => [{ logprob: 0, guided: 0, steps: [] }]);
   let state = decoder.init(features, N);
   let prev = new Int32Array(N).fill(START_ID);
   try {
     for (let t = 0; t <= opts.maxLength && beams.some((b) => b.length > 0); t++) {
       const out = decoder.step(state, prev);
       const { logprobs: lp, alpha, beta } = out;
+      const rows = beams.reduce((s, b) => s + b.length, 0);
+      const glp = Float32Array.from(lp.subarray(0, rows * V)); // constrained copy; lp stays the model's
+      let r0 = 0;
+      for (const mine of beams) for (const beam of mine) constrainRow(glp, r0++ * V, beam.steps.map((s) => s.id), content, constraints);
       const parents: number[] = [];
       const words: number[] = [];
       let row0 = 0; // rows of image n: row0 .. row0 + beams[n].length - 1
@@ -57,7 +66,8 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
           const r = row0 + b;
           for (let v = 0; v < V; v++) {
             if (t === opts.maxLength && v !== END_ID) continue; // out of words: only <end>
-            const total = mine[b].logprob + lp[r * V + v];
+            const total = mine[b].guided + glp[r * V + v];
+            if (total === -Infinity) continue;
             if (cands.length < 2 * alive) {
               cands.push({ b, v, total });
               if (cands.length === 2 * alive) cands.sort((x, y) => y.total - x.total);
@@ -75,11 +85,11 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
           const r = row0 + c.b;
           if (c.v === END_ID) {
             const ids = parent.steps.map((s) => s.id);
-            done.push({ ids, words: parent.steps.map((s) => s.word), logprob: c.total, score: rank(c.total, ids.length), steps: parent.steps });
+            done.push({ ids, words: parent.steps.map((s) => s.word), logprob: parent.logprob + lp[r * V + END_ID], score: rank(c.total, ids.length), steps: parent.steps, truncated: t === opts.maxLength && !endIsBest(glp, r * V, V) });
             continue;
           }
           const step: WordStep = { id: c.v, word: decoder.vocab.words[c.v], logprob: lp[r * V + c.v], beta: beta[r], alpha: maps ? alpha.slice(r * L, (r + 1) * L) : NO_MAP };
-          next.push({ logprob: c.total, steps: [...parent.steps, step] });
+          next.push({ logprob: parent.logprob + step.logprob, guided: c.total, steps: [...parent.steps, step] });
           parents.push(r);
           words.push(c.v);
         }

@@ -1,6 +1,7 @@
 import { END_ID, START_ID } from '../data/vocab.ts';
 import type { ContextMode, StepDecoder } from '../model/step.ts';
 import { imageCount } from './beam.ts';
+import { constrainRow, contentWordMask, DEFAULT_REPETITION_PENALTY, endIsBest } from './constraints.ts';
 import type { Hypothesis, WordStep } from './types.ts';
 
 /** Chooses the next word of each of K captions from their log-probabilities (row-major [K, V]). */
@@ -48,7 +49,7 @@ export function samplingChooser(rng: () => number, temperature: number): Chooser
 export function decodeStepwise<S>(
   decoder: StepDecoder<S>,
   features: Float32Array,
-  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; maps?: boolean; onStep?: (k: number, step: WordStep) => void },
+  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; maps?: boolean; onStep?: (k: number, step: WordStep) => void; repetitionPenalty?: number },
 ): Hypothesis[] {
   const K = imageCount(decoder, features);
   const V = decoder.config.vocabSize;
@@ -57,6 +58,8 @@ export function decodeStepwise<S>(
   const done = new Array<boolean>(K).fill(false);
   const needSteps = Boolean(opts.details || opts.onStep);
   const maps = opts.maps ?? true;
+  const constraints = { repetitionPenalty: opts.repetitionPenalty ?? DEFAULT_REPETITION_PENALTY };
+  const content = contentWordMask(decoder.vocab.words);
   let state = decoder.init(features, K);
   let prev: Int32Array = new Int32Array(K).fill(START_ID);
   try {
@@ -65,8 +68,12 @@ export function decodeStepwise<S>(
       decoder.release(state);
       state = out.state;
       const { logprobs: lp, alpha, beta, region } = out;
+      // The chooser sees the constrained copy (no <unk>, repetition guard); results keep lp.
+      const glp = Float32Array.from(lp);
+      for (let k = 0; k < K; k++) constrainRow(glp, k * V, hyps[k].ids, content, constraints);
       // The last allowed step can only end the caption.
-      const next = t === opts.maxLength ? new Int32Array(K).fill(END_ID) : opts.choose(lp, K, V);
+      const last = t === opts.maxLength;
+      const next = last ? new Int32Array(K).fill(END_ID) : opts.choose(glp, K, V);
       for (let k = 0; k < K; k++) {
         if (done[k]) continue;
         const id = next[k];
@@ -74,6 +81,7 @@ export function decodeStepwise<S>(
         h.logprob += lp[k * V + id];
         if (id === END_ID) {
           done[k] = true;
+          if (last && !endIsBest(glp, k * V, V)) h.truncated = true;
           continue;
         }
         h.ids.push(id);

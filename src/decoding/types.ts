@@ -14,4 +14,5 @@ export interface Hypothesis {
   logprob: number; // Σ log p over the words and the final <end>
   score: number; // what the search ranked by (logprob, or length-normalised)
   steps: WordStep[];
+  truncated?: boolean; // true when maxLength forced the <end>
 }

@@ -73,6 +73,11 @@ export class Encoder {
 
   /** Top-k ImageNet classes of one image's logits, scores as softmax probabilities. */
   topTags(logits: Float32Array, k = 5): Tag[] {
+    return this.topClasses(logits, k).map(({ label, score }) => ({ label, score }));
+  }
+
+  /** The k most likely ImageNet classes with their indices (softmax over the 1000 logits). */
+  topClasses(logits: Float32Array, k = 5): (Tag & { index: number })[] {
     let max = -Infinity;
     for (const v of logits) max = Math.max(max, v);
     let sum = 0;
@@ -80,7 +85,7 @@ export class Encoder {
     return Array.from(logits, (v, i) => ({ i, v }))
       .sort((a, b) => b.v - a.v)
       .slice(0, k)
-      .map(({ i, v }) => ({ label: this.labels[i], score: Math.exp(v - max) / sum }));
+      .map(({ i, v }) => ({ index: i, label: this.labels[i], score: Math.exp(v - max) / sum }));
   }
 
   async dispose(): Promise<void> {

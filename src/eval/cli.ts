@@ -13,6 +13,7 @@ import { Decoder } from '../model/decoder.ts';
 import { loadDecoder } from '../model/io.ts';
 import { evaluateDecoder, type EvalItem } from '../train/evaluate.ts';
 import { ProgressBar } from '../train/progress.ts';
+import { DEFAULT_REPETITION_PENALTY } from '../decoding/constraints.ts';
 import { formatScores } from './index.ts';
 import { loadInstances } from './grounding/instances.ts';
 import { formatPointing, pointingGame, type PointingResult } from './grounding/game.ts';
@@ -30,6 +31,8 @@ options (defaults):
   --beam N              beam width, 1 = greedy (3)
   --length-penalty X    beam length penalty (0)
   --max-length N        longest caption in words (20)
+  --repetition-penalty X  log-prob subtracted from a content word already in the caption
+                        (the service default, 4; 0 = off)
   --out FILE            JSON results: scores and every caption (results.json)
   --models-dir DIR      folder with the encoder .onnx (env MODELS_DIR, else models)
   --cache DIR           on-disk feature cache, reused across runs (cache/features)
@@ -65,6 +68,7 @@ export const EvalOptionsSchema = z
     beam: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').max(50, 'at most 50').default(3),
     lengthPenalty: z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').default(0),
     maxLength: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').default(20),
+    repetitionPenalty: z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').max(1000, 'at most 1000').default(DEFAULT_REPETITION_PENALTY),
     out: optionalPath('a file path', 'results.json'),
     modelsDir: optionalPath('a folder', process.env.MODELS_DIR ?? 'models'),
     cache: optionalPath('a folder', 'cache/features'),
@@ -93,6 +97,7 @@ export interface EvalResultFile {
   beam: number;
   lengthPenalty: number;
   maxLength: number;
+  repetitionPenalty: number;
   captionsFile: string;
   split: string;
   images: number;
@@ -169,7 +174,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   let result: Awaited<ReturnType<typeof evaluateDecoder>>;
   try {
     result = await evaluateDecoder(decoder, evalItems, {
-      beam: o.beam, maxLength: o.maxLength, lengthPenalty: o.lengthPenalty, progress: `  captions (${o.beam > 1 ? `beam ${o.beam}` : 'greedy'})`, keepMaps: objects !== undefined,
+      beam: o.beam, maxLength: o.maxLength, lengthPenalty: o.lengthPenalty, repetitionPenalty: o.repetitionPenalty, progress: `  captions (${o.beam > 1 ? `beam ${o.beam}` : 'greedy'})`, keepMaps: objects !== undefined,
     });
   } finally {
     decoder.dispose();
@@ -188,6 +193,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     beam: o.beam,
     lengthPenalty: o.lengthPenalty,
     maxLength: o.maxLength,
+    repetitionPenalty: o.repetitionPenalty,
     captionsFile: o.captions,
     split: o.split,
     images: items.length,

@@ -13,7 +13,7 @@ export const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   MODELS_DIR: z.string().min(1).default('./models').describe('holds the encoder file and the soft/ and hard/ decoders'),
   ALLOW_DOWNLOAD: bool.default(true).describe('download the encoder from its official URL when missing'),
-  MAX_FILE_BYTES: int(1, 512 * MB).default(10 * MB),
+  MAX_FILE_BYTES: int(1, 512 * MB).default(25 * MB).describe('per image (fits full-size camera JPEGs)'),
   MAX_FILES: int(1, 64).default(8).describe('images per request'),
   MAX_PIXELS: int(1, 500_000_000).default(40_000_000).describe('decoded pixels per image (decompression-bomb guard)'),
   MAX_CONCURRENT: int(1, 16).default(Math.min(16, cpuCount())).describe('inference worker threads (default: os.availableParallelism()); each holds its own model copy (~110 MB RSS per worker with the ort decoder, ~210 MB with tfjs)'),
@@ -27,6 +27,10 @@ export const EnvSchema = z.object({
   IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000).describe('a socket with no traffic for this long is closed'),
   KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(30_000).describe('grace period for in-flight requests on SIGTERM'),
+  ALLOW_IMAGE_URLS: bool.default(false).describe('accept {images:[{url}]} in JSON bodies: the server fetches them (hosts on IMAGE_URL_ALLOWLIST only)'),
+  IMAGE_URL_ALLOWLIST: z.string().default('').describe('comma-separated host names (a leading dot allows subdomains: .example.org)'),
+  IMAGE_URL_TIMEOUT_MS: int(100, 120_000).default(10_000).describe('whole fetch of one image URL, redirects included'),
+  IMAGE_URL_ALLOW_LOOPBACK: bool.default(false).describe('tests only: let URL fetches reach 127.0.0.0/8 and ::1 (other private ranges stay refused)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // ---- edge security (all off by default, for local use) ----
   API_KEYS: z.string().optional().describe('comma-separated API keys (or sha256:<hex> of a key): Authorization: Bearer <key> is then required on /v1'),
@@ -77,7 +81,13 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
   jobsQueue: e.JOBS_QUEUE,
   jobTtlSeconds: e.JOB_TTL_S,
   jobAttempts: e.JOB_ATTEMPTS,
-}));
+  imageUrls: {
+    enabled: e.ALLOW_IMAGE_URLS,
+    allowlist: e.IMAGE_URL_ALLOWLIST.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    timeoutMs: e.IMAGE_URL_TIMEOUT_MS,
+    allowLoopback: e.IMAGE_URL_ALLOW_LOOPBACK,
+  },
+})).refine((c) => !c.imageUrls.enabled || c.imageUrls.allowlist.length > 0, { message: 'ALLOW_IMAGE_URLS=true needs a non-empty IMAGE_URL_ALLOWLIST', path: ['IMAGE_URL_ALLOWLIST'] });
 export type ServerConfig = z.output<typeof ConfigSchema>;
 
 function trustProxy(v: string | undefined): boolean | number | string[] {

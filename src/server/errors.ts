@@ -2,6 +2,7 @@
 import { ZodError } from 'zod';
 import { ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
 import { ModelUnavailableError } from '../service/captioner.ts';
+import { OptionConflictError } from '../service/options.ts';
 import { WordOutOfRangeError, WorkerCrashedError, WorkerTimeoutError } from '../service/worker-captioner.ts';
 import { QueueFullError } from './queue.ts';
 
@@ -48,6 +49,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof UnsupportedImageError) return new HttpError(415, 'unsupported_image', err.message);
   if (err instanceof ImageTooLargeError) return new HttpError(413, 'image_too_large', err.message);
+  if (err instanceof OptionConflictError) return new HttpError(400, 'option_conflict', err.message);
   if (err instanceof ModelUnavailableError) return new HttpError(400, 'model_unavailable', err.message);
   if (err instanceof WorkerCrashedError) return new HttpError(503, 'worker_crashed', err.message, { 'retry-after': '2' });
   if (err instanceof WorkerTimeoutError) return new HttpError(503, 'timeout', err.message, { 'retry-after': '5' });

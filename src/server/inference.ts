@@ -25,7 +25,7 @@ export async function prepareAll(captioner: CaptionEngine, files: UploadedFile[]
     } catch (err) {
       const e = toHttpError(err);
       if (e.status === 500) throw err;
-      const which = files.length > 1 ? `image ${i + 1}${f.filename ? ` (${f.filename})` : ''}: ` : '';
+      const which = files.length > 1 ? `image ${i}${f.filename ? ` (${f.filename})` : ''}: ` : ''; // 0-based, like SSE events
       throw new HttpError(e.status, e.code, which + e.message, e.headers);
     }
   }

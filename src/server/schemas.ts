@@ -37,7 +37,7 @@ export const CaptionRequestSchema = CaptionOptionsSchema.strict();
 /** POST /v1/overlays: captioning options plus how to draw. */
 export const OverlayRequestSchema = CaptionOptionsSchema.extend({
   format: z.enum(['png', 'jpeg']).default('png').describe('output image format'),
-  word: z.coerce.number().int().min(0).optional().describe('0-based word index: that word\'s overlay at the image\'s resolution instead of the contact sheet'),
+  word: z.union([z.string().regex(/^\d+$/).transform(Number), z.number().int().min(0), z.string().min(1).max(64)]).optional().describe('a 0-based word index, or a word of the caption (its first occurrence): that word\'s overlay at the image\'s resolution (longest side capped at 1024 px) instead of the contact sheet'),
   panelSize: z.coerce.number().int().min(16).max(1024).default(224).describe('contact sheet panel side in px'),
   columns: z.coerce.number().int().min(1).max(64).optional().describe('contact sheet panels per row'),
   style: z.enum(['spotlight', 'heatmap']).default('spotlight').describe('spotlight darkens unattended pixels (paper style); heatmap blends a colour map'),
@@ -46,8 +46,8 @@ export type OverlayRequest = z.output<typeof OverlayRequestSchema>;
 
 /** One SSE `word` event: a token as soon as it is known. */
 export const WordEventSchema = z.object({
-  image: z.number().int().describe('index of the image in the upload'),
-  index: z.number().int().describe('position of the word in the caption'),
+  image: z.number().int().describe('0-based index of the image in the upload'),
+  index: z.number().int().describe('0-based position of the word in the caption'),
   word: z.string(),
   logprob: z.number(),
   beta: z.number(),
@@ -55,3 +55,7 @@ export const WordEventSchema = z.object({
   region: z.object({ index: z.number().int(), row: z.number().int(), col: z.number().int() }).optional(),
 });
 export type WordEvent = z.infer<typeof WordEventSchema>;
+
+/** One SSE `result` event: a CaptionResult and which upload it belongs to. */
+export const ResultEventSchema = CaptionResultSchema.extend({ imageIndex: z.number().int().describe('0-based index of the image in the upload (the `image` of its word events)') });
+export type ResultEvent = z.infer<typeof ResultEventSchema>;

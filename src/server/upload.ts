@@ -3,7 +3,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from './errors.ts';
+import { z } from 'zod';
+import { describeZod, HttpError } from './errors.ts';
+import { fetchImage } from './fetch-image.ts';
 
 export const IMAGE_FIELD = 'image';
 
@@ -22,12 +24,26 @@ export interface UploadLimits {
   maxFileBytes: number;
   /** The whole upload must arrive within this (slow-upload guard) → 408 and the connection closed. */
   bodyTimeoutMs: number;
+  /** JSON {images:[{url}]}: off unless enabled (see config ALLOW_IMAGE_URLS). */
+  imageUrls?: { enabled: boolean; allowlist: string[]; timeoutMs: number; allowLoopback: boolean };
 }
+
+const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+const limitText = (bytes: number) => `${bytes} bytes (${mb(bytes)}, MAX_FILE_BYTES)`;
+const HOW = `send multipart/form-data with the image in field "${IMAGE_FIELD}", a raw image body (Content-Type: image/*), or JSON {"images":[{"base64":"..."}]}`;
 
 const MAX_FIELD_BYTES = 1024; // option values are short
 
+/** The request's images and option fields, from multipart, a raw image body or JSON. */
 export async function readUpload(req: FastifyRequest, limits: UploadLimits): Promise<Upload> {
-  if (!req.isMultipart()) throw new HttpError(400, 'not_multipart', `send multipart/form-data with the image in field "${IMAGE_FIELD}" (got ${req.headers['content-type'] ?? 'no content-type'})`);
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type.startsWith('image/')) return { files: [{ filename: 'body', data: await readBody(req, limits.maxFileBytes, limits.bodyTimeoutMs, (n) => `the image body is larger than ${limitText(n)}`) }], fields: {} };
+  if (type === 'application/json' || type.endsWith('+json')) return readJson(req, limits);
+  if (!req.isMultipart()) throw new HttpError(400, 'not_multipart', `${HOW} (got ${req.headers['content-type'] ?? 'no content-type'})`);
+  return readMultipart(req, limits);
+}
+
+async function readMultipart(req: FastifyRequest, limits: UploadLimits): Promise<Upload> {
   const upload: Upload = { files: [], fields: {} };
   const problems: HttpError[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -46,7 +62,7 @@ export async function readUpload(req: FastifyRequest, limits: UploadLimits): Pro
     if (err instanceof HttpError && err.status === 408) throw err;
     // Limits and malformed bodies end the iteration; a problem seen first is the better report.
     if (problems[0]) throw problems[0];
-    if ((err as { code?: string }).code === 'FST_FILES_LIMIT') throw new HttpError(413, 'too_many_files', `at most ${limits.maxFiles} image(s) per request`);
+    if ((err as { code?: string }).code === 'FST_FILES_LIMIT') throw new HttpError(413, 'too_many_files', `at most ${limits.maxFiles} image(s) per request (MAX_FILES)`);
     throw err; // mapped by toHttpError
   } finally {
     clearTimeout(timer);
@@ -54,6 +70,80 @@ export async function readUpload(req: FastifyRequest, limits: UploadLimits): Pro
   if (problems[0]) throw problems[0];
   if (!upload.files.length) throw new HttpError(400, 'no_image', `no image uploaded: send one or more files in multipart field "${IMAGE_FIELD}"`);
   return upload;
+}
+
+/** Reads a whole non-multipart body within a byte cap and the body deadline. */
+function readBody(req: FastifyRequest, maxBytes: number, timeoutMs: number, tooLarge: (max: number) => string): Promise<Buffer> {
+  const raw = req.raw;
+  const declared = Number(raw.headers['content-length'] ?? NaN);
+  if (declared > maxBytes) return Promise.reject(new HttpError(413, 'file_too_large', tooLarge(maxBytes)));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => finish(new HttpError(408, 'request_timeout', `the upload did not arrive within ${timeoutMs} ms`, { connection: 'close' })), timeoutMs);
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', onEnd).off('error', onError);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks));
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) finish(new HttpError(413, 'file_too_large', tooLarge(maxBytes)));
+      else chunks.push(c);
+    };
+    const onEnd = () => finish();
+    const onError = (e: Error) => finish(e);
+    raw.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}
+
+const JsonImageSchema = z.union([
+  z.object({ base64: z.string().min(1), filename: z.string().max(256).optional() }).strict(),
+  z.object({ url: z.string().min(1).max(4096) }).strict(),
+], { error: 'each entry of "images" is {"base64": "..."} or {"url": "..."}' });
+const OptionValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/**
+ * JSON body: {"images": [{"base64": "..."} | {"url": "..."}], ...options}. Options are the same
+ * names as the form fields, as JSON strings, numbers or booleans.
+ */
+async function readJson(req: FastifyRequest, limits: UploadLimits): Promise<Upload> {
+  // base64 is 4/3 of the bytes; a little room for the options and whitespace.
+  const cap = Math.ceil((limits.maxFileBytes * 4) / 3) * limits.maxFiles + 64 * 1024;
+  const text = (await readBody(req, cap, limits.bodyTimeoutMs, (n) => `the JSON body is larger than ${n} bytes (${mb(n)}: MAX_FILES × MAX_FILE_BYTES as base64)`)).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = z.object({
+    images: z.array(JsonImageSchema, { error: 'needs "images": an array of {"base64": "..."}' }).min(1, '"images" is empty: send at least one image'),
+  }).catchall(OptionValue).safeParse(body);
+  if (!parsed.success) throw new HttpError(400, 'bad_json', describeZod(parsed.error));
+  const { images, ...options } = parsed.data;
+  if (images.length > limits.maxFiles) throw new HttpError(413, 'too_many_files', `at most ${limits.maxFiles} image(s) per request (MAX_FILES), got ${images.length}`);
+  const files: UploadedFile[] = [];
+  for (const [i, im] of images.entries()) {
+    if ('base64' in im) {
+      const b64 = im.base64.replace(/^data:[^,]*;base64,/, '');
+      if (!/^[A-Za-z0-9+/_=\s-]*$/.test(b64)) throw new HttpError(400, 'bad_json', `images[${i}].base64 is not base64`);
+      const data = Buffer.from(b64, 'base64');
+      if (data.length > limits.maxFileBytes) throw new HttpError(413, 'file_too_large', `images[${i}] is larger than ${limitText(limits.maxFileBytes)}`);
+      files.push({ filename: im.filename ?? `images[${i}]`, data });
+    } else {
+      const u = limits.imageUrls;
+      if (!u?.enabled) throw new HttpError(400, 'urls_disabled', `images[${i}].url: this server does not fetch image URLs (ALLOW_IMAGE_URLS is off); send {"base64": "..."} instead`);
+      try {
+        files.push({ filename: im.url, data: await fetchImage(im.url, { allowlist: u.allowlist, maxBytes: limits.maxFileBytes, timeoutMs: u.timeoutMs, allowLoopback: u.allowLoopback }) });
+      } catch (err) {
+        if (err instanceof HttpError) throw new HttpError(err.status, err.code, `images[${i}].url: ${err.message}`, err.headers);
+        throw err;
+      }
+    }
+  }
+  return { files, fields: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)])) };
 }
 
 /** Reads every part; after the first problem, files are discarded but the body still read. */
@@ -70,7 +160,7 @@ async function collect(parts: AsyncIterable<Multipart>, limits: UploadLimits, up
       // The plugin is registered with throwFileSizeLimit: false, so an over-limit file is
       // truncated (busboy discards the rest and keeps parsing) rather than thrown mid-body.
       const data = await part.toBuffer();
-      if (part.file.truncated) fail(new HttpError(413, 'file_too_large', `"${part.filename}" is larger than ${limits.maxFileBytes} bytes`));
+      if (part.file.truncated) fail(new HttpError(413, 'file_too_large', `"${part.filename}" is larger than ${limitText(limits.maxFileBytes)}`));
       else upload.files.push({ filename: part.filename, data });
     } else {
       const { fields } = upload;

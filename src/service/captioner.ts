@@ -16,6 +16,7 @@ import { beamSearchBatch } from '../decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
+import { assess } from './confidence.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token } from './schemas.ts';
 
 export interface CaptionerOptions {
@@ -73,7 +74,7 @@ export class Captioner {
       if (!existsSync(join(dir, 'config.json'))) continue;
       const saved = await loadDecoder(dir);
       inputSize = saved.config.encoder.inputSize as InputSize;
-      decoders.set(kind, { decoder: make(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, dir, saved.card) });
+      decoders.set(kind, { decoder: make(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, kind, saved.card) });
       log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'})`);
     }
     const encoder = await Encoder.load({ modelsDir: opts.modelsDir, inputSize, allowDownload: opts.allowDownload, intraOpThreads: threads });
@@ -83,9 +84,9 @@ export class Captioner {
       const config = defaultConfig({ vocabSize: vocab.size, grid: encoder.grid, featureDim: encoder.featureDim, encoder: { id: encoder.id, sha256: encoder.sha256, inputSize: encoder.inputSize }, trained: false });
       const decoder = make(config, vocab, initParams(config, mulberry32(1)));
       decoders.set('soft', { decoder, info: describe('soft', config, vocab, null) });
-      const msg = `no trained decoder in ${resolve(opts.modelsDir)} (expected soft/ or hard/): serving an UNTRAINED decoder, captions are meaningless`;
-      warnings.push(msg);
-      log(`WARNING: ${msg}`);
+      const msg = 'no trained decoder in MODELS_DIR (expected soft/ or hard/): serving an UNTRAINED decoder, captions are meaningless';
+      warnings.push(msg); // no absolute path: /v1/models is public
+      log(`WARNING: ${msg} (${resolve(opts.modelsDir)})`);
     }
     for (const [kind, { decoder }] of decoders) {
       const c = decoder.config;
@@ -165,14 +166,22 @@ export class Captioner {
       part.images.map((_, i) => {
         const n = owner.findIndex((x) => x.part === p && x.image === i);
         const po = part.options;
-        const nBest = Math.min(po.nBest, po.sample ? 1 : po.beamSize);
+        // Random decoding: nBest differently seeded samples; beam search: at most beamSize.
+        const nBest = isRandom(po) ? po.nBest ?? 1 : Math.min(po.nBest ?? 3, po.beamSize);
         const best = hyps[n][0];
         const img = prepared[n];
+        const caption = best.words.join(' ');
+        const classes = this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 5);
+        const { confidence, warnings, meanLogprob, agreement } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated);
         const result: CaptionResult = {
-          caption: best.words.join(' '),
+          caption,
           logprob: best.logprob,
+          confidence,
+          warnings,
+          confidenceInputs: { meanLogprob, agreement },
+          truncated: Boolean(best.truncated),
           tokens: best.steps.map((s) => toToken(s, grid, po)),
-          alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score })),
+          alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score, truncated: Boolean(x.truncated) })),
           grid: { h, w },
           model: { id: info.id, attention: po.attention, trained: info.trained },
           backend: this.backend,
@@ -180,7 +189,7 @@ export class Captioner {
           image: { width: img.width, height: img.height, format: img.format },
           timings,
         };
-        if (po.tags) result.tags = this.encoder.topTags(logits.subarray(n * 1000, (n + 1) * 1000), 5);
+        if (po.tags) result.tags = classes.map(({ label, score }) => ({ label, score }));
         return { result, prepared: img, hypothesis: best };
       }),
     );
@@ -229,32 +238,39 @@ export type OnPartWord = (part: number, image: number, token: Token) => void;
  * caption depends only on its seed and image index.
  */
 export function batchKey(o: CaptionOptions): string | undefined {
-  if (o.sample || (o.attention === 'hard' && o.sampleLocations)) return undefined;
-  return JSON.stringify([o.attention, o.beamSize, o.maxLength, o.lengthPenalty]);
+  if (isRandom(o)) return undefined;
+  return JSON.stringify([o.attention, o.beamSize, o.maxLength, o.lengthPenalty, o.repetitionPenalty]);
 }
+
+const isRandom = (o: CaptionOptions) => o.sample || (o.attention === 'hard' && o.sampleLocations);
 
 /** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
 function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOptions, maps: boolean, onStep?: (n: number, s: WordStep) => void): Hypothesis[][] {
   const per = decoder.regions * decoder.config.featureDim;
   const N = features.length / per;
-  if (o.sample || (o.attention === 'hard' && o.sampleLocations)) {
+  const { repetitionPenalty } = o;
+  if (isRandom(o)) {
     // Random draws: each image gets its own stream (seed, image index), so its caption does not
-    // depend on which other images share the request. Beam search over random draws is meaningless.
+    // depend on which other images share the request; sample j > 0 of it uses (seed, image, j).
+    // Beam search over random draws is meaningless. Only sample 0 (the caption) is streamed.
     const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
-    return Array.from({ length: N }, (_, n) => {
-      const rng = mulberry32(deriveSeed(seed, n));
-      const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
-      const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
-      const step = onStep && ((_k: number, s: WordStep) => onStep(n, s));
-      return decodeStepwise(decoder, features.subarray(n * per, (n + 1) * per), { maxLength: o.maxLength, choose, mode, details: true, maps, onStep: step });
-    });
+    const samples = o.nBest ?? 1;
+    return Array.from({ length: N }, (_, n) =>
+      Array.from({ length: samples }, (_, j) => {
+        const rng = mulberry32(j === 0 ? deriveSeed(seed, n) : deriveSeed(seed, n, j));
+        const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
+        const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
+        const step = j === 0 && onStep ? (_k: number, s: WordStep) => onStep(n, s) : undefined;
+        return decodeStepwise(decoder, features.subarray(n * per, (n + 1) * per), { maxLength: o.maxLength, choose, mode, details: true, maps, onStep: step, repetitionPenalty })[0];
+      }),
+    );
   }
   if (o.beamSize === 1) {
     // Greedy: deterministic, so all images are decoded as one batch, word by word.
-    return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep }).map((h) => [h]);
+    return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep, repetitionPenalty }).map((h) => [h]);
   }
   // nBest = beamSize: the search does not depend on nBest, each request keeps its own n-best.
-  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps });
+  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty });
   // Beam search: the words are only final once the search ends.
   if (onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
   return hyps;

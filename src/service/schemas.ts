@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_REPETITION_PENALTY } from '../decoding/constraints.ts';
 
 /**
  * The service's data shapes, defined once: the HTTP API, the CLI and the captioner all use
@@ -8,7 +9,7 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
 
 export const CaptionOptionsSchema = z.object({
   beamSize: z.coerce.number().int().min(1).max(10).default(3).describe('beam width k (1 = greedy)'),
-  nBest: z.coerce.number().int().min(1).max(10).default(3).describe('alternatives returned (at most beamSize)'),
+  nBest: z.coerce.number().int().min(1).max(10).optional().describe('alternatives returned: beam search at most beamSize (default min(3, beamSize)); with sample or sampleLocations, that many differently seeded samples (default 1)'),
   maxLength: z.coerce.number().int().min(1).max(50).default(20).describe('maximum words'),
   lengthPenalty: z.coerce.number().min(0).max(2).default(0).describe('rank beams by logprob / (words+1)^lengthPenalty'),
   attention: z.enum(['soft', 'hard']).default('soft').describe('which decoder: soft (deterministic) or hard (stochastic) attention'),
@@ -18,6 +19,7 @@ export const CaptionOptionsSchema = z.object({
   sampleLocations: bool.default(false).describe('hard attention: sample the attended region s_t ~ Multinoulli(α_t) instead of using the expectation'),
   includeMaps: bool.default(true).describe('include per-word attention maps (false: no map work at all)'),
   mapDecimals: z.coerce.number().int().min(1).max(8).default(4).describe('attention map values are rounded to this many decimals (4: ±5e-5, plenty for overlays, a third of the bytes)'),
+  repetitionPenalty: z.coerce.number().min(0).max(10).default(DEFAULT_REPETITION_PENALTY).describe('repetition guard: log-probability taken off a content word already in the caption ("a helmet and helmet"); 0 = off. <unk> is never generated.'),
   tags: bool.default(false).describe('include the encoder\'s ImageNet top-5 labels'),
 });
 export type CaptionOptions = z.infer<typeof CaptionOptionsSchema>;
@@ -34,9 +36,16 @@ export type Token = z.infer<typeof TokenSchema>;
 
 export const CaptionResultSchema = z.object({
   caption: z.string(),
-  logprob: z.number(),
+  logprob: z.number().describe('log-probability of the caption (its words and <end>) under the model'),
+  confidence: z.number().min(0).max(1).describe('calibrated probability that the caption is good (per-caption CIDEr-D above the threshold in README "Confidence"), from the length-normalised log-probability and the agreement with the encoder\'s ImageNet top-5'),
+  warnings: z.array(z.string()).describe('plain-language caveats: "low confidence (…)", "subject not in the model\'s vocabulary: zebra (…)", "caption cut at maxLength"'),
+  confidenceInputs: z.object({
+    meanLogprob: z.number().describe('logprob / (words + 1)'),
+    agreement: z.number().describe('Σ score of the encoder\'s top-5 ImageNet classes that the caption names (0–1)'),
+  }),
+  truncated: z.boolean().describe('maxLength cut the caption (the model had not chosen to end it)'),
   tokens: z.array(TokenSchema),
-  alternatives: z.array(z.object({ caption: z.string(), logprob: z.number(), score: z.number() })),
+  alternatives: z.array(z.object({ caption: z.string(), logprob: z.number(), score: z.number(), truncated: z.boolean() })).describe('beam search: the n best, best first; sampling: nBest samples, alternatives[0] = the caption'),
   grid: z.object({ h: z.number().int(), w: z.number().int() }),
   model: z.object({ id: z.string(), attention: z.enum(['soft', 'hard']), trained: z.boolean() }),
   backend: z.string().describe('tfjs backend (wasm, tensorflow, cpu) or onnxruntime-cpu'),
@@ -56,7 +65,7 @@ export const DecoderInfoSchema = z.object({
   id: z.string(),
   attention: z.enum(['soft', 'hard']),
   trained: z.boolean(),
-  path: z.string().nullable(),
+  path: z.string().nullable().describe('folder relative to MODELS_DIR (null: untrained fallback); never an absolute server path'),
   vocabularySize: z.number().int(),
   grid: z.object({ h: z.number().int(), w: z.number().int() }),
   dims: z.object({ embed: z.number().int(), hidden: z.number().int(), attention: z.number().int(), feature: z.number().int() }),

@@ -50,8 +50,8 @@ export interface CaptionEngine {
 
 export interface DrawOptions {
   format: 'png' | 'jpeg';
-  /** Word index: that word's overlay at image resolution; undefined: the contact sheet. */
-  word?: number;
+  /** Word index or word text: that word's overlay at image resolution; undefined: the contact sheet. */
+  word?: number | string;
   panelSize: number;
   columns?: number;
   style: OverlayStyle;
@@ -104,8 +104,10 @@ export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, 
   if (draw.word === undefined) {
     return { ...out, image: await renderSheet(rgb, tokens, { mode: opts.attention, panelSize: draw.panelSize, columns: draw.columns, format: draw.format, style: draw.style }) };
   }
-  const t = tokens[draw.word];
-  if (!t) throw new WordOutOfRangeError(`word: index ${draw.word} is out of range, the caption "${result.caption}" has ${tokens.length} word(s)`);
+  const index = typeof draw.word === 'number' ? draw.word : tokens.findIndex((x) => x.word === String(draw.word).trim().toLowerCase());
+  const t = tokens[index];
+  if (!t && typeof draw.word === 'string') throw new WordOutOfRangeError(`word: "${draw.word}" is not in the caption "${result.caption}"`);
+  if (!t) throw new WordOutOfRangeError(`word: index ${draw.word} is out of range, the caption "${result.caption}" has ${tokens.length} word(s) (indices 0–${tokens.length - 1})`);
   return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style }) };
 }
 

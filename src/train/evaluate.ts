@@ -12,10 +12,11 @@ export interface EvalItem {
   references: string[]; // normalised
 }
 
+/** The repetition guard is off unless asked for, so training's early stopping keeps its metric. */
 export async function evaluateDecoder(
   decoder: Decoder,
   items: EvalItem[],
-  opts: { beam?: number; maxLength: number; batch?: number; progress?: string; lengthPenalty?: number; keepMaps?: boolean },
+  opts: { beam?: number; maxLength: number; batch?: number; progress?: string; lengthPenalty?: number; repetitionPenalty?: number; keepMaps?: boolean },
 ): Promise<{ scores: CaptionScores; captions: { image: string; caption: string; references: string[] }[]; maps: { image: string; words: string[]; alphas: Float32Array[] }[] }> {
   const { h, w } = decoder.config.grid;
   const L = h * w, D = decoder.config.featureDim;
@@ -31,8 +32,8 @@ export async function evaluateDecoder(
     chunk.forEach((it, k) => data.set(it.features(), k * L * D));
     const hyps =
       beam > 1
-        ? [beamSearch(steps, data, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1 })[0]]
-        : decodeStepwise(steps, data, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps });
+        ? [beamSearch(steps, data, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1, repetitionPenalty: opts.repetitionPenalty ?? 0 })[0]]
+        : decodeStepwise(steps, data, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps, repetitionPenalty: opts.repetitionPenalty ?? 0 });
     hyps.forEach((hyp, k) => {
       captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references });
       if (opts.keepMaps) maps.push({ image: chunk[k].image, words: hyp.words, alphas: hyp.steps.map((s) => s.alpha) });

@@ -50,8 +50,8 @@ function sample(req: SampleRequest): SampleReply {
     const data = features(req.rows);
     const rep = new Float32Array(n * req.samples * rowSize); // each image's features K times
     for (let i = 0; i < n; i++) for (let k = 0; k < req.samples; k++) rep.set(data.subarray(i * rowSize, (i + 1) * rowSize), (i * req.samples + k) * rowSize);
-    const sampled = decodeStepwise(steps, rep, { maxLength: req.maxLength, choose: samplingChooser(mulberry32(req.seed), 1) });
-    const greedy = req.greedy ? decodeStepwise(steps, data, { maxLength: req.maxLength, choose: argmaxChooser }) : [];
+    const sampled = decodeStepwise(steps, rep, { maxLength: req.maxLength, choose: samplingChooser(mulberry32(req.seed), 1), repetitionPenalty: 0 });
+    const greedy = req.greedy ? decodeStepwise(steps, data, { maxLength: req.maxLength, choose: argmaxChooser, repetitionPenalty: 0 }) : [];
     return { kind: 'samples', sampled: sampled.map((s) => s.ids), greedy: greedy.map((s) => s.ids) };
   } finally {
     decoder.dispose();

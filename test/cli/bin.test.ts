@@ -42,3 +42,12 @@ t.test('exit codes pass through: usage error is 2', async (t) => {
   t.match(r.stderr, /no PATH given/);
   t.equal(r.stdout, '');
 });
+
+t.test('top-level --help prints the commands and exits 0; an unknown command exits 2', async (t) => {
+  for (const flag of ['--help', '-h', 'help']) {
+    const r = await run([flag]);
+    t.equal(r.code, 0, flag);
+    t.match(r.stdout, /commands:[\s\S]*caption/);
+  }
+  t.equal((await run(['frobnicate'])).code, 2);
+});

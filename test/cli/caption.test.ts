@@ -91,7 +91,7 @@ t.test('clean folder to stdout: exit 0, maps with --maps, progress only on stder
   const root = await photoTree(t, false);
   const models = await modelsDir(root);
   const s = io();
-  const code = await runCaption([join(root, 'photos', 'nested'), join(root, 'photos', 'b.png')], { ...FAST, sample: true, seed: 1, temperature: 5, maps: true, modelsDir: models }, s);
+  const code = await runCaption([join(root, 'photos', 'nested'), join(root, 'photos', 'b.png')], { maxLength: FAST.maxLength, batch: FAST.batch, sample: true, seed: 1, temperature: 5, maps: true, modelsDir: models }, s); // no beamSize: it does not apply to sampling
   t.equal(code, 0);
   const lines = s.out.text().trimEnd().split('\n').map((l) => JSON.parse(l));
   t.same(lines.map((l) => l.path), [join(root, 'photos', 'nested', 'c.jpeg'), join(root, 'photos', 'b.png')]);
@@ -120,6 +120,7 @@ t.test('usage errors exit 2 with a clear message', async (t) => {
     [[root], { beamSize: 99 }, /--beam-size/],
     [[root], { bogus: 1 }, /unknown option: --bogus/],
     [[root], { overlays: true }, /--overlays needs --out/],
+    [[root], { temperature: 2 }, /conflicting options: temperature applies to sampling/],
   ];
   for (const [paths, opts, re] of cases) {
     const s = io();

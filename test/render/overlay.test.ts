@@ -41,15 +41,16 @@ t.test('requested sizes: both sides exact, one side keeps the aspect ratio', asy
 t.test('soft spotlight: attended cell bright, far cells dimmed', async (t) => {
   const out = await overlayRgb(grey(140, 140), peak(7, 7, 2, 1), { mode: 'soft' });
   t.equal(px(out, 50, 30), 200, 'peak cell centre keeps full brightness');
-  t.ok(px(out, 130, 130) < 60, 'far corner darkened');
+  t.ok(px(out, 130, 130) < 90, 'far corner darkened');
+  t.ok(px(out, 130, 130) >= 79, 'but still readable: at least 40% of its brightness');
 });
 
 t.test('hard mode highlights the sampled cell, not the argmax', async (t) => {
   const attention = peak(7, 7, 6, 6); // argmax bottom-right...
   const out = await overlayRgb(grey(70, 70), attention, { mode: 'hard', region: 1 * 7 + 2 }); // ...but sampled (row 1, col 2)
   t.equal(px(out, 25, 15), 200, 'inside the sampled cell: full brightness');
-  t.ok(px(out, 65, 65) < 60, 'argmax cell is dimmed');
-  t.ok(px(out, 5, 5) < 60, 'other cells dimmed');
+  t.ok(px(out, 65, 65) < 90, 'argmax cell is dimmed');
+  t.ok(px(out, 5, 5) < 90, 'other cells dimmed');
   const frame = out.rgb.subarray((10 * 70 + 20) * 3, (10 * 70 + 20) * 3 + 3);
   t.same([...frame], [0xfd, 0xe7, 0x25], 'cell framed in yellow');
 });
@@ -57,7 +58,7 @@ t.test('hard mode highlights the sampled cell, not the argmax', async (t) => {
 t.test('hard mode without a region falls back to the argmax', async (t) => {
   const out = await overlayRgb(grey(70, 70), peak(7, 7, 6, 6), { mode: 'hard' });
   t.equal(px(out, 65, 65), 200);
-  t.ok(px(out, 5, 5) < 60);
+  t.ok(px(out, 5, 5) < 90);
 });
 
 t.test('hard mode with a flat map and no region leaves the image undimmed', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { sheetLayout } from '../../src/render/layout.ts';
-import { renderSheet } from '../../src/render/sheet.ts';
+import { renderSheet, wordRuns } from '../../src/render/sheet.ts';
 import type { RgbImage, WordAttention } from '../../src/render/types.ts';
 
 /** A drawn scene (sky, grass, a "dog" left, a red ball right) so the sheet can be eyeballed. */
@@ -80,4 +80,10 @@ t.test('writes example sheets for eyeballing', async (t) => {
   await writeFile('test-output/render/sheet-hard.png', await renderSheet(image, WORDS, { mode: 'hard', format: 'png', title: 'Hard attention' }));
   await writeFile('test-output/render/sheet-heatmap.png', await renderSheet(image, WORDS, { style: 'heatmap', format: 'png' }));
   t.pass('written to test-output/render/');
+});
+
+t.test('panel labels name the number: "p = 0.61" after the word', async (t) => {
+  const runs = wordRuns({ word: 'dog', attention: [[1]], logprob: Math.log(0.61) });
+  t.same(runs.map((r) => r.text.trim()), ['dog', 'p = 0.61']);
+  t.same(wordRuns({ word: 'dog', attention: [[1]] }).map((r) => r.text), ['dog'], 'no logprob, no number');
 });

@@ -34,8 +34,8 @@
 //   25. no file (options only)                         → 400 no_image
 //   26. too many files                                 → 413 too_many_files
 //   27. file over the size limit                       → 413 file_too_large
-//   28. non-multipart body (JSON)                      → 400 not_multipart
-//   29. raw image body (Content-Type: image/jpeg)       → 400 not_multipart
+//   28. JSON body without "images"                    → 400 bad_json
+//   29. raw body (Content-Type: image/jpeg), not an image → 415 unsupported_image
 //   30. malformed multipart (no closing boundary)      → 400 bad_multipart
 //   Options
 //   31. beamSize 0                                     → 400 invalid_option
@@ -146,8 +146,8 @@ t.test('bad-input matrix over a real socket', { skip: skipWithoutModel }, async 
   expectError('25. no file', await httpRequest(base, '/v1/captions', await multipart([{ name: 'beamSize', data: '2' }])), 400, 'no_image');
   expectError('26. too many files', await send([good, good, good, good]), 413, 'too_many_files', /at most 3/);
   expectError('27. file over the size limit', await send([Buffer.concat([good, Buffer.alloc(300 * 1024)])]), 413, 'file_too_large');
-  expectError('28. JSON body', await httpRequest(base, '/v1/captions', { payload: Buffer.from('{"image":"aGVsbG8="}'), headers: { 'content-type': 'application/json' } }), 400, 'not_multipart');
-  expectError('29. raw image body', await httpRequest(base, '/v1/captions', { payload: good, headers: { 'content-type': 'image/jpeg' } }), 400, 'not_multipart');
+  expectError('28. JSON body', await httpRequest(base, '/v1/captions', { payload: Buffer.from('{"image":"aGVsbG8="}'), headers: { 'content-type': 'application/json' } }), 400, 'bad_json', /images/);
+  expectError('29. raw body, not an image', await httpRequest(base, '/v1/captions', { payload: Buffer.from('GIF89a? no, just text'), headers: { 'content-type': 'image/jpeg' } }), 415, 'unsupported_image');
   expectError('30. malformed multipart', await httpRequest(base, '/v1/captions', { payload: Buffer.from('--xyz\r\nContent-Disposition: form-data; name="image"; filename="a"\r\n\r\nabc'), headers: { 'content-type': 'multipart/form-data; boundary=xyz' } }), 400, 'bad_multipart');
 
   // ---- options

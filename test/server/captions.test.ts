@@ -53,7 +53,7 @@ t.test('captions', { skip: skipWithoutModel }, async (t) => {
     t.same(results.map((r) => [r.image.width, r.image.height]), [[100, 80], [64, 200], [300, 50]]);
   });
 
-  t.test('options as multipart fields and as query string (fields win)', async (t) => {
+  t.test('options as multipart fields and as query string (the same value twice is fine, different values are a 400)', async (t) => {
     const viaFields = CaptionResultSchema.parse((await post([await jpeg()], { beamSize: '1', includeMaps: 'false', tags: 'true', maxLength: '3' })).json().results[0]);
     t.equal(viaFields.alternatives.length, 1, 'beamSize=1 → greedy, one alternative');
     t.ok(viaFields.tokens.every((x) => x.attention === undefined), 'includeMaps=false');
@@ -64,8 +64,12 @@ t.test('captions', { skip: skipWithoutModel }, async (t) => {
     t.equal(viaQuery.alternatives.length, 1);
     t.equal(viaQuery.tags?.length, 5);
 
-    const both = CaptionResultSchema.parse((await post([await jpeg()], { beamSize: '2', nBest: '2' }, '?beamSize=1&nBest=1')).json().results[0]);
-    t.equal(both.alternatives.length, 2, 'field beats query');
+    const both = CaptionResultSchema.parse((await post([await jpeg()], { beamSize: '2', nBest: '2' }, '?beamSize=2')).json().results[0]);
+    t.equal(both.alternatives.length, 2, 'agreeing query and field');
+    const clash = await post([await jpeg()], { beamSize: '2' }, '?beamSize=1');
+    t.equal(clash.statusCode, 400);
+    t.equal(clash.json().error, 'option_conflict');
+    t.match(clash.json().message, /beamSize.*"1".*query.*"2"/);
 
     const blank = await post([await jpeg()], { beamSize: '', seed: '' }, '?maxLength=');
     t.equal(blank.statusCode, 200, 'blank inputs (HTML forms) count as unset');

@@ -4,7 +4,7 @@ import { cpuCount } from '../../src/runtime/threads.ts';
 
 t.test('defaults', async (t) => {
   const c = loadConfig({});
-  t.match(c, { port: 3000, host: '0.0.0.0', modelsDir: './models', allowDownload: true, maxFileBytes: 10 * 1024 * 1024, maxFiles: 8, maxPixels: 40_000_000, maxConcurrent: Math.min(16, cpuCount()), maxQueue: 16, requestTimeoutMs: 60_000, logLevel: 'info' });
+  t.match(c, { port: 3000, host: '0.0.0.0', modelsDir: './models', allowDownload: true, maxFileBytes: 25 * 1024 * 1024, maxFiles: 8, maxPixels: 40_000_000, maxConcurrent: Math.min(16, cpuCount()), maxQueue: 16, requestTimeoutMs: 60_000, logLevel: 'info' });
 });
 
 t.test('coerces strings; empty values count as unset; unrelated variables ignored', async (t) => {

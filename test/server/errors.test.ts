@@ -40,7 +40,7 @@ t.test('bad inputs', { skip: skipWithoutModel }, async (t) => {
   await expectError('one bad image among good ones names it', await (async () => {
     const form = await imageForm([good, Buffer.from('junk')]);
     return app.inject({ method: 'POST', url: '/v1/captions', payload: form.payload, headers: form.headers });
-  })(), 415, 'unsupported_image', /image 2 \(img1\.bin\)/);
+  })(), 415, 'unsupported_image', /image 1 \(img1\.bin\)/);
 
   // Upload shape
   await expectError('wrong field name', await upload([{ name: 'photo', data: good, filename: 'a.jpg' }]), 400, 'unexpected_field', /"photo"/);
@@ -51,8 +51,8 @@ t.test('bad inputs', { skip: skipWithoutModel }, async (t) => {
     return app.inject({ method: 'POST', url: '/v1/captions', payload: form.payload, headers: form.headers });
   })(), 413, 'too_many_files', /at most 3/);
   await expectError('file over the size limit', await withImage(Buffer.concat([good, Buffer.alloc(300 * 1024)])), 413, 'file_too_large');
-  await expectError('JSON body', await app.inject({ method: 'POST', url: '/v1/captions', payload: { image: 'x' } }), 400, 'not_multipart');
-  await expectError('octet-stream body', await app.inject({ method: 'POST', url: '/v1/captions', payload: good, headers: { 'content-type': 'image/jpeg' } }), 400, 'not_multipart');
+  await expectError('JSON body without images', await app.inject({ method: 'POST', url: '/v1/captions', payload: { image: 'x' } }), 400, 'bad_json');
+  await expectError('octet-stream body', await app.inject({ method: 'POST', url: '/v1/captions', payload: good, headers: { 'content-type': 'application/octet-stream' } }), 400, 'not_multipart');
   await expectError('no body at all', await app.inject({ method: 'POST', url: '/v1/captions' }), 400, 'not_multipart');
   await expectError('malformed multipart', await app.inject({ method: 'POST', url: '/v1/captions', payload: '--xyz\r\nContent-Disposition: form-data; name="image"; filename="a"\r\n\r\nabc', headers: { 'content-type': 'multipart/form-data; boundary=xyz' } }), 400, 'bad_multipart');
   await expectError('overlays take one image', await (async () => {

@@ -11,6 +11,7 @@ const SHARED = resolve(process.env.SHARED_DIR ?? join(ROOT, '..', 'shared'));
 const ENCODER = join(SHARED, 'models', 'mobilenetv2-12-int8.onnx');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = join(ROOT, 'test-output', 'web');
+const ZEBRA = join(SHARED, 'data', 'coco-mini-train', 'train2017', '000000281789.jpg');
 
 if (!existsSync(ENCODER)) t.plan(0, `encoder weights not found at ${ENCODER} (set SHARED_DIR): skipping the browser test`);
 else if (!existsSync(CHROMIUM)) t.plan(0, `${CHROMIUM} not found (apt-get install -y chromium, or set CHROMIUM_PATH): skipping the browser test`);
@@ -122,6 +123,10 @@ async function main() {
     t.match(details, info.backend, 'backend shown');
     t.match(details, /Encode/, 'timings shown');
     t.ok(await page.locator('#alts li').count() >= 1, 'n-best alternatives listed');
+    t.ok(await page.isVisible('#confidence'), 'confidence shown');
+    t.match(await page.textContent('#confidence-value'), /^\d{1,3}% · (low|medium|high)$/);
+    const meter = Number(await page.getAttribute('#confidence-meter', 'value'));
+    t.ok(meter >= 0 && meter <= 1, `meter ${meter}`);
     t.match(await page.textContent('#alts'), /log p/);
 
     const chips = page.locator('#words .chip');
@@ -172,6 +177,27 @@ async function main() {
     if (n === 0) await page.screenshot({ path: join(OUT, 'page.png'), fullPage: true });
     t.same(consoleErrors, [], 'no console errors');
     t.same(foreign, [], 'no requests to other hosts');
+  });
+
+  await t.test('a zebra photo: low confidence and the out-of-vocabulary warning on the page', { skip: existsSync(ZEBRA) && trained ? false : 'needs the COCO mini zebra photo and the shipped decoder' }, async (t) => {
+    await page.setInputFiles('#file', ZEBRA);
+    await page.waitForSelector('body[data-state="done"]');
+    t.ok(await page.isVisible('#warnings'), 'warnings shown');
+    t.match(await page.textContent('#warnings'), /subject not in the model's vocabulary: zebra/);
+    t.not(await page.getAttribute('#confidence', 'data-level'), 'high', 'not shown as a confident caption');
+    await page.screenshot({ path: join(OUT, 'warnings.png'), fullPage: true });
+    t.same(consoleErrors, [], 'no console errors');
+  });
+
+  await t.test('sampling with several alternatives (no beamSize sent, nBest samples)', async (t) => {
+    await page.check('#sample');
+    await page.fill('#seed', '5');
+    await page.fill('#nBest', '3');
+    await page.click('#run');
+    await page.waitForSelector('body[data-state="done"]');
+    t.notOk(await page.isVisible('#error'), `no error: ${await page.textContent('#error')}`);
+    t.equal(await page.locator('#alts li').count(), 3, 'three samples listed');
+    await page.uncheck('#sample');
   });
 
   await t.test('API errors are shown from the JSON body', async (t) => {

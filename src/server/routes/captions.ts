@@ -6,8 +6,9 @@ import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
 import { toHttpError } from '../errors.ts';
 import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
-import { parseOptions } from '../options.ts';
-import { CaptionRequestSchema, type CaptionsResponse, type WordEvent } from '../schemas.ts';
+import { parseOptionsGiven } from '../options.ts';
+import { resolveOptions } from '../../service/options.ts';
+import { CaptionRequestSchema, type CaptionsResponse, type ResultEvent, type WordEvent } from '../schemas.ts';
 import { SseStream } from '../sse.ts';
 import { readUpload } from '../upload.ts';
 
@@ -16,7 +17,8 @@ export function captionsRoute(app: FastifyInstance, ctx: ApiContext): void {
     const captioner = requireCaptioner(ctx);
     admit(ctx);
     const upload = await readUpload(req, ctx.config);
-    const opts = parseOptions(CaptionRequestSchema, req.query, upload.fields);
+    const parsed = parseOptionsGiven(CaptionRequestSchema, req.query, upload.fields);
+    const opts = resolveOptions(parsed.options, parsed.given);
     checkModel(captioner, opts);
     const prepared = await prepareAll(captioner, upload.files);
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
@@ -33,8 +35,9 @@ function wantsEvents(req: FastifyRequest): boolean {
 
 /**
  * Events: `word` {image, index, word, logprob, beta, attention?, region?} per word, `result`
- * (a CaptionResult) per image, then `done` {count}; a failure after the stream opened is an
- * `error` {error, message, requestId}. Failures before it opens are ordinary JSON errors.
+ * {imageIndex, ...CaptionResult} per image (indices 0-based), then `done` {count}; a failure
+ * after the stream opened is an `error` {error, message, requestId}. Failures before it opens
+ * are ordinary JSON errors.
  *
  * Word events are written (flushed) as the decoder emits them: with greedy decoding and sampling
  * word by word while decoding runs (several images' words interleave; `image` and `index` say
@@ -59,7 +62,7 @@ async function streamCaptions(req: FastifyRequest, reply: FastifyReply, ctx: Api
     for (const [image, { result }] of captioned.entries()) {
       // An engine that does not stream words (or streamed only some) still gets them all out.
       for (let i = sent[image] ?? 0; i < result.tokens.length; i++) sendWord(image, result.tokens[i]);
-      sse.send('result', result);
+      sse.send('result', { imageIndex: image, ...result } satisfies ResultEvent);
     }
     sse.send('done', { count: captioned.length });
   } catch (err) {

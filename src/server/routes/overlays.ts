@@ -4,7 +4,8 @@ import { captionOverlay } from '../../service/worker-captioner.ts';
 import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
 import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
-import { parseOptions } from '../options.ts';
+import { parseOptionsGiven } from '../options.ts';
+import { resolveOptions } from '../../service/options.ts';
 import { OverlayRequestSchema } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
 
@@ -13,8 +14,9 @@ export function overlaysRoute(app: FastifyInstance, ctx: ApiContext): void {
     const captioner = requireCaptioner(ctx);
     admit(ctx);
     const upload = await readUpload(req, { ...ctx.config, maxFiles: 1 });
-    const { format, word, panelSize, columns, style, ...caption } = parseOptions(OverlayRequestSchema, req.query, upload.fields);
-    const opts = { ...caption, includeMaps: true }; // the maps are the point here
+    const parsed = parseOptionsGiven(OverlayRequestSchema, req.query, upload.fields);
+    const { format, word, panelSize, columns, style, ...caption } = parsed.options;
+    const opts = resolveOptions({ ...caption, includeMaps: true }, parsed.given); // the maps are the point here
     checkModel(captioner, opts);
     const [prepared] = await prepareAll(captioner, upload.files);
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);

@@ -14,6 +14,7 @@ const el = {
   toolbar: $('stage-toolbar'), stageInfo: $('stage-info'), style: /** @type {HTMLSelectElement} */ ($('overlay-style')), legend: $('legend'),
   error: $('error'), placeholder: $('placeholder'), caption: $('caption'), captionLogprob: $('caption-logprob'),
   empty: $('empty-caption'), words: $('words'), wordDetail: $('word-detail'),
+  confidence: $('confidence'), confidenceMeter: /** @type {HTMLMeterElement} */ ($('confidence-meter')), confidenceValue: $('confidence-value'), warnings: $('warnings'),
   actions: $('actions'), sheetButton: /** @type {HTMLButtonElement} */ ($('sheet-button')), sheetLabel: $('sheet-label'), sheetStatus: $('sheet-status'),
   form: /** @type {HTMLFormElement} */ ($('options')), run: /** @type {HTMLButtonElement} */ ($('run')),
   hardLabel: $('hard-label'), hardNote: $('hard-note'),
@@ -187,14 +188,16 @@ function readOptions() {
   const attention = /** @type {HTMLInputElement|null} */ (el.form.querySelector('input[name="attention"]:checked'))?.value ?? 'soft';
   const sample = el.sample.checked;
   /** @type {Record<string,string>} */
+  const beam = intIn(el.beam, 1, 10, 3);
+  // The API refuses options that do not apply: no beamSize with sampling, nBest ≤ beamSize.
   const o = {
     attention,
-    beamSize: String(intIn(el.beam, 1, 10, 3)),
-    nBest: String(intIn(el.nBest, 1, 10, 3)),
+    nBest: String(sample ? intIn(el.nBest, 1, 10, 1) : Math.min(beam, intIn(el.nBest, 1, 10, 3))),
     maxLength: String(intIn(el.maxLength, 1, 50, 20)),
     sample: String(sample),
     includeMaps: 'true',
   };
+  if (!sample) o.beamSize = String(beam);
   if (sample) {
     o.temperature = String(Number(el.temperature.value) || 1);
     // Fix a seed so the sheet (a second request) reproduces exactly this sample.
@@ -225,7 +228,7 @@ function syncControls() {
   el.temperature.disabled = !el.sample.checked;
   el.seed.disabled = !el.sample.checked;
   el.beam.disabled = el.sample.checked;
-  el.nBest.disabled = el.sample.checked;
+  el.nBest.max = el.sample.checked ? '10' : el.beam.value; // samples: any number; beams: at most k
 }
 
 // ---------- captioning ----------
@@ -284,7 +287,25 @@ function resetResult() {
   el.altsCard.hidden = true;
   el.detailsCard.hidden = true;
   el.captionLogprob.textContent = '';
+  el.confidence.hidden = true;
+  el.warnings.hidden = true;
+  el.warnings.replaceChildren();
   el.placeholder.hidden = false;
+}
+
+/** The calibrated confidence as a meter and a word, and the server's warnings as a list. */
+function renderConfidence(r) {
+  if (typeof r.confidence === 'number') {
+    const level = r.confidence < 0.2 ? 'low' : r.confidence < 0.5 ? 'medium' : 'high';
+    el.confidenceMeter.value = r.confidence;
+    el.confidenceValue.textContent = `${Math.round(r.confidence * 100)}% · ${level}`;
+    el.confidence.dataset.level = level;
+    el.confidence.title = `calibrated on Flickr8k dev; mean log p ${fmt(r.confidenceInputs?.meanLogprob)}, agreement with the encoder's ImageNet classes ${fmt(r.confidenceInputs?.agreement)}`;
+    el.confidence.hidden = false;
+  }
+  const warnings = Array.isArray(r.warnings) ? r.warnings : [];
+  el.warnings.replaceChildren(...warnings.map((w) => Object.assign(document.createElement('li'), { textContent: w })));
+  el.warnings.hidden = warnings.length === 0;
 }
 
 function renderResult(r, options, roundTripMs) {
@@ -300,6 +321,7 @@ function renderResult(r, options, roundTripMs) {
   showWord(null);
   const tokens = Array.isArray(r.tokens) ? r.tokens : [];
   el.captionLogprob.textContent = `log p ${fmt(r.logprob)}`;
+  renderConfidence(r);
   if (tokens.length === 0 || !r.caption) {
     el.empty.hidden = false;
   } else {

@@ -97,7 +97,8 @@ export function attentionMap(rows, width, height) {
 
 /**
  * Blends a [0,1] map into RGBA pixels (e.g. ImageData.data), writing to `out`.
- * style 'heatmap': (1-α)·pixel + α·viridis(m); 'spotlight': pixel·(1 - α·(1-m)).
+ * style 'heatmap': (1-α)·pixel + α·viridis(m); 'spotlight': pixel·(1 - α·(1-√m)), as the server draws it
+ * (src/render/blend.ts): unattended pixels keep 40% of their brightness by default.
  * @param {Uint8ClampedArray} rgba  base pixels (not modified unless out === rgba)
  * @param {Float32Array} map  one value per pixel
  * @param {{ style?: 'heatmap'|'spotlight', alpha?: number }} [opts]
@@ -106,13 +107,13 @@ export function attentionMap(rows, width, height) {
 export function blend(rgba, map, opts = {}, out = new Uint8ClampedArray(rgba.length)) {
   if (rgba.length !== map.length * 4) throw new Error(`blend: ${rgba.length / 4} pixels but map has ${map.length}`);
   const style = opts.style ?? 'heatmap';
-  const alpha = clamp(opts.alpha ?? (style === 'heatmap' ? 0.55 : 0.75), 0, 1);
+  const alpha = clamp(opts.alpha ?? (style === 'heatmap' ? 0.55 : 0.6), 0, 1);
   const keep = 1 - alpha;
   for (let i = 0; i < map.length; i++) {
     const j = i * 4;
     const m = map[i];
     if (style === 'spotlight') {
-      const gain = 1 - alpha * (1 - m);
+      const gain = 1 - alpha * (1 - Math.sqrt(Math.max(0, m)));
       out[j] = rgba[j] * gain;
       out[j + 1] = rgba[j + 1] * gain;
       out[j + 2] = rgba[j + 2] * gain;

@@ -1,0 +1,25 @@
+// Options that do not apply to the chosen decoding are refused, never silently ignored.
+import type { CaptionOptions } from './schemas.ts';
+
+/** Two options contradict each other (or one does nothing with the others): → 400 option_conflict. */
+export class OptionConflictError extends Error {
+  override name = 'OptionConflictError';
+}
+
+/**
+ * Checks parsed options against the names the caller actually gave (`given`; defaults do not
+ * count) and fills in the defaults that depend on other options: nBest is min(3, beamSize) for
+ * beam search and 1 for random decoding. Throws OptionConflictError naming the conflict.
+ */
+export function resolveOptions(o: CaptionOptions, given: ReadonlySet<string>): CaptionOptions & { nBest: number } {
+  const random = o.sample || (o.attention === 'hard' && o.sampleLocations);
+  const conflicts: string[] = [];
+  if (o.sampleLocations && o.attention !== 'hard') conflicts.push('sampleLocations=true needs attention=hard (soft attention has no locations to sample)');
+  if (given.has('temperature') && !o.sample) conflicts.push('temperature applies to sampling only: add sample=true or drop temperature');
+  if (given.has('seed') && !random) conflicts.push('seed applies to random decoding only (sample=true, or attention=hard with sampleLocations=true)');
+  if (given.has('beamSize') && random && o.beamSize !== 1) conflicts.push(`beamSize=${o.beamSize} applies to beam search, not to ${o.sample ? 'sampling (sample=true)' : 'sampled locations'}: drop beamSize, use nBest for several samples`);
+  if (given.has('lengthPenalty') && (random || o.beamSize === 1) && o.lengthPenalty !== 0) conflicts.push('lengthPenalty ranks beam search hypotheses: it needs beamSize > 1 and no sampling');
+  if (given.has('nBest') && !random && o.nBest! > o.beamSize) conflicts.push(`nBest=${o.nBest} exceeds beamSize=${o.beamSize}: beam search keeps only beamSize hypotheses`);
+  if (conflicts.length) throw new OptionConflictError(conflicts.join('; '));
+  return { ...o, nBest: o.nBest ?? (random ? 1 : Math.min(3, o.beamSize)) };
+}
