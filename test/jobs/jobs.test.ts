@@ -127,7 +127,7 @@ t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, 
     const two = await submit([await jpeg(), bad], { beamSize: '1' });
     const twoDone = await finished(two.id);
     t.equal(twoDone.error?.status, 415);
-    t.match(twoDone.error?.message, /^image 2 \(img1\.bin\): cannot decode image/, 'says which image, as the HTTP API does');
+    t.match(twoDone.error?.message, /^image 1 \(img1\.bin\): cannot decode image/, 'says which image, as the HTTP API does');
     const unavailable = await finished((await submit([await jpeg()], { attention: 'hard', beamSize: '1' })).id);
     t.equal(unavailable.state, 'completed', 'the hard decoder is there (or the job says why not)');
 
