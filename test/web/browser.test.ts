@@ -180,7 +180,8 @@ async function main() {
   });
 
   await t.test('a zebra photo: low confidence and the out-of-vocabulary warning on the page', { skip: existsSync(ZEBRA) && trained ? false : 'needs the COCO mini zebra photo and the shipped decoder' }, async (t) => {
-    await page.setInputFiles('#file', ZEBRA);
+    // The page is still "done" from the previous upload: wait for this request's answer first.
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/v1/captions')), page.setInputFiles('#file', ZEBRA)]);
     await page.waitForSelector('body[data-state="done"]');
     t.ok(await page.isVisible('#warnings'), 'warnings shown');
     t.match(await page.textContent('#warnings'), /subject not in the model's vocabulary: zebra/);
@@ -193,7 +194,7 @@ async function main() {
     await page.check('#sample');
     await page.fill('#seed', '5');
     await page.fill('#nBest', '3');
-    await page.click('#run');
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/v1/captions')), page.click('#run')]);
     await page.waitForSelector('body[data-state="done"]');
     t.notOk(await page.isVisible('#error'), `no error: ${await page.textContent('#error')}`);
     t.equal(await page.locator('#alts li').count(), 3, 'three samples listed');
