@@ -302,4 +302,4 @@ function describe(kind: 'soft' | 'hard', c: DecoderConfig, vocab: Vocabulary, pa
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /** Images per encoder run (MobileNetV2 activations: ~10 MB per image at 224). */
-const ENCODE_CHUNK = 8;
+const ENCODE_CHUNK = 4;
