@@ -23,6 +23,9 @@ export interface JobImage {
 }
 
 /** Redis keys besides BullMQ's own, under the same queue name. */
+/** How long one wait for a job's finish event lasts before its state is read from Redis. */
+const WAIT_SLICE_MS = 5000;
+
 export const imageKey = (queue: string, jobId: string, i: number) => `sat:${queue}:img:${jobId}:${i}`;
 export const cancelKey = (queue: string, jobId: string) => `sat:${queue}:cancel:${jobId}`;
 
@@ -143,7 +146,21 @@ export class JobStore {
       this.events.events.on('error', () => {});
     }
     await this.events.events.waitUntilReady();
-    return job.waitUntilFinished(this.events.events, timeoutMs);
+    // The event stream can miss a job that finishes just as the listener starts reading, so the
+    // wait is sliced, and after each slice the job's own state in Redis is read.
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await job.waitUntilFinished(this.events.events, Math.max(1, Math.min(WAIT_SLICE_MS, deadline - Date.now())));
+      } catch (err) {
+        if (!/timed out before finishing/.test(err instanceof Error ? err.message : String(err))) throw err;
+        const fresh = await Job.fromId(this.queue, job.id!);
+        const state = await fresh?.getState();
+        if (fresh && state === 'completed') return fresh.returnvalue;
+        if (fresh && state === 'failed') throw new Error(fresh.failedReason);
+        if (Date.now() >= deadline) throw err;
+      }
+    }
   }
 
   async close(): Promise<void> {
