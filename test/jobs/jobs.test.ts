@@ -3,22 +3,16 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { Redis } from 'ioredis';
 import t from 'tap';
 import { JobAcceptedSchema, JobStatusSchema, type JobStatus } from '../../src/jobs/schemas.ts';
 import { imageKey } from '../../src/jobs/store.ts';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
-import { imageForm, jpeg, makeModelsDir, png, skipWithoutModel, testApp } from '../server/helpers.ts';
-import { skipWithoutRedis, startRedis } from './redis.ts';
+import { imageForm, jpeg, png, skipWithoutModel, testApp } from '../server/helpers.ts';
+import { jobsFixture, skipWithoutRedis } from './redis.ts';
 import { completedJobs, spawnWorker } from './workers.ts';
 
 t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, async (t) => {
-  const redisServer = await startRedis();
-  t.teardown(() => redisServer.stop());
-  const redis = new Redis(redisServer.url);
-  t.teardown(() => redis.disconnect());
-  const models = makeModelsDir();
-  t.teardown(models.cleanup);
+  const { redisServer, redis, models } = await jobsFixture(t);
 
   const listen = async (env: Record<string, string>) => {
     const { app } = await testApp({ REDIS_URL: redisServer.url, ...env });

@@ -4,12 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import t from 'tap';
 import { runCaption } from '../../src/cli/caption.ts';
-import { makeModelsDir, skipWithoutModel } from '../server/helpers.ts';
-import { skipWithoutRedis, startRedis } from './redis.ts';
+import { skipWithoutModel } from '../server/helpers.ts';
+import { jobsFixture, skipWithoutRedis } from './redis.ts';
 import { completedJobs, spawnWorker } from './workers.ts';
 
 const N = 500;
@@ -21,12 +20,7 @@ function collector(): Writable & { text: () => string } {
 }
 
 t.test(`${N} jobs through 2 workers`, { skip: skipWithoutModel || skipWithoutRedis() }, async (t) => {
-  const redisServer = await startRedis();
-  t.teardown(() => redisServer.stop());
-  const redis = new Redis(redisServer.url);
-  t.teardown(() => redis.disconnect());
-  const models = makeModelsDir();
-  t.teardown(models.cleanup);
+  const { redisServer, redis, models } = await jobsFixture(t);
   const root = mkdtempSync(join(tmpdir(), 'sat-many-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
 

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { makeModelsDir } from '../server/helpers.ts';
 
 export const REDIS_BIN = process.env.REDIS_SERVER ?? 'redis-server';
 
@@ -58,4 +60,15 @@ export async function startRedis(): Promise<RedisServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test's Redis server, a client on it and a models folder, all removed when the test ends. */
+export async function jobsFixture(t: { teardown: (fn: () => unknown) => void }) {
+  const redisServer = await startRedis();
+  t.teardown(() => redisServer.stop());
+  const redis = new Redis(redisServer.url);
+  t.teardown(() => redis.disconnect());
+  const models = makeModelsDir();
+  t.teardown(models.cleanup);
+  return { redisServer, redis, models };
 }
