@@ -3,7 +3,7 @@
 //   npx tsx scripts/ship-model.ts --run runs/soft --kind soft --captions C --dev DEV --cache CACHE [--note "..."]
 //       [--coco DIR --coco-cache DIR]   also the pointing game on a COCO folder (train2017/, captions_*.json, instances_*.json)
 // A run that started from another model (--init-from) keeps that model's recipe as its first stage.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { initBackend } from '../src/runtime/backend.ts';
@@ -17,7 +17,6 @@ import { formatScores } from '../src/eval/index.ts';
 import { parseArgs } from '../src/util/args.ts';
 import { curveSvg } from '../src/train/plot.ts';
 import { runEval, type EvalResultFile } from '../src/eval/cli.ts';
-import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const o = z

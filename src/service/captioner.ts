@@ -17,6 +17,7 @@ import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/step
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
+import { isRandomDecoding } from './options.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token } from './schemas.ts';
 
 export interface CaptionerOptions {
@@ -167,7 +168,7 @@ export class Captioner {
         const n = owner.findIndex((x) => x.part === p && x.image === i);
         const po = part.options;
         // Random decoding: nBest differently seeded samples; beam search: at most beamSize.
-        const nBest = isRandom(po) ? po.nBest ?? 1 : Math.min(po.nBest ?? 3, po.beamSize);
+        const nBest = isRandomDecoding(po) ? po.nBest ?? 1 : Math.min(po.nBest ?? 3, po.beamSize);
         const best = hyps[n][0];
         const img = prepared[n];
         const caption = best.words.join(' ');
@@ -238,18 +239,16 @@ export type OnPartWord = (part: number, image: number, token: Token) => void;
  * caption depends only on its seed and image index.
  */
 export function batchKey(o: CaptionOptions): string | undefined {
-  if (isRandom(o)) return undefined;
+  if (isRandomDecoding(o)) return undefined;
   return JSON.stringify([o.attention, o.beamSize, o.maxLength, o.lengthPenalty, o.repetitionPenalty]);
 }
-
-const isRandom = (o: CaptionOptions) => o.sample || (o.attention === 'hard' && o.sampleLocations);
 
 /** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
 function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOptions, maps: boolean, onStep?: (n: number, s: WordStep) => void): Hypothesis[][] {
   const per = decoder.regions * decoder.config.featureDim;
   const N = features.length / per;
   const { repetitionPenalty } = o;
-  if (isRandom(o)) {
+  if (isRandomDecoding(o)) {
     // Random draws: each image gets its own stream (seed, image index), so its caption does not
     // depend on which other images share the request; sample j > 0 of it uses (seed, image, j).
     // Beam search over random draws is meaningless. Only sample 0 (the caption) is streamed.

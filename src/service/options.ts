@@ -6,13 +6,18 @@ export class OptionConflictError extends Error {
   override name = 'OptionConflictError';
 }
 
+/** Random decoding: sampled words, or hard attention's sampled locations (each image its own seeded stream). */
+export function isRandomDecoding(o: Pick<CaptionOptions, 'sample' | 'attention' | 'sampleLocations'>): boolean {
+  return o.sample || (o.attention === 'hard' && o.sampleLocations);
+}
+
 /**
  * Checks parsed options against the names the caller actually gave (`given`; defaults do not
  * count) and fills in the defaults that depend on other options: nBest is min(3, beamSize) for
  * beam search and 1 for random decoding. Throws OptionConflictError naming the conflict.
  */
 export function resolveOptions(o: CaptionOptions, given: ReadonlySet<string>): CaptionOptions & { nBest: number } {
-  const random = o.sample || (o.attention === 'hard' && o.sampleLocations);
+  const random = isRandomDecoding(o);
   const conflicts: string[] = [];
   if (o.sampleLocations && o.attention !== 'hard') conflicts.push('sampleLocations=true needs attention=hard (soft attention has no locations to sample)');
   if (given.has('temperature') && !o.sample) conflicts.push('temperature applies to sampling only: add sample=true or drop temperature');

@@ -14,6 +14,7 @@ import { tokenize } from '../../src/data/tokenize.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 import { SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { captureStdout } from '../helpers/stdout.ts';
 
 const CAPTIONS: Record<string, string[]> = {
   'red.jpg': ['A red square on a wall .', 'a big red box', 'red paint covers everything', 'A red picture .', 'something red'],
@@ -54,20 +55,12 @@ t.test('captions and scores a tiny split end to end', { skip: skipWithoutModel }
   t.teardown(() => rm(f.dir, { recursive: true, force: true }));
   const out = join(f.dir, 'out', 'results.json');
   const { lines, log } = quiet();
-  const stdout: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true)) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await runEval(
-      { images: f.images, captions: f.captions, split: f.split, model: f.model, beam: 2, maxLength: 6, out, modelsDir: SHARED_MODELS, cache: f.cache },
-      log,
-    );
-  } finally {
-    process.stdout.write = write;
-  }
+  const run = await captureStdout(() =>
+    runEval({ images: f.images, captions: f.captions, split: f.split, model: f.model, beam: 2, maxLength: 6, out, modelsDir: SHARED_MODELS, cache: f.cache }, log),
+  );
+  let code = run.result;
   t.equal(code, 0, lines.join('\n'));
-  const printed = stdout.join('');
+  const printed = run.stdout;
   t.match(printed, /BLEU-1 [\d.]+ \| BLEU-2 .* CIDEr-D [\d.]+ \| ROUGE-L [\d.]+/, 'prints the score table');
   t.match(printed, /METEOR: not computed/);
 
@@ -92,12 +85,7 @@ t.test('captions and scores a tiny split end to end', { skip: skipWithoutModel }
   // A second run reuses the feature cache (one keyed folder) and honours --limit and greedy decoding.
   const out2 = join(f.dir, 'greedy.json');
   const silenced = quiet();
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    code = await runEval({ images: f.images, captions: f.captions, split: f.split, model: f.model, beam: 1, limit: 2, out: out2, modelsDir: SHARED_MODELS, cache: f.cache }, silenced.log);
-  } finally {
-    process.stdout.write = write;
-  }
+  code = (await captureStdout(() => runEval({ images: f.images, captions: f.captions, split: f.split, model: f.model, beam: 1, limit: 2, out: out2, modelsDir: SHARED_MODELS, cache: f.cache }, silenced.log))).result;
   t.equal(code, 0, silenced.lines.join('\n'));
   const json2 = JSON.parse(await readFile(out2, 'utf8')) as EvalResultFile;
   t.equal(json2.captions.length, 2);
@@ -131,16 +119,8 @@ t.test('a missing captions file is a clear error, not a crash', async (t) => {
 });
 
 t.test('--help prints usage and exits 0', async (t) => {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((c: string | Uint8Array) => (chunks.push(String(c)), true)) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await runEval({ help: true });
-  } finally {
-    process.stdout.write = write;
-  }
+  const { result: code, stdout } = await captureStdout(() => runEval({ help: true }));
   t.equal(code, 0);
-  t.match(chunks.join(''), /--images DIR.*--captions FILE.*--split/s);
-  t.match(chunks.join(''), /METEOR is not computed/);
+  t.match(stdout, /--images DIR.*--captions FILE.*--split/s);
+  t.match(stdout, /METEOR is not computed/);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runEval, type EvalResultFile } from '../../src/eval/cli.ts';
 import { SHARED_DIR, SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { captureStdout } from '../helpers/stdout.ts';
 
 const COCO = join(SHARED_DIR, 'data', 'coco-mini-train');
 const skip = skipWithoutModel || (existsSync(join(COCO, 'instances_train2017.json')) ? false : `COCO mini set not found at ${COCO} (set SHARED_DIR)`);
@@ -15,19 +16,14 @@ t.test('the pointing game runs with eval and its summary agrees with its per-wor
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const out = join(dir, 'results.json');
   const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((c: string | Uint8Array) => (lines.push(String(c)), true)) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await runEval(
+  const { result: code, stdout } = await captureStdout(() =>
+    runEval(
       { images: join(COCO, 'train2017'), captions: join(COCO, 'captions_train2017.json'), split: 'all', instances: join(COCO, 'instances_train2017.json'), limit: 12, beam: 1, modelsDir: SHARED_MODELS, cache: join(dir, 'cache'), out },
       (m) => void lines.push(m),
-    );
-  } finally {
-    process.stdout.write = write;
-  }
+    ),
+  );
   t.equal(code, 0, lines.join('\n'));
-  t.match(lines.join(''), /pointing game: \d+ grounded words \| hit [\d.]+% \(centre [\d.]+%, random cell [\d.]+%\)/);
+  t.match(stdout, /pointing game: \d+ grounded words \| hit [\d.]+% \(centre [\d.]+%, random cell [\d.]+%\)/);
   const r = JSON.parse(await readFile(out, 'utf8')) as EvalResultFile;
   const p = r.pointing!;
   t.ok(p.overall.words > 0, `${p.overall.words} grounded words in 12 photos`);
