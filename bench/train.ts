@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { defaultConfig } from '../src/model/config.ts';
 import { initParams, paramLayout } from '../src/model/params.ts';
 import { START_ID, END_ID } from '../src/data/vocab.ts';
-import { encodeHalf } from '../src/encoder/float16.ts';
+import { encodeHalf } from '../src/util/float16.ts';
 import { Adam, clipGlobalNorm } from '../src/train/adam.ts';
 import { GradWorker } from '../src/train/workers.ts';
 import type { GradStats } from '../src/train/gradients.ts';

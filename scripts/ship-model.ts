@@ -12,11 +12,11 @@ import { Decoder } from '../src/model/decoder.ts';
 import { loadDataset } from '../src/data/load.ts';
 import { normalize } from '../src/data/tokenize.ts';
 import { loadFeatureCache, rowFeatures } from '../src/encoder/cache.ts';
-import { evaluateDecoder } from '../src/train/evaluate.ts';
+import { evaluateDecoder } from '../src/eval/evaluate.ts';
 import { formatScores } from '../src/eval/index.ts';
 import { parseArgs } from '../src/util/args.ts';
 import { curveSvg } from '../src/train/plot.ts';
-import { runEval, type EvalResultFile } from '../src/eval/cli.ts';
+import { runEval, type EvalResultFile } from '../src/cli/eval.ts';
 import { tmpdir } from 'node:os';
 
 const o = z

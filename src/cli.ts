@@ -22,18 +22,11 @@ async function main(argv: string[]): Promise<number> {
   const { positional, options } = parseArgs(rest);
   switch (command) {
     case 'train': {
-      const { train } = await import('./train/trainer.ts');
-      if (options.help) {
-        const { TrainOptionsSchema } = await import('./train/options.ts');
-        console.log(`npm run train -- --captions FILE --train FILE --dev FILE --cache DIR --out DIR [options]\n\noptions (defaults):`);
-        for (const [k, v] of Object.entries(TrainOptionsSchema.shape)) console.log(`  --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}${describeDefault(v)}`);
-        return 0;
-      }
-      const { state } = await train(options as never);
-      return state.finished || state.step > 0 ? 0 : 1;
+      const { runTrain } = await import('./cli/train.ts');
+      return runTrain(options);
     }
     case 'eval': {
-      const { runEval } = await import('./eval/cli.ts');
+      const { runEval } = await import('./cli/eval.ts');
       return runEval(options);
     }
     case 'caption': {
@@ -41,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
       return runCaption(positional, options);
     }
     case 'worker': {
-      const { runWorker } = await import('./jobs/cli-worker.ts');
+      const { runWorker } = await import('./cli/worker.ts');
       return runWorker(options);
     }
     case 'serve': {
@@ -52,11 +45,6 @@ async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return command === undefined || command === 'help' || options.help ? 0 : 2;
   }
-}
-
-function describeDefault(s: z.ZodType): string {
-  const d = (s as unknown as { _zod?: { def?: { defaultValue?: unknown } } })._zod?.def?.defaultValue;
-  return d === undefined ? '' : ` (${JSON.stringify(d)})`;
 }
 
 main(process.argv.slice(2)).then(

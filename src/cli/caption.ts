@@ -12,7 +12,7 @@ import { CaptionOptionsSchema, type CaptionOptions, type CaptionResult } from '.
 import { OptionConflictError, resolveOptions } from '../service/options.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
-import { ProgressBar } from '../train/progress.ts';
+import { ProgressBar } from '../util/progress.ts';
 import { findImages, PathNotFoundError, type FoundImage } from './walk.ts';
 
 export const CAPTION_USAGE = `show-attend-tell caption PATH... [options]
@@ -148,7 +148,7 @@ export async function runCaption(positional: string[], rawOptions: Record<string
   if (!files.length) say(`caption: no image files found under ${paths.join(', ')}`);
   if (cli.redis) {
     if (cli.overlays) return usage('--overlays is not available with --redis (use /v1/overlays)');
-    const { captionViaRedis } = await import('../jobs/cli-caption.ts');
+    const { captionViaRedis } = await import('./caption-redis.ts');
     return captionViaRedis(files, { redisUrl: cli.redis, out: cli.out, window: cli.window, maps: cli.maps, options: captionOpts, queue: env.JOBS_QUEUE || 'captions', ttlSeconds: Number(env.JOB_TTL_S) || 86_400 }, { stdout, stderr });
   }
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Encoder } from './encoder.ts';
-import { decodeHalf, encodeHalf } from './float16.ts';
+import { decodeHalf, encodeHalf } from '../util/float16.ts';
 import { prepareImage } from './preprocess.ts';
 
 const VERSION = 1;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DecoderConfigSchema, type DecoderConfig } from './config.ts';
 import { paramLayout } from './params.ts';
 import { Vocabulary } from '../data/vocab.ts';
-import { decodeHalf, encodeHalf } from '../encoder/float16.ts';
+import { decodeHalf, encodeHalf } from '../util/float16.ts';
 
 /**
  * A saved decoder is a folder: config.json (architecture, encoder, vocabulary size),

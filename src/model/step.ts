@@ -1,5 +1,8 @@
 import type { Vocabulary } from '../data/vocab.ts';
 import type { DecoderConfig } from './config.ts';
+import type { DecoderRuntime } from '../runtime/threads.ts';
+
+export type { DecoderRuntime };
 
 /**
  * What the search (src/decoding/) needs from a decoder runtime: one copy of beam search, greedy
@@ -22,8 +25,6 @@ export interface StepDecoder<S = unknown> {
   release(state: S): void;
   dispose(): void;
 }
-
-export type DecoderRuntime = 'tfjs' | 'ort';
 
 export interface StepResult<S> {
   logprobs: Float32Array; // [K, V]

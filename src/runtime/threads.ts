@@ -3,7 +3,6 @@
 // every request slower; a training job on the same machine makes it worse).
 import os from 'node:os';
 import { gpuBackendInstalled } from './backend.ts';
-import type { DecoderRuntime } from '../model/step.ts';
 
 export function cpuCount(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
@@ -13,6 +12,9 @@ export function cpuCount(): number {
 export function intraOpThreads(workers: number, cores = cpuCount()): number {
   return Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
+
+/** The two decoder runtimes that implement src/model/step.ts. */
+export type DecoderRuntime = 'tfjs' | 'ort';
 
 /**
  * DECODER_RUNTIME=auto: tfjs when the native GPU backend is installed (it is the faster one

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '../runtime/tf.ts';
 import { initBackend } from '../runtime/backend.ts';
-import { decodeHalf } from '../encoder/float16.ts';
+import { decodeHalf } from '../util/float16.ts';
 import { Vocabulary } from '../data/vocab.ts';
 import { Decoder } from '../model/decoder.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';

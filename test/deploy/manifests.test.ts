@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
-import { WORKER_ENV } from '../../src/jobs/cli-worker.ts';
+import { WORKER_ENV } from '../../src/cli/worker.ts';
 import { EnvSchema } from '../../src/server/config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeHalf } from '../../src/encoder/float16.ts';
+import { encodeHalf } from '../../src/util/float16.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 
 /**

@@ -26,7 +26,7 @@ t.test('a tiny decoder overfits a handful of captions: loss falls, greedy reprod
   t.ok(existsSync(join(out, 'curve.svg')), 'training curve written');
   const saved = await loadDecoder(bestDir);
   const d = new Decoder(saved.config, saved.vocab, saved.params);
-  const { decodeHalf } = await import('../../src/encoder/float16.ts');
+  const { decodeHalf } = await import('../../src/util/float16.ts');
   const all = decodeHalf(new Uint16Array(new Uint8Array(readFileSync(join(data.cache, 'features.f16'))).buffer));
   const hyps = decodeStepwise(new TfjsStepDecoder(d), all, { maxLength: 10, choose: argmaxChooser });
   t.same(hyps.map((h) => h.words.join(' ')), Object.values(caps).map((c) => c[0]), 'greedy decoding reproduces the training captions');

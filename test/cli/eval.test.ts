@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
-import { runEval, type EvalResultFile } from '../../src/eval/cli.ts';
+import { runEval, type EvalResultFile } from '../../src/cli/eval.ts';
 import { defaultConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/params.ts';
 import { saveDecoder } from '../../src/model/io.ts';

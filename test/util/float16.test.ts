@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeHalf, encodeHalf, fromHalf, toHalf } from '../../src/encoder/float16.ts';
+import { decodeHalf, encodeHalf, fromHalf, toHalf } from '../../src/util/float16.ts';
 
 t.test('exact values and specials', async (t) => {
   const cases: [number, number][] = [

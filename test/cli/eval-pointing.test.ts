@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { runEval, type EvalResultFile } from '../../src/eval/cli.ts';
+import { runEval, type EvalResultFile } from '../../src/cli/eval.ts';
 import { SHARED_DIR, SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
 import { captureStdout } from '../helpers/stdout.ts';
 

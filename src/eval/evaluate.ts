@@ -2,8 +2,8 @@ import type { Decoder } from '../model/decoder.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { decodeStepwise, argmaxChooser } from '../decoding/stepwise.ts';
 import { beamSearch } from '../decoding/beam.ts';
-import { scoreAll, type CaptionScores } from '../eval/index.ts';
-import { ProgressBar } from './progress.ts';
+import { scoreAll, type CaptionScores } from './index.ts';
+import { ProgressBar } from '../util/progress.ts';
 
 /** Captions for feature rows (greedy when beam = 1) scored against normalised references. */
 export interface EvalItem {

@@ -11,12 +11,12 @@ import { detectFormat, loadDataset } from '../data/load.ts';
 import { normalize } from '../data/tokenize.ts';
 import { Decoder } from '../model/decoder.ts';
 import { loadDecoder } from '../model/io.ts';
-import { evaluateDecoder, type EvalItem } from '../train/evaluate.ts';
-import { ProgressBar } from '../train/progress.ts';
+import { evaluateDecoder, type EvalItem } from '../eval/evaluate.ts';
+import { ProgressBar } from '../util/progress.ts';
 import { DEFAULT_REPETITION_PENALTY } from '../decoding/constraints.ts';
-import { formatScores } from './index.ts';
-import { loadInstances } from './grounding/instances.ts';
-import { formatPointing, pointingGame, type PointingResult } from './grounding/game.ts';
+import { formatScores } from '../eval/index.ts';
+import { loadInstances } from '../eval/grounding/instances.ts';
+import { formatPointing, pointingGame, type PointingResult } from '../eval/grounding/game.ts';
 
 export const EVAL_USAGE = `npm run eval -- --images DIR --captions FILE --split FILE [options]
 

@@ -9,12 +9,12 @@ import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { resultLine, type CaptionLine } from '../cli/caption.ts';
-import type { FoundImage } from '../cli/walk.ts';
+import { resultLine, type CaptionLine } from './caption.ts';
+import type { FoundImage } from './walk.ts';
 import type { CaptionOptions } from '../service/schemas.ts';
-import { ProgressBar } from '../train/progress.ts';
-import { decodeError, JobResultSchema } from './schemas.ts';
-import { JobStore } from './store.ts';
+import { ProgressBar } from '../util/progress.ts';
+import { decodeError, JobResultSchema } from '../jobs/schemas.ts';
+import { JobStore } from '../jobs/store.ts';
 
 export interface RedisCaptionOptions {
   redisUrl: string;
