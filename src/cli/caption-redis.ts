@@ -3,13 +3,11 @@
 // --out, images already in captions.jsonl are skipped; a job id is a digest of the image and the
 // options, so a rerun also picks up jobs the interrupted run had enqueued instead of redoing them.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { resultLine, type CaptionLine } from './caption.ts';
+import { JsonlWriter, resultLine, summarize, type CaptionLine, type Failure } from './caption-output.ts';
 import type { FoundImage } from './walk.ts';
 import type { CaptionOptions } from '../service/schemas.ts';
 import { ProgressBar } from '../util/progress.ts';
@@ -45,7 +43,7 @@ async function previousLines(file: string): Promise<Map<string, string>> {
 export async function captionViaRedis(files: FoundImage[], o: RedisCaptionOptions, io: { stdout: Writable; stderr: Writable }): Promise<number> {
   const say = (m: string) => void io.stderr.write(`${m}\n`);
   const started = performance.now();
-  let sink: Writable = io.stdout;
+  let out = JsonlWriter.toStream(io.stdout);
   let jsonl: string | null = null;
   let skipped = 0;
   let todo = files;
@@ -60,20 +58,14 @@ export async function captionViaRedis(files: FoundImage[], o: RedisCaptionOption
     const kept = [...done.values()].map((l) => `${l}\n`).join('');
     await writeFile(`${jsonl}.tmp`, kept);
     await rename(`${jsonl}.tmp`, jsonl);
-    sink = createWriteStream(jsonl, { flags: 'a' });
+    out = JsonlWriter.toFile(jsonl, true);
   }
   if (skipped) say(`caption: ${skipped} image(s) already in ${jsonl}: skipped`);
-  let sinkError: Error | null = null;
-  sink.on('error', (err: Error) => void (sinkError ??= err));
-  const emit = async (line: CaptionLine) => {
-    if (sinkError) throw sinkError;
-    if (!sink.write(`${JSON.stringify(line)}\n`)) await once(sink, 'drain');
-  };
 
   const store = new JobStore({ redisUrl: o.redisUrl, queue: o.queue, ttlSeconds: o.ttlSeconds, attempts: 3 });
   const optionsKey = JSON.stringify(o.options);
   const bar = new ProgressBar('caption', todo.length, 'images', io.stderr as typeof process.stderr);
-  const failures: { path: string; error: string }[] = [];
+  const failures: Failure[] = [];
   let finishedCount = 0;
   try {
     await store.redis.ping(); // a wrong URL fails here, with a clear message, not after a hang
@@ -105,28 +97,20 @@ export async function captionViaRedis(files: FoundImage[], o: RedisCaptionOption
         const file = todo[next++];
         const line = await one(file);
         if ('error' in line) failures.push({ path: line.path, error: line.error });
-        await emit(line);
+        await out.write(line);
         bar.update(++finishedCount, failures.length ? `(${failures.length} failed)` : '');
       }
     };
     await Promise.all(Array.from({ length: Math.min(o.window, todo.length) }, lane));
   } catch (err) {
-    say(`caption: ${sinkError ? `cannot write the output: ${(sinkError as Error).message}` : `redis ${o.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}: ${(err as Error).message}`}`);
+    say(`caption: ${out.failed ? `cannot write the output: ${out.failed.message}` : `redis ${o.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}: ${(err as Error).message}`}`);
     return 1;
   } finally {
-    if (sink !== io.stdout) {
-      sink.end();
-      await finished(sink).catch(() => {});
-    }
+    await out.close();
     await store.close();
   }
   const secs = (performance.now() - started) / 1000;
-  say(`captioned ${finishedCount - failures.length} of ${todo.length} image(s) via ${o.queue} on Redis` +
+  return summarize(say, `captioned ${finishedCount - failures.length} of ${todo.length} image(s) via ${o.queue} on Redis` +
     `${skipped ? ` (${skipped} skipped: already done)` : ''}, ${failures.length} failed, ${(todo.length / Math.max(secs, 1e-9)).toFixed(2)} images/s` +
-    (jsonl ? ` -> ${jsonl}` : ''));
-  if (failures.length) {
-    say('failed:');
-    for (const f of failures) say(`  ${f.path}: ${f.error}`);
-  }
-  return failures.length ? 1 : 0;
+    (jsonl ? ` -> ${jsonl}` : ''), failures);
 }

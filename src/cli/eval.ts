@@ -16,40 +16,10 @@ import { ProgressBar } from '../util/progress.ts';
 import { DEFAULT_REPETITION_PENALTY } from '../decoding/constraints.ts';
 import { formatScores } from '../eval/index.ts';
 import { loadInstances } from '../eval/grounding/instances.ts';
+import { flagName, optionHelp } from './help.ts';
 import { formatPointing, pointingGame, type PointingResult } from '../eval/grounding/game.ts';
 
-export const EVAL_USAGE = `npm run eval -- --images DIR --captions FILE --split FILE [options]
 
-required:
-  --images DIR          folder holding the split's images
-  --captions FILE       Flickr8k token file, Karpathy dataset_*.json or COCO captions_*.json
-  --split FILE|NAME     Flickr8k: file of image names (e.g. Flickr_8k.testImages.txt);
-                        Karpathy: train | val | test; COCO: all (the file is the split)
-
-options (defaults):
-  --model DIR           saved decoder (models/soft)
-  --beam N              beam width, 1 = greedy (3)
-  --length-penalty X    beam length penalty (0)
-  --max-length N        longest caption in words (20)
-  --repetition-penalty X  log-prob subtracted from a content word already in the caption
-                        (the service default, 4; 0 = off)
-  --out FILE            JSON results: scores and every caption (results.json)
-  --models-dir DIR      folder with the encoder .onnx (env MODELS_DIR, else models)
-  --cache DIR           on-disk feature cache, reused across runs (cache/features)
-  --format F            auto | flickr8k | karpathy | coco (auto)
-  --limit N             evaluate the first N images of the split only
-  --instances FILE      COCO instances_*.json: also play the pointing game (does each
-                        object word's attention map peak inside that object's box?)
-  --help                this text
-
-Scores: BLEU-1..4, CIDEr-D and ROUGE-L (coco-caption definitions, all references per image).
-METEOR is not computed (it needs the Java METEOR 1.5 jar).
-Pointing game (--instances): hit rate of the argmax cell, attention mass inside the boxes, and
-the same for a fixed guess at the image centre / a uniform map and a random cell, overall and
-per category (word list: src/eval/grounding/categories.ts).
-`;
-
-const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** A path option: parseArgs turns numeric-looking values into numbers, so accept those too. */
 const pathOption = (what: string) =>
@@ -61,31 +31,46 @@ const optionalPath = (what: string, def: string) =>
 
 export const EvalOptionsSchema = z
   .object({
-    images: pathOption('a folder of images: --images DIR'),
-    captions: pathOption('a captions file: --captions FILE'),
-    split: pathOption('a split: --split FILE (Flickr8k) or train|val|test (Karpathy)'),
-    model: optionalPath('a decoder folder', 'models/soft'),
-    beam: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').max(50, 'at most 50').default(3),
-    lengthPenalty: z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').default(0),
-    maxLength: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').default(20),
-    repetitionPenalty: z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').max(1000, 'at most 1000').default(DEFAULT_REPETITION_PENALTY),
-    out: optionalPath('a file path', 'results.json'),
-    modelsDir: optionalPath('a folder', process.env.MODELS_DIR ?? 'models'),
-    cache: optionalPath('a folder', 'cache/features'),
-    format: z.enum(['auto', 'flickr8k', 'karpathy', 'coco'], { error: 'expects auto, flickr8k, karpathy or coco' }).default('auto'),
-    limit: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').optional(),
-    instances: pathOption('a COCO instances file: --instances FILE').optional(),
-    help: z.boolean().optional(),
+    images: pathOption('a folder of images: --images DIR').describe('folder holding the split\'s images'),
+    captions: pathOption('a captions file: --captions FILE').describe('Flickr8k token file, Karpathy dataset_*.json or COCO captions_*.json'),
+    split: pathOption('a split: --split FILE (Flickr8k) or train|val|test (Karpathy)').describe('Flickr8k: file of image names (e.g. Flickr_8k.testImages.txt); Karpathy: train | val | test; COCO: all (the file is the split)'),
+    model: optionalPath('a decoder folder', 'models/soft').describe('saved decoder'),
+    beam: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').max(50, 'at most 50').default(3).describe('beam width, 1 = greedy'),
+    lengthPenalty: z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').default(0).describe('beam length penalty'),
+    maxLength: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').default(20).describe('longest caption in words'),
+    repetitionPenalty: z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').max(1000, 'at most 1000').default(DEFAULT_REPETITION_PENALTY).describe('log-prob subtracted from a content word already in the caption (the service default; 0 = off)'),
+    out: optionalPath('a file path', 'results.json').describe('JSON results: scores and every caption'),
+    modelsDir: optionalPath('a folder', process.env.MODELS_DIR ?? 'models').describe('folder with the encoder .onnx (env MODELS_DIR, else models)'),
+    cache: optionalPath('a folder', 'cache/features').describe('on-disk feature cache, reused across runs'),
+    format: z.enum(['auto', 'flickr8k', 'karpathy', 'coco'], { error: 'expects auto, flickr8k, karpathy or coco' }).default('auto').describe('format of --captions'),
+    limit: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').optional().describe('evaluate the first N images of the split only'),
+    instances: pathOption('a COCO instances file: --instances FILE').optional().describe('COCO instances_*.json: also play the pointing game (does each object word\'s attention map peak inside that object\'s box?)'),
+    help: z.boolean().optional().describe('this text'),
   })
   .strict();
 export type EvalOptions = z.infer<typeof EvalOptionsSchema>;
+
+/** --help: the options come from EvalOptionsSchema (flags, defaults, descriptions). */
+export function evalUsage(): string {
+  return `npm run eval -- --images DIR --captions FILE --split FILE [options]
+
+options:
+${optionHelp(EvalOptionsSchema, { values: { images: 'DIR', captions: 'FILE', split: 'FILE|NAME', model: 'DIR', out: 'FILE', modelsDir: 'DIR', cache: 'DIR', instances: 'FILE' } })}
+
+Scores: BLEU-1..4, CIDEr-D and ROUGE-L (coco-caption definitions, all references per image).
+METEOR is not computed (it needs the Java METEOR 1.5 jar).
+Pointing game (--instances): hit rate of the argmax cell, attention mass inside the boxes, and
+the same for a fixed guess at the image centre / a uniform map and a random cell, overall and
+per category (word list: src/eval/grounding/categories.ts).
+`;
+}
 
 /** One message per bad option, named as typed on the command line. */
 export function describeIssues(err: z.ZodError): string {
   return err.issues
     .map((i) => {
-      if (i.code === 'unrecognized_keys') return `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `--${kebab(k)}`).join(', ')}`;
-      return `--${kebab(String(i.path[0] ?? '?'))} ${i.message}`;
+      if (i.code === 'unrecognized_keys') return `unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => flagName(k)).join(', ')}`;
+      return `${flagName(String(i.path[0] ?? '?'))} ${i.message}`;
     })
     .join('\n');
 }
@@ -110,12 +95,12 @@ export interface EvalResultFile {
 /** Runs an evaluation from command-line options; returns the process exit code. */
 export async function runEval(options: Record<string, unknown>, log: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<number> {
   if (options.help) {
-    process.stdout.write(EVAL_USAGE);
+    process.stdout.write(evalUsage());
     return 0;
   }
   const parsed = EvalOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    log(`eval: bad options:\n${describeIssues(parsed.error)}\n\n${EVAL_USAGE}`);
+    log(`eval: bad options:\n${describeIssues(parsed.error)}\n\n${evalUsage()}`);
     return 2;
   }
   try {
