@@ -1,9 +1,10 @@
 // On-disk float16 feature cache for training: one row per image, appended in chunks so a
 // killed run resumes where it stopped. The directory name carries the encoder sha256 and input
 // size, so changing either starts a fresh cache instead of mixing incompatible features.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Encoder } from './encoder.ts';
 import { decodeHalf, encodeHalf } from '../util/float16.ts';
 import { prepareImage } from './preprocess.ts';
@@ -12,17 +13,18 @@ const VERSION = 1;
 const DATA_FILE = 'features.f16';
 const INDEX_FILE = 'index.json';
 
-export interface CacheIndex {
-  version: number;
-  encoderId: string;
-  sha256: string;
-  inputSize: number;
-  grid: { h: number; w: number };
-  dim: number;
-  dtype: 'float16';
-  /** Row order of DATA_FILE; each row is [h*w, dim] region-major. */
-  names: string[];
-}
+/** index.json: what encoded the rows of DATA_FILE, and their order. */
+export const CacheIndexSchema = z.object({
+  version: z.number().int(),
+  encoderId: z.string(),
+  sha256: z.string(),
+  inputSize: z.number().int(),
+  grid: z.object({ h: z.number().int(), w: z.number().int() }),
+  dim: z.number().int(),
+  dtype: z.literal('float16'),
+  names: z.array(z.string()).describe('row order of DATA_FILE; each row is [h*w, dim] region-major'),
+});
+export type CacheIndex = z.infer<typeof CacheIndexSchema>;
 
 export interface FeatureCache {
   path: string;
@@ -58,7 +60,8 @@ export function cacheKey(e: Pick<Encoder, 'id' | 'sha256' | 'inputSize'>): strin
 
 async function readIndex(dir: string): Promise<CacheIndex | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, INDEX_FILE), 'utf8')) as CacheIndex;
+    const parsed = CacheIndexSchema.safeParse(JSON.parse(await readFile(join(dir, INDEX_FILE), 'utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
@@ -73,7 +76,7 @@ async function writeIndex(dir: string, index: CacheIndex): Promise<void> {
 
 function matches(a: CacheIndex, b: CacheIndex): boolean {
   return a.version === b.version && a.sha256 === b.sha256 && a.inputSize === b.inputSize &&
-    a.dim === b.dim && a.grid.h === b.grid.h && a.grid.w === b.grid.w && Array.isArray(a.names);
+    a.dim === b.dim && a.grid.h === b.grid.h && a.grid.w === b.grid.w;
 }
 
 /** Encodes every name not yet cached; returns the cache directory for loadFeatureCache. */
@@ -149,6 +152,25 @@ export async function loadFeatureCache(path: string): Promise<FeatureCache> {
     path, names: index.names, index: new Map(index.names.map((n, i) => [n, i])),
     grid: index.grid, dim: index.dim, sha256: index.sha256, inputSize: index.inputSize, data,
   };
+}
+
+/** The cache read into shared memory (training: every worker thread reads it without a copy). */
+export function loadSharedFeatureCache(dir: string): { index: CacheIndex; rows: Map<string, number>; shared: SharedArrayBuffer } {
+  const index = CacheIndexSchema.parse(JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')));
+  const bytes = index.names.length * index.grid.h * index.grid.w * index.dim * 2;
+  const shared = new SharedArrayBuffer(bytes);
+  const view = new Uint8Array(shared);
+  const fd = openSync(join(dir, DATA_FILE), 'r');
+  try {
+    for (let off = 0; off < bytes; ) {
+      const n = readSync(fd, view, off, Math.min(1 << 26, bytes - off), off);
+      if (n <= 0) throw new Error(`${dir}/${DATA_FILE} is shorter than its index says`);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { index, rows: new Map(index.names.map((n, i) => [n, i])), shared };
 }
 
 /** Float32 features [h*w, dim] (region-major) of one cached row. */

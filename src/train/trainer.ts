@@ -1,6 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../runtime/backend.ts';
 import { defaultConfig, type DecoderConfig } from '../model/config.ts';
@@ -25,35 +24,7 @@ import { afterDevScore, currentLr } from './schedule.ts';
 import { movingAverage, useSampledLocations } from './reinforce.ts';
 import { selfCriticalStep } from './scst.ts';
 import { CiderD } from '../eval/cider.ts';
-
-interface CacheIndexFile {
-  encoderId: string;
-  sha256: string;
-  inputSize: number;
-  grid: { h: number; w: number };
-  dim: number;
-  names: string[];
-}
-
-/** The float16 feature cache read into shared memory, so every worker reads it without a copy. */
-function loadSharedCache(dir: string): { index: CacheIndexFile; rows: Map<string, number>; shared: SharedArrayBuffer } {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as CacheIndexFile;
-  const rowBytes = index.grid.h * index.grid.w * index.dim * 2;
-  const bytes = index.names.length * rowBytes;
-  const shared = new SharedArrayBuffer(bytes);
-  const view = new Uint8Array(shared);
-  const fd = openSync(join(dir, 'features.f16'), 'r');
-  try {
-    for (let off = 0; off < bytes; ) {
-      const n = readSync(fd, view, off, Math.min(1 << 26, bytes - off), off);
-      if (n <= 0) throw new Error(`${dir}/features.f16 is shorter than its index says`);
-      off += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { index, rows: new Map(index.names.map((n, i) => [n, i])), shared };
-}
+import { loadSharedFeatureCache } from '../encoder/cache.ts';
 
 export async function train(input: TrainOptionsInput): Promise<{ state: TrainState; bestDir: string }> {
   const o = TrainOptionsSchema.parse(input);
@@ -65,7 +36,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   const backend = await initBackend(o.backend);
 
   // ---- data ----
-  const cache = loadSharedCache(o.cache);
+  const cache = loadSharedFeatureCache(o.cache);
   const trainItems = loadDataset({ format: o.format, captions: o.captions, split: o.train });
   const devItems = loadDataset({ format: o.format, captions: o.captions, split: o.dev }).slice(0, o.devLimit);
   const missing = [...trainItems, ...devItems].filter((it) => !cache.rows.has(it.image));
