@@ -83,17 +83,20 @@ export function attend(p: ParamTensors, s: Pick<DecoderState, 'a' | 'P' | 'h'>, 
   const u = tanh(s.P.add(tf.matMul(s.h, p.attHid as tf.Tensor2D).expandDims(1)));
   const e = u.mul(p.attV.reshape([1, 1, -1])).sum(2) as tf.Tensor2D; // e_ti (4)
   const alpha = tf.softmax(e) as tf.Tensor2D; // α_t (5)
-  let weights = alpha;
-  if (mode.kind === 'sample') {
-    const al = alpha.dataSync();
-    const loc = new Int32Array(K);
-    for (let k = 0; k < K; k++) loc[k] = sampleIndex(al, mode.rng, k * L, L);
-    weights = tf.oneHot(tf.tensor1d(loc, 'int32'), L).toFloat() as tf.Tensor2D; // s_t ~ Multinoulli(α_t) (8)
-  }
+  const weights = mode.kind === 'sample' ? sampleLocations(alpha, mode.rng) : alpha;
   const ctx = tf.matMul(weights.reshape([K, 1, L]) as tf.Tensor3D, s.a).reshape([K, -1]);
   const beta = tf.sigmoid(tf.matMul(s.h, p.beta as tf.Tensor2D).add(p.betaB)) as tf.Tensor2D;
   const z = ctx.mul(beta) as tf.Tensor2D; // z_t = β_t φ(a, α_t)
   return { alpha, weights, beta, z };
+}
+
+/** s_t ~ Multinoulli(α_t) (8) for every row, as one-hot rows [K, L]. */
+export function sampleLocations(alpha: tf.Tensor2D, rng: () => number): tf.Tensor2D {
+  const [K, L] = alpha.shape;
+  const al = alpha.dataSync();
+  const loc = new Int32Array(K);
+  for (let k = 0; k < K; k++) loc[k] = sampleIndex(al, rng, k * L, L);
+  return tf.oneHot(tf.tensor1d(loc, 'int32'), L).toFloat() as tf.Tensor2D;
 }
 
 /** Equations (1)-(3): the LSTM step from E y_{t-1}, z_t and (h_{t-1}, c_{t-1}); gate order i, f, o, g. */

@@ -1,13 +1,13 @@
 import * as tf from '../runtime/tf.ts';
 import type { DecoderConfig } from '../model/config.ts';
 import { paramLayout, view, type ParamName } from '../model/params.ts';
-import { bannedLogits, type ParamTensors } from '../model/decoder.ts';
+import { bannedLogits, embed, initState, sampleLocations, type ParamTensors } from '../model/decoder.ts';
 import type { CaptionBatch, LossOptions } from '../model/loss.ts';
 import { likelihoodRewards, locationAdvantage } from '../model/reinforce.ts';
 import { explicitTranspose } from '../runtime/backend.ts';
 import { tanh } from '../model/ops.ts';
 import { PAD_ID } from '../data/vocab.ts';
-import { mulberry32, sampleIndex } from '../util/rng.ts';
+import { mulberry32 } from '../util/rng.ts';
 
 /**
  * The gradient of the training objective (src/model/loss.ts; equations in src/model/decoder.ts)
@@ -51,7 +51,7 @@ export function computeGradients(
   const V = cfg.vocabSize;
   const N = T * B;
   const hard = cfg.attention === 'hard';
-  const sampleLocations = hard && opts.sampled;
+  const sampled = hard && opts.sampled;
   const rng = mulberry32(opts.seed);
   const xT = explicitTranspose();
   const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
@@ -83,12 +83,10 @@ export function computeGradients(
   const grads = tf.tidy(() => {
     const a = tf.tensor3d(batch.features, [B, L, D]);
     const aFlat = a.reshape([B * L, D]);
-    // Image part of the attention MLP, computed once for all steps.
-    const P = mm(aFlat, p.attFeat).add(p.attFeatB).reshape([B, L, A]);
     const meanA = a.mean(1);
-    const h0 = tanh(mm(meanA, p.initH).add(p.initHb));
-    const c0 = tanh(mm(meanA, p.initC).add(p.initCb));
-    const Ey = tf.gather(p.embed, tf.tensor1d(inIds, 'int32')); // [N, M]
+    // P, the image part of the attention MLP, is computed once for all steps.
+    const { P, h: h0, c: c0 } = initState(p, a);
+    const Ey = embed(p, inIds); // [N, M], all steps
     // input-word part of the LSTM, all steps at once
     const Xe = tf.unstack(mm(Ey, p.lstmEmb).add(p.lstmB).reshape([T, B, 4 * H]));
 
@@ -97,9 +95,8 @@ export function computeGradients(
       hPrev: tf.Tensor; cPrev: tf.Tensor; u: tf.Tensor; alpha: tf.Tensor; ctx: tf.Tensor; beta: tf.Tensor;
       zh: tf.Tensor; i: tf.Tensor; f: tf.Tensor; o: tf.Tensor; g: tf.Tensor; tc: tf.Tensor; sample?: tf.Tensor;
     }[] = [];
-    const samples: Int32Array[] = [];
-    let h = h0;
-    let c = c0;
+    let h: tf.Tensor = h0;
+    let c: tf.Tensor = c0;
     for (let t = 0; t < T; t++) {
       const hp = mm(h, p.attHid).reshape([B, 1, A]);
       const u = tanh(P.add(hp)); // [B, L, A]
@@ -107,14 +104,7 @@ export function computeGradients(
       const alpha = tf.softmax(e);
       let weights = alpha;
       let sample: tf.Tensor | undefined;
-      if (sampleLocations) {
-        const al = alpha.dataSync();
-        const s = new Int32Array(B);
-        for (let b = 0; b < B; b++) s[b] = sampleIndex(al, rng, b * L, L);
-        samples.push(s);
-        sample = tf.oneHot(tf.tensor1d(s, 'int32'), L).toFloat();
-        weights = sample;
-      }
+      if (sampled) weights = sample = sampleLocations(alpha as tf.Tensor2D, rng);
       const ctx = tf.matMul(weights.reshape([B, 1, L]), a).reshape([B, D]);
       const beta = mm(h, p.beta).add(p.betaB).sigmoid(); // [B, 1]
       const z = ctx.mul(beta);
@@ -175,7 +165,7 @@ export function computeGradients(
 
     // REINFORCE for hard attention: ∂/∂e of -λ_r (r - b) log α_s is -λ_r (r - b)(onehot(s) - α).
     const rf = opts.reinforce;
-    const advantage = rf && sampleLocations ? tf.tensor2d(reward.map((r) => locationAdvantage(r, rf) * opts.tokenScale), [B, 1]) : undefined;
+    const advantage = rf && sampled ? tf.tensor2d(reward.map((r) => locationAdvantage(r, rf) * opts.tokenScale), [B, 1]) : undefined;
 
     // ---- backward through time ----
     const WzhT = T2(p.lstmCtxHid);
