@@ -3,7 +3,8 @@ import * as tf from '../src/runtime/tf.ts';
 import { initBackend } from '../src/runtime/backend.ts';
 import { defaultConfig } from '../src/model/config.ts';
 import { initParams } from '../src/model/params.ts';
-import { computeGradients, paramTensors } from '../src/train/gradients.ts';
+import { paramTensors } from '../src/model/decoder.ts';
+import { computeGradients } from '../src/train/bptt.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 
 const B = Number(process.env.B ?? 32), T = Number(process.env.T ?? 13), V = Number(process.env.V ?? 2540);

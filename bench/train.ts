@@ -15,7 +15,7 @@ import { START_ID, END_ID } from '../src/data/vocab.ts';
 import { encodeHalf } from '../src/util/float16.ts';
 import { Adam, clipGlobalNorm } from '../src/train/adam.ts';
 import { GradWorker } from '../src/train/workers.ts';
-import type { GradStats } from '../src/train/gradients.ts';
+import type { GradStats } from '../src/train/bptt.ts';
 import { deriveSeed, mulberry32 } from '../src/util/rng.ts';
 import { envNumber } from './env.ts';
 

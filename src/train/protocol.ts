@@ -1,6 +1,6 @@
 import type { DecoderConfig } from '../model/config.ts';
 import type { VocabJSON } from '../data/vocab.ts';
-import type { GradOptions, GradStats } from './gradients.ts';
+import type { GradOptions, GradStats } from './bptt.ts';
 
 /** Messages between the training coordinator and its gradient workers (worker_threads). */
 export interface WorkerInit {

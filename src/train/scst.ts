@@ -1,14 +1,14 @@
 import { END_ID, START_ID } from '../data/vocab.ts';
 import type { CiderD } from '../eval/cider.ts';
 import { deriveSeed } from '../util/rng.ts';
-import { greedyAdvantages, leaveOneOutAdvantages } from './reinforce.ts';
+import { ciderRewards, greedyAdvantages, leaveOneOutAdvantages } from '../model/reinforce.ts';
 import type { GradWorker } from './workers.ts';
 
 /**
  * One self-critical step (Rennie et al. 2017) on a batch of images: sample K captions per
  * image with the current parameters, reward each by CIDEr-D against the image's training
  * references, and leave in `grad` the gradient of −(1/N) Σ (r − b) Σ_t log p(w_t) (N = words).
- * See train/reinforce.ts for the estimator and its baselines.
+ * The rewards, baselines and the estimator are in src/model/reinforce.ts.
  */
 export interface ScstBatch {
   rows: Int32Array; // feature row per image
@@ -54,9 +54,8 @@ export async function selfCriticalStep(
   const sampled = replies.flatMap((r) => r?.sampled ?? []);
   const greedy = replies.flatMap((r) => r?.greedy ?? []);
   // 2. rewards and advantages
-  const caption = (ids: number[]) => ids.map((id) => words[id]).join(' ');
-  const rewards = Float32Array.from(sampled, (ids, i) => scorer.score(caption(ids), batch.refs[Math.floor(i / K)]));
-  const greedyRewards = o.baseline === 'greedy' ? Float32Array.from(greedy, (ids, i) => scorer.score(caption(ids), batch.refs[i])) : undefined;
+  const rewards = ciderRewards(scorer, words, sampled, batch.refs, K);
+  const greedyRewards = o.baseline === 'greedy' ? ciderRewards(scorer, words, greedy, batch.refs, 1) : undefined;
   const advantages = greedyRewards ? greedyAdvantages(rewards, greedyRewards, K) : leaveOneOutAdvantages(rewards, K);
 
   // 3. gradient of the advantage-weighted log-likelihood, captions sorted by length so that

@@ -21,7 +21,7 @@ import { curveSvg, type CurvePoint } from './plot.ts';
 import { ProgressBar, formatDuration } from '../util/progress.ts';
 import { GradWorker } from './workers.ts';
 import { afterDevScore, currentLr } from './schedule.ts';
-import { movingAverage, useSampledLocations } from './reinforce.ts';
+import { movingAverage, useSampledLocations } from '../model/reinforce.ts';
 import { selfCriticalStep } from './scst.ts';
 import { CiderD } from '../eval/cider.ts';
 import { loadSharedFeatureCache } from '../encoder/cache.ts';

@@ -3,11 +3,11 @@ import * as tf from '../runtime/tf.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { decodeHalf } from '../util/float16.ts';
 import { Vocabulary } from '../data/vocab.ts';
-import { Decoder } from '../model/decoder.ts';
+import { Decoder, paramTensors } from '../model/decoder.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import { mulberry32 } from '../util/rng.ts';
-import { computeGradients, paramTensors } from './gradients.ts';
+import { computeGradients } from './bptt.ts';
 import type { SampleReply, SampleRequest, StepRequest, WorkerInit, WorkerReply } from './protocol.ts';
 
 // A gradient worker: wasm in Node runs single-threaded, so data parallelism across

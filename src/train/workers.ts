@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { SampleReply, SampleRequest, StepRequest, WorkerInit, WorkerReply } from './protocol.ts';
-import type { GradStats } from './gradients.ts';
+import type { GradStats } from './bptt.ts';
 
 /** A gradient worker thread with a promise-based step(). */
 export class GradWorker {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { greedyAdvantages, leaveOneOutAdvantages, movingAverage } from '../../src/train/reinforce.ts';
+import { greedyAdvantages, leaveOneOutAdvantages, movingAverage } from '../../src/model/reinforce.ts';
 
 t.test('leave-one-out baseline: each sample against the mean of the other samples of its image', async (t) => {
   const adv = leaveOneOutAdvantages([1, 2, 3, 10, 10, 10], 3);

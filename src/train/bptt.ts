@@ -1,52 +1,30 @@
 import * as tf from '../runtime/tf.ts';
 import type { DecoderConfig } from '../model/config.ts';
 import { paramLayout, view, type ParamName } from '../model/params.ts';
+import { bannedLogits, embed, initState, sampleLocations, type ParamTensors } from '../model/decoder.ts';
+import type { CaptionBatch, LossOptions } from '../model/loss.ts';
+import { likelihoodRewards, locationAdvantage } from '../model/reinforce.ts';
 import { explicitTranspose } from '../runtime/backend.ts';
 import { tanh } from '../model/ops.ts';
-import { PAD_ID, START_ID } from '../data/vocab.ts';
-import { mulberry32, sampleIndex } from '../util/rng.ts';
+import { PAD_ID } from '../data/vocab.ts';
+import { mulberry32 } from '../util/rng.ts';
 
 /**
- * One teacher-forced forward pass and a hand-written backward pass (BPTT) of the
- * Show-Attend-Tell decoder on a batch of captions that all have the same length.
+ * The gradient of the training objective (src/model/loss.ts; equations in src/model/decoder.ts)
+ * by a teacher-forced forward pass and a hand-written backward pass (BPTT), on a batch of
+ * captions that all have the same length, or are padded with <pad> after <end> (masked).
+ * The fast path of training; test/train/bptt.test.ts checks every gradient against tfjs
+ * autograd of the model's loss.
  *
  * Why by hand: tfjs autograd on wasm spends most of its time in transposed matMuls and has
  * no gradient kernel for gather; writing the backward pass explicitly lets every weight
- * gradient be one large matMul over all time steps, and keeps the recurrent loop small.
- * test/train/gradients.test.ts checks every gradient against tfjs autograd.
- *
- * Equations (Xu et al. 2015; numbers refer to the paper):
- *   e_ti   = w^T tanh(W_a a_i + b_a + W_h h_{t-1})                       (4)
- *   α_t    = softmax(e_t)                                                (5)
- *   β_t    = σ(W_β h_{t-1} + b_β)                                        (4.2.1)
- *   z_t    = β_t Σ_i α_ti a_i                (soft, 13)
- *          = β_t a_{s_t}, s_t ~ Multinoulli(α_t)  (hard, 8)
- *   i,f,o,g = σ,σ,σ,tanh(W [E y_{t-1}; z_t; h_{t-1}] + b)               (1)
- *   c_t = f c_{t-1} + i g;  h_t = o tanh(c_t)                           (2, 3)
- *   p(y_t) ∝ exp(L_o dropout(tanh(E y_{t-1} + L_h dropout(h_t) + L_z z_t)))   (7; tanh as in the authors' code)
- *   h_0, c_0 = tanh(f_init(mean_i a_i))
- * Loss = -(1/N) Σ w_b log p(y_t) + λ/(B L) Σ_b Σ_i (1 - Σ_t α_ti)^2   (14, doubly stochastic)
- * Hard attention adds REINFORCE (11-12): -λ_r (r - b) Σ_t log p(s_t) - λ_e Σ_t H[α_t].
- * w_b = 1 for cross-entropy; self-critical training (train/reinforce.ts) sets w_b = r_b − b_b, the
- * advantage of a sampled caption, which makes the first term REINFORCE on the words.
- * Captions may be padded with <pad> after <end>: padded steps are masked out of every term.
+ * gradient be one large matMul over all time steps, and keeps the recurrent loop small. So the
+ * forward here is laid out for that (all steps' input-word and output-layer products at once,
+ * e_t as one matVec) rather than calling the model's per-step functions, and it adds the
+ * training-only dropout on h_t and on the deep output's tanh.
  */
-
-export interface GradBatch {
-  features: Float32Array; // [B, L, D]
-  tokens: Int32Array; // [B, T+1]: <start> w_1 .. w_n <end>, then <pad> up to T+1 (masked)
-  B: number;
-  T: number; // number of predicted tokens (n + 1)
-}
-
-export interface GradOptions {
-  sampled: boolean; // hard attention: sample locations; otherwise use the expectation α (soft)
+export interface GradOptions extends LossOptions {
   dropout: number; // drop probability in the output layer; 0 disables
-  seed: number; // dropout masks and attention samples
-  tokenScale: number; // 1 / (tokens in the whole, possibly multi-worker, batch)
-  regScale: number; // λ / (captions in the whole batch × L)
-  reinforce?: { weight: number; entropy: number; baseline: number };
-  captionWeights?: Float32Array; // [B] w_b on each caption's log-likelihood (SCST advantages); default 1
 }
 
 export interface GradStats {
@@ -57,20 +35,10 @@ export interface GradStats {
   captions: number;
 }
 
-type Params = Record<ParamName, tf.Tensor>;
-
-/** Wraps tensors of the flat parameter vector (one upload per step). */
-export function paramTensors(cfg: DecoderConfig, flat: Float32Array): Params {
-  const { specs } = paramLayout(cfg);
-  const out = {} as Params;
-  for (const s of specs) out[s.name] = tf.tensor(view(flat, s), s.shape, 'float32');
-  return out;
-}
-
 export function computeGradients(
   cfg: DecoderConfig,
-  p: Params,
-  batch: GradBatch,
+  p: ParamTensors,
+  batch: CaptionBatch,
   opts: GradOptions,
   gradOut: Float32Array,
 ): GradStats {
@@ -83,7 +51,7 @@ export function computeGradients(
   const V = cfg.vocabSize;
   const N = T * B;
   const hard = cfg.attention === 'hard';
-  const sampleLocations = hard && opts.sampled;
+  const sampled = hard && opts.sampled;
   const rng = mulberry32(opts.seed);
   const xT = explicitTranspose();
   const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
@@ -115,12 +83,10 @@ export function computeGradients(
   const grads = tf.tidy(() => {
     const a = tf.tensor3d(batch.features, [B, L, D]);
     const aFlat = a.reshape([B * L, D]);
-    // Image part of the attention MLP, computed once for all steps.
-    const P = mm(aFlat, p.attFeat).add(p.attFeatB).reshape([B, L, A]);
     const meanA = a.mean(1);
-    const h0 = tanh(mm(meanA, p.initH).add(p.initHb));
-    const c0 = tanh(mm(meanA, p.initC).add(p.initCb));
-    const Ey = tf.gather(p.embed, tf.tensor1d(inIds, 'int32')); // [N, M]
+    // P, the image part of the attention MLP, is computed once for all steps.
+    const { P, h: h0, c: c0 } = initState(p, a);
+    const Ey = embed(p, inIds); // [N, M], all steps
     // input-word part of the LSTM, all steps at once
     const Xe = tf.unstack(mm(Ey, p.lstmEmb).add(p.lstmB).reshape([T, B, 4 * H]));
 
@@ -129,9 +95,8 @@ export function computeGradients(
       hPrev: tf.Tensor; cPrev: tf.Tensor; u: tf.Tensor; alpha: tf.Tensor; ctx: tf.Tensor; beta: tf.Tensor;
       zh: tf.Tensor; i: tf.Tensor; f: tf.Tensor; o: tf.Tensor; g: tf.Tensor; tc: tf.Tensor; sample?: tf.Tensor;
     }[] = [];
-    const samples: Int32Array[] = [];
-    let h = h0;
-    let c = c0;
+    let h: tf.Tensor = h0;
+    let c: tf.Tensor = c0;
     for (let t = 0; t < T; t++) {
       const hp = mm(h, p.attHid).reshape([B, 1, A]);
       const u = tanh(P.add(hp)); // [B, L, A]
@@ -139,14 +104,7 @@ export function computeGradients(
       const alpha = tf.softmax(e);
       let weights = alpha;
       let sample: tf.Tensor | undefined;
-      if (sampleLocations) {
-        const al = alpha.dataSync();
-        const s = new Int32Array(B);
-        for (let b = 0; b < B; b++) s[b] = sampleIndex(al, rng, b * L, L);
-        samples.push(s);
-        sample = tf.oneHot(tf.tensor1d(s, 'int32'), L).toFloat();
-        weights = sample;
-      }
+      if (sampled) weights = sample = sampleLocations(alpha as tf.Tensor2D, rng);
       const ctx = tf.matMul(weights.reshape([B, 1, L]), a).reshape([B, D]);
       const beta = mm(h, p.beta).add(p.betaB).sigmoid(); // [B, 1]
       const z = ctx.mul(beta);
@@ -174,16 +132,12 @@ export function computeGradients(
     const q = tanh(Ey.add(mm(Hd, p.outH)).add(p.outHb).add(mm(Zall, p.outZ)));
     const mq = mask([N, M], 2);
     const qd = q.mul(mq);
-    // <pad> and <start> are never targets and never generated: excluded from the softmax, as in Decoder.step.
-    const banned = new Float32Array(V);
-    banned[PAD_ID] = banned[START_ID] = -1e9;
-    const logits = mm(qd, p.outW).add(p.outB).add(tf.tensor1d(banned));
+    const logits = mm(qd, p.outW).add(p.outB).add(tf.tensor1d(bannedLogits(V)));
     const logp = tf.logSoftmax(logits);
     const onehot = tf.oneHot(tf.tensor1d(outIds, 'int32'), V).toFloat();
     const tokenLogp = logp.mul(onehot).sum(1); // [N]
     const tl = tokenLogp.dataSync();
-    const reward = new Float32Array(B); // mean_t log p(y_t) per caption
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) reward[b] += (tokenMask[t * B + b] * tl[t * B + b]) / lengths[b];
+    const reward = likelihoodRewards(tl, tokenMask, lengths);
     for (let k = 0; k < N; k++) stats.nllSum -= tokenMask[k] * tl[k];
     // Per-step [B, 1] masks (padding), used only when a batch is padded.
     const stepMask = padded ? Array.from({ length: T }, (_, t) => tf.tensor2d(tokenMask.subarray(t * B, (t + 1) * B), [B, 1])) : undefined;
@@ -211,7 +165,7 @@ export function computeGradients(
 
     // REINFORCE for hard attention: ∂/∂e of -λ_r (r - b) log α_s is -λ_r (r - b)(onehot(s) - α).
     const rf = opts.reinforce;
-    const advantage = rf && sampleLocations ? tf.tensor2d(reward.map((r) => (r - rf.baseline) * rf.weight * opts.tokenScale), [B, 1]) : undefined;
+    const advantage = rf && sampled ? tf.tensor2d(reward.map((r) => locationAdvantage(r, rf) * opts.tokenScale), [B, 1]) : undefined;
 
     // ---- backward through time ----
     const WzhT = T2(p.lstmCtxHid);

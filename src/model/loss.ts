@@ -1,0 +1,74 @@
+import * as tf from '../runtime/tf.ts';
+import { PAD_ID } from '../data/vocab.ts';
+import { mulberry32 } from '../util/rng.ts';
+import type { DecoderConfig } from './config.ts';
+import { attend, bannedLogits, deepOutput, embed, initState, lstmStep, type ParamTensors } from './decoder.ts';
+import { attentionEntropy, likelihoodRewards, locationAdvantage, type ReinforceOptions } from './reinforce.ts';
+
+/**
+ * The training objective, written plainly from the model's functions (equations in ./decoder.ts),
+ * so that tf.grad of it is the reference gradient. Training uses the same objective through its
+ * hand-written backward pass, src/train/bptt.ts (test/train/bptt.test.ts checks one against the
+ * other); dropout, which training adds in the deep output layer, is left out here.
+ *
+ *   loss = −tokenScale Σ_b w_b Σ_t log p(y_t) + regScale Σ_b Σ_i (1 − Σ_t α_ti)²        (14)
+ *   hard, sampled locations:  − tokenScale Σ_b λ_r (r_b − b) Σ_t log p(s_t)           (11, 12)
+ *   hard:                     − tokenScale λ_e Σ_b Σ_t H[α_t]
+ * Padded steps (target <pad>, after <end>) are masked out of every term.
+ */
+export interface CaptionBatch {
+  features: Float32Array; // [B, L, D]
+  tokens: Int32Array; // [B, T+1]: <start> w_1 .. w_n <end>, then <pad> up to T+1 (masked)
+  B: number;
+  T: number; // number of predicted tokens (n + 1)
+}
+
+export interface LossOptions {
+  sampled: boolean; // hard attention: sample locations; otherwise use the expectation α (soft)
+  seed: number; // attention samples (and, in training, dropout masks)
+  tokenScale: number; // 1 / (tokens in the whole, possibly multi-worker, batch)
+  regScale: number; // λ / (captions in the whole batch × L)
+  reinforce?: ReinforceOptions; // hard attention
+  captionWeights?: Float32Array; // [B] w_b on each caption's log-likelihood (SCST advantages); default 1
+}
+
+export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionBatch, o: LossOptions): tf.Scalar {
+  const { B, T } = batch;
+  const L = cfg.grid.h * cfg.grid.w;
+  const hard = cfg.attention === 'hard';
+  const mode = hard && o.sampled ? { kind: 'sample' as const, rng: mulberry32(o.seed) } : { kind: 'expected' as const };
+  const banned = tf.tensor1d(bannedLogits(cfg.vocabSize));
+  const token = (b: number, t: number) => batch.tokens[b * (T + 1) + t];
+  const column = (t: number) => Int32Array.from({ length: B }, (_, b) => token(b, t));
+  const mask = Float32Array.from({ length: T * B }, (_, k) => (token(k % B, Math.floor(k / B) + 1) === PAD_ID ? 0 : 1)); // time-major
+  const lengths = new Float32Array(B);
+  for (let k = 0; k < T * B; k++) lengths[k % B] += mask[k];
+  const w = tf.tensor1d(o.captionWeights ?? new Float32Array(B).fill(1));
+
+  let state = initState(p, tf.tensor3d(batch.features, [B, L, cfg.featureDim]));
+  let alphaSum: tf.Tensor = tf.zeros([B, L]);
+  let entropy: tf.Tensor = tf.scalar(0);
+  const tokenLogp: tf.Tensor[] = []; // log p(y_t), [B] per step
+  const locationLogp: tf.Tensor[] = []; // log p(s_t), [B] per step
+  for (let t = 0; t < T; t++) {
+    const m = tf.tensor1d(mask.subarray(t * B, (t + 1) * B));
+    const Ey = embed(p, column(t));
+    const { alpha, weights, z } = attend(p, state, mode);
+    state = { ...state, ...lstmStep(p, Ey, z, state.h, state.c) };
+    const logp = deepOutput(p, Ey, state.h, z, banned);
+    tokenLogp.push(logp.mul(tf.oneHot(tf.tensor1d(column(t + 1), 'int32'), cfg.vocabSize).toFloat()).sum(1).mul(m));
+    alphaSum = alphaSum.add(alpha.mul(m.expandDims(1)));
+    if (mode.kind === 'sample') locationLogp.push(tf.log(alpha).mul(weights).sum(1).mul(m));
+    if (hard && o.reinforce) entropy = entropy.add(attentionEntropy(alpha).mul(m).sum());
+  }
+  const nll = tf.addN(tokenLogp).mul(w).sum().neg();
+  let loss = nll.mul(o.tokenScale).add(tf.scalar(1).sub(alphaSum).square().sum().mul(o.regScale));
+  const rf = o.reinforce;
+  if (rf && locationLogp.length) {
+    const rewards = likelihoodRewards(tf.stack(tokenLogp).dataSync(), mask, lengths); // constants: no gradient through r
+    const advantages = tf.tensor1d(Array.from(rewards, (r) => locationAdvantage(r, rf)));
+    loss = loss.sub(tf.addN(locationLogp).mul(advantages).sum().mul(o.tokenScale));
+  }
+  if (rf && hard) loss = loss.sub(entropy.mul(rf.entropy * o.tokenScale));
+  return loss as tf.Scalar;
+}
