@@ -4,9 +4,9 @@
 // (no retry) with the error the HTTP API gives, and the worker carries on.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { checkModel, prepareAll } from '../server/inference.ts';
-import { toHttpError } from '../server/errors.ts';
-import type { CaptionEngine } from '../service/worker-captioner.ts';
+import { checkModel, prepareAll } from '../service/checks.ts';
+import type { CaptionEngine } from '../service/engine.ts';
+import { serviceErrorStatus } from '../service/errors.ts';
 import { encodeError, JobDataSchema, type JobProgress, type JobResult } from './schemas.ts';
 import { cancelKey, connect } from './store.ts';
 
@@ -57,10 +57,10 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
       const captioned = await o.engine.caption(prepared, data.options);
       result = { results: captioned.map((c) => c.result) };
     } catch (err) {
-      const e = toHttpError(err);
+      const e = serviceErrorStatus(err);
       // The client's fault (bad image, bad option): retrying cannot help.
-      if (e.status < 500) throw new UnrecoverableError(encodeError({ status: e.status, error: e.code, message: e.message }));
-      throw err; // transient (inference thread crashed or timed out): BullMQ retries with backoff
+      if (e && e.status < 500) throw new UnrecoverableError(encodeError({ status: e.status, error: e.code, message: e.message }));
+      throw err; // transient (inference thread crashed or timed out) or a bug: BullMQ retries with backoff
     }
     if (await isCancelled(id)) throw cancelled();
     await progress({ stage: 'done', done: images });

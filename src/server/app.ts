@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { CaptionEngine } from '../service/worker-captioner.ts';
+import type { CaptionEngine } from '../service/engine.ts';
 import { webPlugin } from '../web/plugin.ts';
 import type { ServerConfig } from './config.ts';
 import type { ApiContext } from './context.ts';

@@ -1,6 +1,6 @@
 // What the routes share: settings, the inference queue and the (possibly still loading) model.
-import * as tf from '../runtime/tf.ts';
-import type { CaptionEngine, WorkerStats } from '../service/worker-captioner.ts';
+import type { CaptionEngine } from '../service/engine.ts';
+import type { WorkerStats } from '../service/schemas.ts';
 import type { ServerConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import type { InferenceQueue } from './queue.ts';
@@ -27,14 +27,11 @@ export function requireCaptioner(ctx: ApiContext): CaptionEngine {
  */
 export function requireReady(ctx: ApiContext): CaptionEngine {
   const c = requireCaptioner(ctx);
-  if (c.available?.() === false) throw new HttpError(503, 'not_ready', 'the inference workers are restarting', { 'retry-after': '2' });
+  if (!c.available()) throw new HttpError(503, 'not_ready', 'the inference workers are restarting', { 'retry-after': '2' });
   return c;
 }
 
-/** Per-worker stats; an in-process captioner reports itself as worker 0 with this thread's tfjs. */
+/** Per-worker stats (none until the model has loaded). */
 export function engineStats(c: CaptionEngine | undefined): WorkerStats[] {
-  if (!c) return [];
-  if (c.workerStats) return c.workerStats();
-  const m = c.info().runtime === 'tfjs' ? tf.memory() : { numTensors: 0, numBytes: 0 }; // ort: tfjs never started
-  return [{ id: 0, state: 'in-process', jobs: 0, restarts: 0, numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed }];
+  return c ? c.workerStats() : [];
 }

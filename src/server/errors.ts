@@ -1,9 +1,6 @@
 // Every failure becomes {error, message} with the right status; only genuine bugs are 500s.
 import { ZodError } from 'zod';
-import { ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
-import { ModelUnavailableError } from '../service/captioner.ts';
-import { OptionConflictError } from '../service/options.ts';
-import { WordOutOfRangeError, WorkerCrashedError, WorkerTimeoutError } from '../service/worker-captioner.ts';
+import { serviceErrorStatus } from '../service/errors.ts';
 import { QueueFullError } from './queue.ts';
 
 export class HttpError extends Error {
@@ -47,13 +44,8 @@ const FRAMEWORK: Record<string, [number, string, string?]> = {
 /** Maps anything thrown in a handler to an HttpError; unknown errors stay 500. */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof UnsupportedImageError) return new HttpError(415, 'unsupported_image', err.message);
-  if (err instanceof ImageTooLargeError) return new HttpError(413, 'image_too_large', err.message);
-  if (err instanceof OptionConflictError) return new HttpError(400, 'option_conflict', err.message);
-  if (err instanceof ModelUnavailableError) return new HttpError(400, 'model_unavailable', err.message);
-  if (err instanceof WorkerCrashedError) return new HttpError(503, 'worker_crashed', err.message, { 'retry-after': '2' });
-  if (err instanceof WorkerTimeoutError) return new HttpError(503, 'timeout', err.message, { 'retry-after': '5' });
-  if (err instanceof WordOutOfRangeError) return new HttpError(400, 'invalid_option', err.message);
+  const service = serviceErrorStatus(err);
+  if (service) return new HttpError(service.status, service.code, service.message, service.headers);
   if (err instanceof QueueFullError) return new HttpError(503, 'busy', err.message, { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof ClientGoneError) return new HttpError(499, 'client_closed', err.message);
   if ((err as Error)?.name === 'TimeoutError') return new HttpError(503, 'timeout', 'the request took too long (waiting for or running inference); retry later', { 'retry-after': '5' });

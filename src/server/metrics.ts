@@ -1,7 +1,7 @@
 // Prometheus metrics: request counts/latency by route, queue depth, inference outcomes.
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CaptionEngine } from '../service/worker-captioner.ts';
+import type { CaptionEngine } from '../service/engine.ts';
 import { engineStats } from './context.ts';
 import type { InferenceQueue } from './queue.ts';
 

@@ -1,5 +1,6 @@
 // Bounded FIFO in front of the captioner: inference is CPU-bound, so running more than a
 // core's worth at once only makes every request slower; waiting beyond a limit is refused.
+import type { QueueStats } from './schemas.ts';
 
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
@@ -10,13 +11,6 @@ export class QueueFullError extends Error {
 
 interface Waiter {
   start: () => void;
-}
-
-export interface QueueStats {
-  running: number;
-  waiting: number;
-  capacity: number;
-  maxQueue: number;
 }
 
 export class InferenceQueue {

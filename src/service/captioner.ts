@@ -15,10 +15,14 @@ import { Vocabulary, SPECIALS } from '../data/vocab.ts';
 import { beamSearchBatch } from '../decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
+import * as tf from '../runtime/tf.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
+import type { CaptionedImage, CaptionEngine, OnWord } from './engine.ts';
+import { ModelUnavailableError } from './errors.ts';
 import { isRandomDecoding } from './options.ts';
-import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token } from './schemas.ts';
+import { captionOverlay, type DrawOptions, type OverlayOutput } from './overlay.ts';
+import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token, WorkerStats } from './schemas.ts';
 
 export interface CaptionerOptions {
   modelsDir: string; // holds the encoder file, soft/ and hard/
@@ -31,18 +35,12 @@ export interface CaptionerOptions {
   intraOpThreads?: number;
 }
 
-/** One captioned image plus what overlays need (the oriented RGB pixels). */
-export interface CaptionedImage {
-  result: CaptionResult;
-  prepared: PreparedImage;
-  hypothesis: Hypothesis;
-}
-
 /**
  * The whole pipeline behind one call: sharp preprocessing → MobileNetV2 annotation vectors →
  * Show-Attend-Tell decoder (soft or hard) → beam search / greedy / sampling, with per-word maps.
+ * Runs on the calling thread (the CLI, tests, and each of the pool's workers).
  */
-export class Captioner {
+export class Captioner implements CaptionEngine {
   private constructor(
     readonly encoder: Encoder,
     readonly decoders: Map<'soft' | 'hard', { decoder: StepDecoder; info: DecoderInfo }>,
@@ -191,9 +189,32 @@ export class Captioner {
           timings,
         };
         if (po.tags) result.tags = classes.map(({ label, score }) => ({ label, score }));
-        return { result, prepared: img, hypothesis: best };
+        // Not the per-step record (best.steps): the tokens above carry what callers need.
+        const hypothesis = { ids: best.ids, words: best.words, logprob: best.logprob, score: best.score, truncated: best.truncated };
+        return { result, prepared: img, hypothesis };
       }),
     );
+  }
+
+  /** Caption + render on this thread (the pool's workers run exactly this). */
+  overlay(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
+    return captionOverlay(this, prepared, o, draw);
+  }
+
+  /** tfjs tensors and this isolate's heap (the ort decoder never starts tfjs: no tensors). */
+  memory(): Pick<WorkerStats, 'numTensors' | 'numBytes' | 'heapUsed'> {
+    const m = this.runtime === 'tfjs' ? tf.memory() : { numTensors: 0, numBytes: 0 };
+    return { numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed };
+  }
+
+  /** This thread reports itself as worker 0. */
+  workerStats(): WorkerStats[] {
+    return [{ id: 0, state: 'in-process', jobs: 0, restarts: 0, ...this.memory() }];
+  }
+
+  /** In-thread: able whenever loaded. */
+  available(): boolean {
+    return true;
   }
 
   /** The encoder in chunks: its activations grow with the batch, and RSS must stay bounded. */
@@ -216,13 +237,8 @@ export class Captioner {
   }
 }
 
-export class ModelUnavailableError extends Error {}
-
 /** `backend` in answers when the decoder runs on ONNX Runtime (tfjs reports its backend name). */
 export const ORT_BACKEND = 'onnxruntime-cpu';
-
-/** Receives each word of image `image` as the decoder emits it (see Captioner.caption). */
-export type OnWord = (image: number, token: Token) => void;
 
 /** Images of one request and its options (see Captioner.captionParts). */
 export interface CaptionPart {

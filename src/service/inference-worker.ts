@@ -1,22 +1,15 @@
-// Worker-thread entry: one Captioner, jobs one at a time (see worker-captioner.ts).
+// Worker-thread entry: one Captioner, jobs one at a time (see pool.ts; messages in protocol.ts).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import * as tf from '../runtime/tf.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { Captioner } from './captioner.ts';
+import { fromWire, toWire, toWireError, WorkerInitSchema, WorkerRequestSchema, type JobReply, type WireCaptioned, type WireImage, type WorkerReply, type WorkerRequest } from './protocol.ts';
 import type { Token } from './schemas.ts';
-import { captionOverlay, toWireError, type TensorStats, type WireImage, type WirePrepared, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-captioner.ts';
 
-const init = workerData as WorkerInit;
+const init = WorkerInitSchema.parse(workerData);
 const port = parentPort!;
 const send = (m: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-const stats = (): TensorStats => {
-  // The ort decoder never starts tfjs (no backend, no tensors).
-  const m = captioner?.runtime === 'tfjs' ? tf.memory() : { numTensors: 0, numBytes: 0 };
-  return { numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed };
-};
 
 let captioner: Captioner;
 try {
@@ -26,7 +19,7 @@ try {
   process.exit(1);
 }
 collectGarbage();
-send({ kind: 'ready', info: captioner.info(), stats: stats() });
+send({ kind: 'ready', info: captioner.info(), stats: captioner.memory() });
 
 /**
  * Loading leaves ~100 MB of garbage per worker (float32 weights, the graphs' bytes) that an idle
@@ -37,11 +30,9 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-/** The worker's own copy of a prepared image: rgb is only needed for overlays. */
-function fromWire(im: WireImage): Buffer | PreparedImage {
-  if (im.kind === 'bytes') return Buffer.from(im.data);
-  const rgb = im.rgb ? Buffer.from(im.rgb.buffer, im.rgb.byteOffset, im.rgb.byteLength) : Buffer.alloc(0);
-  return { tensor: im.tensor, width: im.width, height: im.height, format: im.format, rgb, rgbWidth: im.rgbWidth, rgbHeight: im.rgbHeight };
+/** The worker's own copy of an image: upload bytes stay bytes (decoded by the Captioner). */
+function receive(im: WireImage): Buffer | PreparedImage {
+  return im.kind === 'bytes' ? Buffer.from(im.data) : fromWire(im);
 }
 
 /** Transfers an array's memory when it owns all of it, else sends a copy. */
@@ -55,31 +46,33 @@ function owned<T extends Uint8Array | Float32Array>(a: T, transfer: ArrayBuffer[
   return copy;
 }
 
-async function handle(req: Exclude<WorkerRequest, { kind: 'crash' }>): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+async function handle(req: Exclude<WorkerRequest, { kind: 'crash' }>): Promise<{ reply: JobReply; transfer: ArrayBuffer[] }> {
   const transfer: ArrayBuffer[] = [];
   if (req.kind === 'caption') {
-    const parts = req.parts.map((p) => ({ images: p.images.map(fromWire), options: p.options }));
-    // Words go out as they are decoded; the port delivers them even while this thread is busy.
+    const parts = req.parts.map((p) => ({ images: p.images.map(receive), options: p.options }));
+    // Words go out as they are decoded, only for the parts that stream them; the port delivers
+    // them even while this thread is busy.
     const onWord = req.parts.some((p) => p.words)
       ? (part: number, image: number, token: Token) => { if (req.parts[part].words) send({ kind: 'word', id: req.id, part, image, token }); }
       : undefined;
     const out = await captioner.captionParts(parts, onWord);
-    const value = out.map((captioned, p) =>
-      captioned.map((c, i) => {
+    const captioned = out.map((images, p) =>
+      images.map((c, i): WireCaptioned => {
         // Uploaded bytes were decoded here: send the prepared image back (RGB for overlays).
-        const prepared: WirePrepared | undefined = Buffer.isBuffer(parts[p].images[i])
-          ? { ...c.prepared, tensor: owned(c.prepared.tensor, transfer), rgb: owned(c.prepared.rgb, transfer) }
+        const prepared = Buffer.isBuffer(parts[p].images[i])
+          ? { ...toWire(c.prepared, true), tensor: owned(c.prepared.tensor, transfer), rgb: owned(c.prepared.rgb, transfer) }
           : undefined;
         return { result: c.result, hypothesis: c.hypothesis, prepared };
       }),
     );
-    return { value, transfer };
+    return { reply: { kind: 'captioned', id: req.id, stats: captioner.memory(), parts: captioned }, transfer };
   }
-  const out = await captionOverlay(captioner, fromWire(req.image) as PreparedImage, req.options, req.draw);
-  return { value: { ...out, image: owned(out.image, transfer) }, transfer };
+  const out = await captioner.overlay(fromWire(req.image), req.options, req.draw);
+  return { reply: { kind: 'drawn', id: req.id, stats: captioner.memory(), image: owned(out.image, transfer), caption: out.caption, words: out.words }, transfer };
 }
 
-port.on('message', (req: WorkerRequest) => {
+port.on('message', (message: unknown) => {
+  const req = WorkerRequestSchema.parse(message);
   if (req.kind === 'crash') {
     if (!init.testHooks) return;
     if (req.how === 'exit') process.exit(70);
@@ -87,7 +80,7 @@ port.on('message', (req: WorkerRequest) => {
     return;
   }
   handle(req).then(
-    ({ value, transfer }) => send({ kind: 'done', id: req.id, stats: stats(), value }, transfer),
-    (err) => send({ kind: 'error', id: req.id, stats: stats(), error: toWireError(err) }),
+    ({ reply, transfer }) => send(reply, transfer),
+    (err) => send({ kind: 'error', id: req.id, stats: captioner.memory(), error: toWireError(err) }),
   );
 });

@@ -82,3 +82,16 @@ export const ModelsInfoSchema = z.object({
   warnings: z.array(z.string()),
 });
 export type ModelsInfo = z.infer<typeof ModelsInfoSchema>;
+
+/** One inference worker's health, for /readyz and /metrics (an in-thread Captioner reports itself as worker 0). */
+export const WorkerStatsSchema = z.object({
+  id: z.number().int(),
+  // 'in-process': a plain Captioner on the HTTP thread (tests, the CLI), not a worker.
+  state: z.enum(['starting', 'idle', 'busy', 'restarting', 'stopped', 'in-process']),
+  jobs: z.number().int().describe('jobs finished by this worker slot (across restarts)'),
+  restarts: z.number().int().describe('times this worker died and was started again'),
+  numTensors: z.number().int().describe('tf.memory().numTensors in the worker after its latest job: steady growth means a leak'),
+  numBytes: z.number().int().describe('bytes held by those tensors'),
+  heapUsed: z.number().int().describe('V8 heap in use by the worker, bytes'),
+});
+export type WorkerStats = z.infer<typeof WorkerStatsSchema>;

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { createApp, type AppOptions, type CaptionApp } from '../../src/server/app.ts';
 import { loadConfig, type ServerConfig } from '../../src/server/config.ts';
 import { Captioner } from '../../src/service/captioner.ts';
-import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/worker-captioner.ts';
+import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
 import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
 import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';

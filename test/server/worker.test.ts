@@ -6,8 +6,8 @@ import http from 'node:http';
 import t from 'tap';
 import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
-import { ModelUnavailableError } from '../../src/service/captioner.ts';
-import { WorkerCaptioner } from '../../src/service/worker-captioner.ts';
+import { ModelUnavailableError } from '../../src/service/errors.ts';
+import { WorkerCaptioner } from '../../src/service/pool.ts';
 import { httpRequest, imageForm, jpeg, listeningWorkerApp, pngBomb, skipWithoutModel, startWorkerCaptioner, WORDY } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

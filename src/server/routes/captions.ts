@@ -1,11 +1,12 @@
 // POST /v1/captions: JSON results, or Server-Sent Events with Accept: text/event-stream.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CaptionedImage, OnWord } from '../../service/captioner.ts';
+import { checkModel, prepareAll } from '../../service/checks.ts';
+import type { CaptionedImage, OnWord } from '../../service/engine.ts';
 import type { Token } from '../../service/schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
 import { toHttpError } from '../errors.ts';
-import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
+import { admit, requestSignal } from '../inference.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
 import { CaptionRequestSchema, type CaptionsResponse, type ResultEvent, type WordEvent } from '../schemas.ts';

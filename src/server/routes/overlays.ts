@@ -1,9 +1,9 @@
 // POST /v1/overlays: one image → per-word contact sheet, or one word's overlay.
 import type { FastifyInstance } from 'fastify';
-import { captionOverlay } from '../../service/worker-captioner.ts';
 import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
-import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
+import { checkModel, prepareAll } from '../../service/checks.ts';
+import { admit, requestSignal } from '../inference.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
 import { OverlayRequestSchema } from '../schemas.ts';
@@ -23,10 +23,7 @@ export function overlaysRoute(app: FastifyInstance, ctx: ApiContext): void {
     // Rendering runs in the inference slot too (and in the worker): its per-pixel blending is
     // CPU work as well. An out-of-range word is a WordOutOfRangeError → 400 invalid_option.
     const draw = { format, word, panelSize, columns, style };
-    const { image, caption: text, words } = await ctx.queue.run(
-      () => (captioner.overlay ? captioner.overlay(prepared, opts, draw) : captionOverlay(captioner, prepared, opts, draw)),
-      signal,
-    );
+    const { image, caption: text, words } = await ctx.queue.run(() => captioner.overlay(prepared, opts, draw), signal);
     return reply
       .type(format === 'png' ? 'image/png' : 'image/jpeg')
       .header('x-caption', encodeURIComponent(text)) // header-safe; decodeURIComponent on the client

@@ -1,4 +1,5 @@
-// The captioner off the event loop: a pool of worker threads, each holding its own Captioner.
+// The captioner off the event loop: a pool of worker threads, each holding its own Captioner
+// (inference-worker.ts; the messages between them are in protocol.ts).
 //
 // Why: word decoding (tfjs, wasm backend in Node) is synchronous JavaScript. In-process, one
 // request decoding froze the whole server, /healthz included, for the length of the decode.
@@ -24,174 +25,13 @@
 // worker wait for it. A job running longer than jobTimeoutMs gets its worker terminated (the
 // only way to stop synchronous work) and fails with WorkerTimeoutError (→ 503).
 import { Worker } from 'node:worker_threads';
-import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
 import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
-import { renderOverlay, renderSheet } from '../render/index.ts';
-import type { OverlayStyle } from '../render/types.ts';
-import { batchKey, ModelUnavailableError, type CaptionedImage, type CaptionerOptions, type OnPartWord, type OnWord } from './captioner.ts';
-import type { CaptionOptions, ModelsInfo, Token } from './schemas.ts';
-
-/** What the HTTP layer needs from a captioner; the in-process Captioner fits it too. */
-export interface CaptionEngine {
-  info(): ModelsInfo;
-  has(kind: 'soft' | 'hard'): boolean;
-  /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
-  prepare(image: Buffer): Promise<PreparedImage>;
-  /** `onWord`: each word as the decoder emits it (see Captioner.caption). */
-  caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]>;
-  dispose(): Promise<void>;
-  /** Caption + render in one go (off the event loop when the engine has workers). */
-  overlay?(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput>;
-  /** Per-worker health and tfjs tensor counts, for /readyz and /metrics. */
-  workerStats?(): WorkerStats[];
-  /** False while no worker is able to take a job (all restarting). */
-  available?(): boolean;
-}
-
-export interface DrawOptions {
-  format: 'png' | 'jpeg';
-  /** Word index or word text: that word's overlay at image resolution; undefined: the contact sheet. */
-  word?: number | string;
-  panelSize: number;
-  columns?: number;
-  style: OverlayStyle;
-}
-
-export interface OverlayOutput {
-  image: Buffer;
-  caption: string;
-  words: number;
-}
-
-export interface WorkerStats {
-  id: number;
-  /** 'in-process': a plain Captioner on the HTTP thread (tests), not a worker. */
-  state: 'starting' | 'idle' | 'busy' | 'restarting' | 'stopped' | 'in-process';
-  jobs: number;
-  restarts: number;
-  /** tf.memory() inside the worker, after its latest job (a leak shows as steady growth). */
-  numTensors: number;
-  numBytes: number;
-  /** The worker isolate's V8 heap in use, bytes. */
-  heapUsed: number;
-}
-
-/** The worker running this job died; the job is lost, the worker restarts. Maps to 503. */
-export class WorkerCrashedError extends Error {
-  override name = 'WorkerCrashedError';
-}
-
-/** The job ran past jobTimeoutMs; its worker was terminated and restarts. Maps to 503. */
-export class WorkerTimeoutError extends Error {
-  override name = 'WorkerTimeoutError';
-}
-
-/** Overlay of word i when the caption has fewer words. Maps to 400. */
-export class WordOutOfRangeError extends Error {
-  override name = 'WordOutOfRangeError';
-}
-
-/**
- * Captions one prepared image and draws its attention; shared by the worker and in-process use.
- * Runs the same code in both, so the HTTP route does not care where it runs.
- */
-export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
-  const opts = { ...o, includeMaps: true }; // the maps are the point here
-  const [{ result }] = await captioner.caption([prepared], opts);
-  const rgb = { rgb: prepared.rgb, width: prepared.rgbWidth, height: prepared.rgbHeight };
-  const tokens = result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob }));
-  const out = { caption: result.caption, words: tokens.length };
-  if (draw.word === undefined) {
-    return { ...out, image: await renderSheet(rgb, tokens, { mode: opts.attention, panelSize: draw.panelSize, columns: draw.columns, format: draw.format, style: draw.style }) };
-  }
-  const index = typeof draw.word === 'number' ? draw.word : tokens.findIndex((x) => x.word === String(draw.word).trim().toLowerCase());
-  const t = tokens[index];
-  if (!t && typeof draw.word === 'string') throw new WordOutOfRangeError(`word: "${draw.word}" is not in the caption "${result.caption}"`);
-  if (!t) throw new WordOutOfRangeError(`word: index ${draw.word} is out of range, the caption "${result.caption}" has ${tokens.length} word(s) (indices 0–${tokens.length - 1})`);
-  return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style }) };
-}
-
-// ---- protocol (shared with inference-worker.ts) ----
-
-export interface WorkerInit {
-  modelsDir: string;
-  allowDownload?: boolean;
-  maxPixels?: number;
-  runtime?: CaptionerOptions['runtime'];
-  intraOpThreads?: number;
-  /** Enables the 'crash' message (tests only). */
-  testHooks?: boolean;
-}
-
-/** An image as sent to a worker: raw upload bytes, or an already prepared (decoded) image. */
-export type WireImage =
-  | { kind: 'bytes'; data: ArrayBuffer }
-  | { kind: 'prepared'; tensor: Float32Array; width: number; height: number; format: string; rgb?: Uint8Array; rgbWidth: number; rgbHeight: number };
-
-/** One request's share of a caption job. words: post a 'word' reply per word while decoding. */
-export interface WirePart {
-  images: WireImage[];
-  options: CaptionOptions;
-  words?: boolean;
-}
-
-export type WorkerRequest =
-  /** One or several requests' images, decoded together (Captioner.captionParts). */
-  | { kind: 'caption'; id: number; parts: WirePart[] }
-  | { kind: 'overlay'; id: number; image: WireImage & { kind: 'prepared' }; options: CaptionOptions; draw: DrawOptions }
-  | { kind: 'crash'; how: 'throw' | 'exit' };
-
-export interface WireError {
-  name: string;
-  message: string;
-}
-
-export interface TensorStats {
-  numTensors: number;
-  numBytes: number;
-  heapUsed: number;
-}
-
-export type WorkerReply =
-  | { kind: 'log'; message: string }
-  | { kind: 'ready'; info: ModelsInfo; stats: TensorStats }
-  | { kind: 'failed'; error: WireError }
-  /** A word of job `id`'s part `part`, image `image`, posted while the job runs (before its 'done'). */
-  | { kind: 'word'; id: number; part: number; image: number; token: Token }
-  | { kind: 'done'; id: number; stats: TensorStats; value: unknown }
-  | { kind: 'error'; id: number; stats: TensorStats; error: WireError };
-
-/** Typed errors cross the thread boundary by name and are rebuilt as the same classes. */
-export function toWireError(err: unknown): WireError {
-  const e = err as Error;
-  const name = err instanceof ModelUnavailableError ? 'ModelUnavailableError' : (e?.name ?? 'Error');
-  return { name, message: String(e?.message ?? err) };
-}
-
-const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
-  UnsupportedImageError,
-  ImageTooLargeError,
-  ModelUnavailableError,
-  EncoderFileError,
-  WordOutOfRangeError,
-};
-
-export function fromWireError(w: WireError): Error {
-  const Cls = ERROR_CLASSES[w.name];
-  if (Cls) return new Cls(w.message);
-  const e = new Error(w.message);
-  e.name = w.name;
-  return e;
-}
-
-/** A copy of the bytes in an ArrayBuffer of their own, to transfer (the caller keeps its Buffer). */
-function ownBuffer(b: Uint8Array): ArrayBuffer {
-  const copy = new ArrayBuffer(b.byteLength);
-  new Uint8Array(copy).set(b);
-  return copy;
-}
-
-// ---- the pool ----
+import { batchKey, type CaptionerOptions, type OnPartWord } from './captioner.ts';
+import type { CaptionedImage, CaptionEngine, OnWord } from './engine.ts';
+import { WorkerCrashedError, WorkerTimeoutError } from './errors.ts';
+import type { DrawOptions, OverlayOutput } from './overlay.ts';
+import { fromWire, fromWireError, toWire, type JobReply, type TensorStats, type WireCaptioned, type WireImage, type WorkerInit, type WirePart, type WorkerReply, type WorkerRequest } from './protocol.ts';
+import type { CaptionOptions, ModelsInfo, WorkerStats } from './schemas.ts';
 
 export interface WorkerCaptionerOptions extends Omit<CaptionerOptions, 'log'> {
   /** Number of worker threads (each with its own model copy). Default 1. */
@@ -206,9 +46,12 @@ export interface WorkerCaptionerOptions extends Omit<CaptionerOptions, 'log'> {
   testHooks?: boolean;
 }
 
+type Done = Exclude<JobReply, { kind: 'error' }>;
+
+/** What a worker runs: one message, and where its reply goes. */
 interface Job {
   request: (id: number) => { msg: WorkerRequest; transfer: ArrayBuffer[] };
-  resolve: (value: unknown) => void;
+  resolve: (reply: Done) => void;
   reject: (err: Error) => void;
   onWord?: OnPartWord;
 }
@@ -218,7 +61,7 @@ interface CaptionJob {
   part: WirePart;
   transfer: ArrayBuffer[];
   key?: string; // undefined: runs alone
-  resolve: (value: unknown) => void;
+  resolve: (captioned: WireCaptioned[]) => void;
   reject: (err: Error) => void;
   onWord?: OnWord;
 }
@@ -227,10 +70,20 @@ interface CaptionJob {
 function batchJob(group: CaptionJob[]): Job {
   return {
     request: (id) => ({ msg: { kind: 'caption', id, parts: group.map((g) => g.part) }, transfer: group.flatMap((g) => g.transfer) }),
-    resolve: (value) => (value as unknown[]).forEach((v, i) => group[i].resolve(v)),
+    resolve: (reply) => {
+      if (reply.kind !== 'captioned') throw new Error(`inference worker answered a caption job with '${reply.kind}'`);
+      reply.parts.forEach((captioned, i) => group[i].resolve(captioned));
+    },
     reject: (err) => group.forEach((g) => g.reject(err)),
     onWord: group.some((g) => g.onWord) ? (part, image, token) => group[part].onWord?.(image, token) : undefined,
   };
+}
+
+/** A copy of the bytes in an ArrayBuffer of their own, to transfer (the caller keeps its Buffer). */
+function ownBuffer(b: Uint8Array): ArrayBuffer {
+  const copy = new ArrayBuffer(b.byteLength);
+  new Uint8Array(copy).set(b);
+  return copy;
 }
 
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000, 30_000];
@@ -278,7 +131,8 @@ class Slot {
             break;
           case 'failed': reject(fromWireError(m.error)); break;
           case 'word': this.word(m); break;
-          case 'done':
+          case 'captioned':
+          case 'drawn':
           case 'error': this.finish(m); break;
         }
       });
@@ -339,7 +193,7 @@ class Slot {
     }
   }
 
-  private finish(m: Extract<WorkerReply, { kind: 'done' | 'error' }>): void {
+  private finish(m: JobReply): void {
     const cur = this.current;
     if (!cur || cur.id !== m.id) return;
     clearTimeout(cur.timer);
@@ -347,8 +201,14 @@ class Slot {
     this.stats = m.stats;
     this.jobs++;
     this.state = 'idle';
-    if (m.kind === 'done') cur.job.resolve(m.value);
-    else cur.job.reject(fromWireError(m.error));
+    if (m.kind === 'error') cur.job.reject(fromWireError(m.error));
+    else {
+      try {
+        cur.job.resolve(m);
+      } catch (err) {
+        cur.job.reject(err as Error);
+      }
+    }
     this.pool.dispatch();
   }
 
@@ -441,32 +301,28 @@ export class WorkerCaptioner implements CaptionEngine {
    * posts while it decodes, on this thread, before the promise resolves.
    */
   async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]> {
-    const wire: WireImage[] = [];
     const transfer: ArrayBuffer[] = [];
-    for (const im of images) {
-      if (Buffer.isBuffer(im)) {
-        const data = ownBuffer(im);
-        transfer.push(data);
-        wire.push({ kind: 'bytes', data });
-      } else {
-        wire.push({ kind: 'prepared', tensor: im.tensor, width: im.width, height: im.height, format: im.format, rgbWidth: im.rgbWidth, rgbHeight: im.rgbHeight });
-      }
-    }
+    const wire = images.map((im): WireImage => {
+      if (!Buffer.isBuffer(im)) return { kind: 'prepared', ...toWire(im, false) };
+      const data = ownBuffer(im);
+      transfer.push(data);
+      return { kind: 'bytes', data };
+    });
     // Uploaded bytes are decoded in the worker, where a bad one would fail every request of a batch.
     const key = images.every((im) => !Buffer.isBuffer(im)) ? batchKey(o) : undefined;
     const part: WirePart = { images: wire, options: o, words: Boolean(onWord) };
-    const out = (await this.enqueue((resolve, reject) => ({ part, transfer, key, resolve, reject, onWord }))) as WireCaptioned[];
+    const out = await new Promise<WireCaptioned[]>((resolve, reject) => this.enqueue({ part, transfer, key, resolve, reject, onWord }));
     return out.map((c, i) => {
       const given = images[i];
-      const prepared = Buffer.isBuffer(given) ? revive(c.prepared!) : given;
-      return { result: c.result, hypothesis: c.hypothesis, prepared };
+      return { result: c.result, hypothesis: c.hypothesis, prepared: Buffer.isBuffer(given) ? fromWire(c.prepared!) : given };
     });
   }
 
   async overlay(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
-    const image = { kind: 'prepared' as const, tensor: prepared.tensor, width: prepared.width, height: prepared.height, format: prepared.format, rgb: prepared.rgb, rgbWidth: prepared.rgbWidth, rgbHeight: prepared.rgbHeight };
-    const out = (await this.submit((id) => ({ msg: { kind: 'overlay', id, image, options: o, draw }, transfer: [] }))) as OverlayOutput & { image: Uint8Array };
-    return { ...out, image: Buffer.from(out.image.buffer, out.image.byteOffset, out.image.byteLength) };
+    const image = toWire(prepared, true);
+    const out = await new Promise<Done>((resolve, reject) => this.enqueue({ request: (id) => ({ msg: { kind: 'overlay', id, image, options: o, draw }, transfer: [] }), resolve, reject }));
+    if (out.kind !== 'drawn') throw new Error(`inference worker answered an overlay job with '${out.kind}'`);
+    return { image: Buffer.from(out.image.buffer, out.image.byteOffset, out.image.byteLength), caption: out.caption, words: out.words };
   }
 
   /** Caption jobs sent to workers, the requests and images in them (requests > jobs: batching happened). */
@@ -494,28 +350,21 @@ export class WorkerCaptioner implements CaptionEngine {
     await Promise.all(this.slots.map((s) => s.stop()));
   }
 
-  private submit(request: Job['request']): Promise<unknown> {
-    return this.enqueue((resolve, reject) => ({ request, resolve, reject }));
+  private enqueue(job: Job | CaptionJob): void {
+    if (this.disposed) return job.reject(new WorkerCrashedError('the captioner is shutting down'));
+    this.waiting.push(job);
+    // An idle worker would take this job alone at once: give concurrent requests a moment to join it.
+    if ('part' in job && job.key !== undefined && this.batchWindowMs > 0 && this.maxBatch > 1 && this.slots.some((s) => s.idle)) {
+      this.windowTimer ??= setTimeout(() => {
+        this.windowTimer = undefined;
+        this.dispatch();
+      }, this.batchWindowMs);
+      return;
+    }
+    this.dispatch();
   }
 
-  private enqueue(make: (resolve: (v: unknown) => void, reject: (e: Error) => void) => Job | CaptionJob): Promise<unknown> {
-    if (this.disposed) return Promise.reject(new WorkerCrashedError('the captioner is shutting down'));
-    return new Promise((resolve, reject) => {
-      const job = make(resolve, reject);
-      this.waiting.push(job);
-      // An idle worker would take this job alone at once: give concurrent requests a moment to join it.
-      if ('part' in job && job.key !== undefined && this.batchWindowMs > 0 && this.maxBatch > 1 && this.slots.some((s) => s.idle)) {
-        this.windowTimer ??= setTimeout(() => {
-          this.windowTimer = undefined;
-          this.dispatch();
-        }, this.batchWindowMs);
-        return;
-      }
-      this.dispatch();
-    });
-  }
-
-  /** Hands waiting jobs to idle workers (called on submit, job end and worker start), batching caption jobs. */
+  /** Hands waiting jobs to idle workers (called on enqueue, job end and worker start), batching caption jobs. */
   dispatch(): void {
     for (const slot of this.slots) {
       if (!this.waiting.length) return;
@@ -543,22 +392,3 @@ export class WorkerCaptioner implements CaptionEngine {
   }
 }
 
-interface WireCaptioned {
-  result: CaptionedImage['result'];
-  hypothesis: CaptionedImage['hypothesis'];
-  prepared?: WirePrepared;
-}
-
-export interface WirePrepared {
-  tensor: Float32Array;
-  width: number;
-  height: number;
-  rgb: Uint8Array;
-  rgbWidth: number;
-  rgbHeight: number;
-  format: string;
-}
-
-function revive(p: WirePrepared): PreparedImage {
-  return { ...p, rgb: Buffer.from(p.rgb.buffer, p.rgb.byteOffset, p.rgb.byteLength) };
-}

@@ -1,0 +1,42 @@
+// The overlay use case: caption one prepared image and draw its attention (one word's overlay,
+// or the contact sheet of every word). The Captioner runs it in-thread, the pool's workers run
+// the same function, so the HTTP route does not care where it runs.
+import type { PreparedImage } from '../encoder/preprocess.ts';
+import { renderOverlay, renderSheet } from '../render/index.ts';
+import { z } from 'zod';
+import type { CaptionEngine } from './engine.ts';
+import { WordOutOfRangeError } from './errors.ts';
+import type { CaptionOptions } from './schemas.ts';
+
+/** How to draw (POST /v1/overlays parses and documents these; this is what reaches the renderer). */
+export const DrawOptionsSchema = z.object({
+  format: z.enum(['png', 'jpeg']),
+  /** Word index or word text: that word's overlay at image resolution; undefined: the contact sheet. */
+  word: z.union([z.number().int(), z.string()]).optional(),
+  panelSize: z.number().int(),
+  columns: z.number().int().optional(),
+  style: z.enum(['spotlight', 'heatmap']),
+});
+export type DrawOptions = z.infer<typeof DrawOptionsSchema>;
+
+export interface OverlayOutput {
+  image: Buffer;
+  caption: string;
+  words: number;
+}
+
+export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
+  const opts = { ...o, includeMaps: true }; // the maps are the point here
+  const [{ result }] = await captioner.caption([prepared], opts);
+  const rgb = { rgb: prepared.rgb, width: prepared.rgbWidth, height: prepared.rgbHeight };
+  const tokens = result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob }));
+  const out = { caption: result.caption, words: tokens.length };
+  if (draw.word === undefined) {
+    return { ...out, image: await renderSheet(rgb, tokens, { mode: opts.attention, panelSize: draw.panelSize, columns: draw.columns, format: draw.format, style: draw.style }) };
+  }
+  const index = typeof draw.word === 'number' ? draw.word : tokens.findIndex((x) => x.word === String(draw.word).trim().toLowerCase());
+  const t = tokens[index];
+  if (!t && typeof draw.word === 'string') throw new WordOutOfRangeError(`word: "${draw.word}" is not in the caption "${result.caption}"`);
+  if (!t) throw new WordOutOfRangeError(`word: index ${draw.word} is out of range, the caption "${result.caption}" has ${tokens.length} word(s) (indices 0–${tokens.length - 1})`);
+  return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style }) };
+}

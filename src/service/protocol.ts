@@ -1,0 +1,122 @@
+// The messages between the pool (pool.ts, HTTP thread) and an inference worker (inference-worker.ts),
+// defined once: each side imports these schemas and types. The worker checks every request against
+// them; replies are built from the same types.
+import { z } from 'zod';
+import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
+import type { PreparedImage } from '../encoder/preprocess.ts';
+import type { CaptionedImage } from './engine.ts';
+import { ModelUnavailableError, WordOutOfRangeError } from './errors.ts';
+import { DrawOptionsSchema } from './overlay.ts';
+import { CaptionOptionsSchema, ModelsInfoSchema, TokenSchema, WorkerStatsSchema, type CaptionResult } from './schemas.ts';
+
+export const WorkerInitSchema = z.object({
+  modelsDir: z.string(),
+  allowDownload: z.boolean().optional(),
+  maxPixels: z.number().int().optional(),
+  runtime: z.enum(['auto', 'ort', 'tfjs']).optional(),
+  intraOpThreads: z.number().int().optional(),
+  /** Enables the 'crash' message (tests only). */
+  testHooks: z.boolean().optional(),
+});
+export type WorkerInit = z.infer<typeof WorkerInitSchema>;
+
+// Typed arrays over any buffer (a Buffer's may be Node's shared pool).
+const float32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');
+
+/** A PreparedImage as it crosses the thread boundary: rgb as plain bytes, left out when the other side has no use for it. */
+const WirePreparedSchema = z.object({
+  tensor: float32,
+  width: z.number().int(),
+  height: z.number().int(),
+  format: z.string(),
+  rgb: bytes.optional(),
+  rgbWidth: z.number().int(),
+  rgbHeight: z.number().int(),
+});
+export type WirePrepared = z.infer<typeof WirePreparedSchema>;
+
+/** An image sent to a worker: raw upload bytes (decoded there), or an already prepared image. */
+const WireImageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('bytes'), data: z.instanceof(ArrayBuffer) }),
+  WirePreparedSchema.extend({ kind: z.literal('prepared') }),
+]);
+export type WireImage = z.infer<typeof WireImageSchema>;
+
+/** One request's share of a caption job. words: post a 'word' reply per word while decoding. */
+const WirePartSchema = z.object({ images: z.array(WireImageSchema), options: CaptionOptionsSchema, words: z.boolean() });
+export type WirePart = z.infer<typeof WirePartSchema>;
+
+export const WorkerRequestSchema = z.discriminatedUnion('kind', [
+  /** One or several requests' images, decoded together (Captioner.captionParts). */
+  z.object({ kind: z.literal('caption'), id: z.number().int(), parts: z.array(WirePartSchema) }),
+  z.object({ kind: z.literal('overlay'), id: z.number().int(), image: WirePreparedSchema, options: CaptionOptionsSchema, draw: DrawOptionsSchema }),
+  z.object({ kind: z.literal('crash'), how: z.enum(['throw', 'exit']) }),
+]);
+export type WorkerRequest = z.infer<typeof WorkerRequestSchema>;
+
+export const TensorStatsSchema = WorkerStatsSchema.pick({ numTensors: true, numBytes: true, heapUsed: true });
+export type TensorStats = z.infer<typeof TensorStatsSchema>;
+
+const WireErrorSchema = z.object({ name: z.string(), message: z.string() });
+export type WireError = z.infer<typeof WireErrorSchema>;
+
+/**
+ * One captioned image coming back. The result is the worker's own CaptionResult (not re-parsed:
+ * its key order is the answer's); prepared only when the worker decoded the upload itself.
+ */
+const WireCaptionedSchema = z.object({
+  result: z.custom<CaptionResult>(),
+  hypothesis: z.custom<CaptionedImage['hypothesis']>(),
+  prepared: WirePreparedSchema.required({ rgb: true }).optional(),
+});
+export type WireCaptioned = z.infer<typeof WireCaptionedSchema>;
+
+export const WorkerReplySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('log'), message: z.string() }),
+  z.object({ kind: z.literal('ready'), info: ModelsInfoSchema, stats: TensorStatsSchema }),
+  z.object({ kind: z.literal('failed'), error: WireErrorSchema }),
+  /** A word of job `id`'s part `part`, image `image`, posted while the job runs (only for parts that asked). */
+  z.object({ kind: z.literal('word'), id: z.number().int(), part: z.number().int(), image: z.number().int(), token: TokenSchema }),
+  /** A caption job's results: per part, per image. */
+  z.object({ kind: z.literal('captioned'), id: z.number().int(), stats: TensorStatsSchema, parts: z.array(z.array(WireCaptionedSchema)) }),
+  z.object({ kind: z.literal('drawn'), id: z.number().int(), stats: TensorStatsSchema, image: bytes, caption: z.string(), words: z.number().int() }),
+  z.object({ kind: z.literal('error'), id: z.number().int(), stats: TensorStatsSchema, error: WireErrorSchema }),
+]);
+export type WorkerReply = z.infer<typeof WorkerReplySchema>;
+/** The reply that ends a job. */
+export type JobReply = Extract<WorkerReply, { kind: 'captioned' | 'drawn' | 'error' }>;
+
+/** The wire form of a prepared image; `rgb: false` leaves the pixels out (only overlays need them). */
+export function toWire(p: PreparedImage, rgb: boolean): WirePrepared {
+  return { tensor: p.tensor, width: p.width, height: p.height, format: p.format, rgb: rgb ? p.rgb : undefined, rgbWidth: p.rgbWidth, rgbHeight: p.rgbHeight };
+}
+
+/** This side's own PreparedImage over the received arrays (no copy). */
+export function fromWire(w: WirePrepared): PreparedImage {
+  const rgb = w.rgb ? Buffer.from(w.rgb.buffer, w.rgb.byteOffset, w.rgb.byteLength) : Buffer.alloc(0);
+  return { tensor: w.tensor, width: w.width, height: w.height, format: w.format, rgb, rgbWidth: w.rgbWidth, rgbHeight: w.rgbHeight };
+}
+
+/** Typed errors cross the thread boundary by name and are rebuilt as the same classes. */
+export function toWireError(err: unknown): WireError {
+  const e = err as Error;
+  const name = err instanceof ModelUnavailableError ? 'ModelUnavailableError' : (e?.name ?? 'Error');
+  return { name, message: String(e?.message ?? err) };
+}
+
+const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
+  UnsupportedImageError,
+  ImageTooLargeError,
+  ModelUnavailableError,
+  EncoderFileError,
+  WordOutOfRangeError,
+};
+
+export function fromWireError(w: WireError): Error {
+  const Cls = ERROR_CLASSES[w.name];
+  if (Cls) return new Cls(w.message);
+  const e = new Error(w.message);
+  e.name = w.name;
+  return e;
+}

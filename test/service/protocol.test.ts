@@ -1,0 +1,43 @@
+import t from 'tap';
+import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
+import { ModelUnavailableError, serviceErrorStatus, WordOutOfRangeError, WorkerCrashedError } from '../../src/service/errors.ts';
+import { fromWire, fromWireError, toWire, toWireError, WorkerRequestSchema } from '../../src/service/protocol.ts';
+import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
+
+const prepared = { tensor: new Float32Array([1, 2, 3]), width: 4, height: 2, format: 'png', rgb: Buffer.from([9, 8, 7, 6, 5, 4]), rgbWidth: 2, rgbHeight: 1 };
+
+t.test('a prepared image survives the wire form, with or without its pixels', async (t) => {
+  const back = fromWire(structuredClone(toWire(prepared, true)));
+  t.same([...back.tensor], [1, 2, 3]);
+  t.ok(Buffer.isBuffer(back.rgb));
+  t.same([...back.rgb], [...prepared.rgb]);
+  t.same({ ...back, tensor: undefined, rgb: undefined }, { ...prepared, tensor: undefined, rgb: undefined });
+  const bare = toWire(prepared, false);
+  t.equal(bare.rgb, undefined, 'no pixels sent when the worker has no use for them');
+  t.equal(fromWire(bare).rgb.length, 0);
+});
+
+t.test('requests are checked against the schema the pool builds them from', async (t) => {
+  const options = CaptionOptionsSchema.parse({ beamSize: 1 });
+  const ok = WorkerRequestSchema.parse(structuredClone({ kind: 'caption', id: 1, parts: [{ images: [{ kind: 'prepared', ...toWire(prepared, false) }], options, words: true }] }));
+  t.equal(ok.kind, 'caption');
+  t.throws(() => WorkerRequestSchema.parse({ kind: 'caption', id: 1, parts: [{ images: [{ kind: 'prepared', tensor: [1, 2] }], options, words: false }] }));
+  t.throws(() => WorkerRequestSchema.parse({ kind: 'unknown' }));
+});
+
+t.test('typed errors cross the thread boundary as the same classes', async (t) => {
+  for (const err of [new UnsupportedImageError('u'), new ImageTooLargeError('l'), new ModelUnavailableError('m'), new WordOutOfRangeError('w')]) {
+    const back = fromWireError(structuredClone(toWireError(err)));
+    t.equal(back.constructor, err.constructor);
+    t.equal(back.message, err.message);
+  }
+  const other = fromWireError(toWireError(new RangeError('r')));
+  t.equal(other.name, 'RangeError');
+});
+
+t.test('service errors map to one status table; anything else is not the service\'s', async (t) => {
+  t.same(serviceErrorStatus(new UnsupportedImageError('x')), { status: 415, code: 'unsupported_image', message: 'x', headers: {} });
+  t.same(serviceErrorStatus(new ModelUnavailableError('m')), { status: 400, code: 'model_unavailable', message: 'm', headers: {} });
+  t.same(serviceErrorStatus(new WorkerCrashedError('c')), { status: 503, code: 'worker_crashed', message: 'c', headers: { 'retry-after': '2' } });
+  t.equal(serviceErrorStatus(new Error('bug')), undefined);
+});
