@@ -3,7 +3,8 @@
 // bad file costs only its own line; the next batch is prepared while this one is captioned.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { CaptionedImage, Captioner } from '../service/captioner.ts';
+import type { Captioner } from '../service/captioner.ts';
+import type { CaptionedImage } from '../service/engine.ts';
 import type { CaptionOptions } from '../service/schemas.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
