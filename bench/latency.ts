@@ -13,10 +13,12 @@
 // Env: N (requests per beam size, 30), DURATION (s per concurrency level, 10), LEVELS (1,4,8,16),
 // BEAMS (1,3,5), RUNTIMES (tfjs,ort), SHARED_DIR (../shared), MODELS_DIR (models), and any server
 // variable (MAX_CONCURRENT, MAX_BATCH, ...) is passed on to both servers.
+// COMPARE_MODELS=dirA,dirB: one server per models folder (each with the encoder and soft/ hard/),
+// e.g. the 7×7 models against the 14×14 ones at the same runtime: RUNTIMES=ort COMPARE_MODELS=a,b.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envNumber } from './env.ts';
 import { benchModels } from './load.ts';
@@ -105,8 +107,15 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
+/** One server to measure: a decoder runtime with a models folder. */
+interface Variant {
+  runtime: 'tfjs' | 'ort';
+  modelsDir: string;
+  label: string;
+}
+
 interface RuntimeResult {
-  runtime: string;
+  label: string;
   latency: Map<number, { p50: number; p95: number; decodeP50: number }>;
   throughput: Map<number, { ips: number; meanMs: number; meanBatch: number }>;
   rssIdle: number;
@@ -146,18 +155,19 @@ async function throughputAt(server: Server, clients: number, forms: { body: Buff
  * runtime right after the other: the machine's load (a training job) drifts, and this way both
  * see the same conditions, so their ratio means something even when the absolute numbers do not.
  */
-async function measureAll(modelsDir: string, images: { data: Buffer }[]): Promise<RuntimeResult[]> {
+async function measureAll(variants: Variant[], images: { data: Buffer }[]): Promise<RuntimeResult[]> {
   const servers: Server[] = [];
+  const names = variants.map((v) => v.label);
   try {
-    for (const r of RUNTIMES) servers.push(await startServer(r, modelsDir));
-    const results: RuntimeResult[] = servers.map((s, i) => ({ runtime: RUNTIMES[i], latency: new Map(), throughput: new Map(), rssIdle: rssMB(s.child.pid!), rssMax: 0 }));
+    for (const v of variants) servers.push(await startServer(v.runtime, v.modelsDir));
+    const results: RuntimeResult[] = servers.map((s, i) => ({ label: names[i], latency: new Map(), throughput: new Map(), rssIdle: rssMB(s.child.pid!), rssMax: 0 }));
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
     for (const [i, s] of servers.entries()) for (let k = 0; k < 5; k++) for (const b of BEAMS) await post(s.url, multipart(images[k % images.length].data, { beamSize: String(b) }), agents[i]); // warm-up
     for (const b of BEAMS) {
       for (const [i, s] of servers.entries()) {
         const row = await latencyAt(s, b, images, agents[i]);
         results[i].latency.set(b, row);
-        process.stderr.write(`  ${RUNTIMES[i]} beam ${b}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms (decoder p50 ${row.decodeP50.toFixed(1)} ms)\n`);
+        process.stderr.write(`  ${names[i]} beam ${b}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms (decoder p50 ${row.decodeP50.toFixed(1)} ms)\n`);
       }
     }
     agents.forEach((a) => a.destroy());
@@ -166,7 +176,7 @@ async function measureAll(modelsDir: string, images: { data: Buffer }[]): Promis
       for (const [i, s] of servers.entries()) {
         const row = await throughputAt(s, c, forms);
         results[i].throughput.set(c, row);
-        process.stderr.write(`  ${RUNTIMES[i]} ${c} clients: ${row.ips.toFixed(2)} images/s, mean ${row.meanMs.toFixed(0)} ms, mean batch ${row.meanBatch.toFixed(2)}\n`);
+        process.stderr.write(`  ${names[i]} ${c} clients: ${row.ips.toFixed(2)} images/s, mean ${row.meanMs.toFixed(0)} ms, mean batch ${row.meanBatch.toFixed(2)}\n`);
       }
     }
     servers.forEach((s, i) => { results[i].rssMax = s.rssMax; });
@@ -180,8 +190,12 @@ const models = benchModels();
 try {
   const images = await heldOutImages(Math.max(N, 20));
   process.stderr.write(`${images.length} images (${images[0].name} …); N=${N} per beam size, ${DURATION} s per concurrency level\n`);
-  const results = await measureAll(models.dir, images);
-  const head = results.map((r) => (r.runtime === 'tfjs' ? 'tfjs-wasm' : 'ort'));
+  const dirs = process.env.COMPARE_MODELS ? process.env.COMPARE_MODELS.split(',').map((d) => resolve(d)) : [models.dir];
+  const variants: Variant[] = dirs.flatMap((modelsDir) => RUNTIMES.map((runtime) => ({
+    runtime, modelsDir, label: `${runtime === 'tfjs' ? 'tfjs-wasm' : 'ort'}${dirs.length > 1 ? ` ${basename(modelsDir)}` : ''}`,
+  })));
+  const results = await measureAll(variants, images);
+  const head = results.map((r) => r.label);
   const both = results.length === 2;
   const rows: string[][] = [];
   const row = (label: string, values: number[], digits: number, better: 'lower' | 'higher') => {
@@ -199,7 +213,7 @@ try {
   }
   row('RSS MB after start', results.map((r) => r.rssIdle), 0, 'lower');
   row('RSS MB max while serving', results.map((r) => r.rssMax), 0, 'lower');
-  const header = ['', ...head, ...(both ? ['ort vs tfjs'] : [])];
+  const header = ['', ...head, ...(both ? [`${head[1]} vs ${head[0]}`] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   process.stdout.write([line(header), `|${widths.map((w, i) => (i ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`, ...rows.map(line)].join('\n') + '\n');
