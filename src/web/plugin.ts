@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
@@ -13,6 +14,21 @@ declare module 'fastify' {
 
 /** Where the page's static files live (plain HTML/CSS/ES modules, no build step). */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/**
+ * The page's modules made from src/ itself, so the browser runs the server's own code (one
+ * colormap, one resampling): asset name → TypeScript entry, bundled at startup by esbuild
+ * (which tsx runs on anyway; no build step, nothing from the network).
+ */
+export const PAGE_MODULES: Record<string, string> = {
+  'overlay.js': fileURLToPath(new URL('../render/canvas.ts', import.meta.url)),
+};
+
+/** One dependency-free ES module for the browser from a TypeScript entry and its imports. */
+export function bundleModule(entry: string): Buffer {
+  const { outputFiles } = buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', charset: 'utf8', legalComments: 'none', write: false });
+  return Buffer.from(outputFiles[0].contents);
+}
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -55,11 +71,16 @@ const ASSET_PREFIX = '{{ASSETS}}';
 const etagOf = (body: Buffer) => `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 
 /**
- * Reads the static files once. Assets are served under /assets/<content hash>/ so they can be
- * cached forever; index.html is revalidated each time and points at the current hash.
+ * Reads the static files (and bundles `modules`) once. Assets are served under
+ * /assets/<content hash>/ so they can be cached forever; index.html is revalidated each time
+ * and points at the current hash.
  */
-export function loadAssets(dir: string = PUBLIC_DIR): WebAssets {
+export function loadAssets(dir: string = PUBLIC_DIR, modules: Record<string, string> = dir === PUBLIC_DIR ? PAGE_MODULES : {}): WebAssets {
   const files = new Map<string, Asset>();
+  for (const [name, entry] of Object.entries(modules)) {
+    const body = bundleModule(entry);
+    files.set(name, { body, type: CONTENT_TYPES['.js'], etag: etagOf(body) });
+  }
   let indexSource: Buffer | undefined;
   for (const name of readdirSync(dir).sort()) {
     const type = CONTENT_TYPES[extname(name)];
