@@ -2,6 +2,7 @@
 // Served to the page as one bundled module (src/web/plugin.ts), so the page and the server
 // share one colormap, one bilinear resampling and one blend. Dependency-free: no DOM, no Node.
 import { heatmap, spotlight } from './blend.ts';
+import type { OverlayStyle } from './types.ts';
 import { clamp, rescaleToPeak, resizeBilinear } from './upsample.ts';
 
 export { VIRIDIS } from './colormap.ts';
@@ -31,7 +32,7 @@ export function attentionMap(rows: number[][], width: number, height: number): F
 }
 
 export interface BlendOptions {
-  style?: 'heatmap' | 'spotlight';
+  style?: OverlayStyle;
   /** Default 0.55 for the heatmap (a touch stronger than the server's, on a small canvas), 0.6 for the spotlight. */
   alpha?: number;
 }

@@ -27,7 +27,7 @@ import { Worker } from 'node:worker_threads';
 import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
 import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
-import type { OverlayStyle } from '../render/types.ts';
+import type { DrawOptions } from '../render/types.ts';
 import { batchKey, ModelUnavailableError, type CaptionedImage, type CaptionerOptions, type OnPartWord, type OnWord } from './captioner.ts';
 import type { CaptionOptions, ModelsInfo, Token } from './schemas.ts';
 
@@ -46,15 +46,6 @@ export interface CaptionEngine {
   workerStats?(): WorkerStats[];
   /** False while no worker is able to take a job (all restarting). */
   available?(): boolean;
-}
-
-export interface DrawOptions {
-  format: 'png' | 'jpeg';
-  /** Word index or word text: that word's overlay at image resolution; undefined: the contact sheet. */
-  word?: number | string;
-  panelSize: number;
-  columns?: number;
-  style: OverlayStyle;
 }
 
 export interface OverlayOutput {
