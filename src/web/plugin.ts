@@ -4,6 +4,8 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CaptionOptionsSchema } from '../service/schemas.ts';
 
 declare module 'fastify' {
   interface FastifySchema {
@@ -16,18 +18,25 @@ declare module 'fastify' {
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 /**
- * The page's modules made from src/ itself, so the browser runs the server's own code (one
- * colormap, one resampling): asset name → TypeScript entry, bundled at startup by esbuild
- * (which tsx runs on anyway; no build step, nothing from the network).
+ * The page's modules made from src/ itself at startup, so the browser runs the server's own
+ * code (one colormap, one resampling) and the API's own option bounds: asset name → its maker.
+ * TypeScript is bundled by esbuild (which tsx runs on anyway; no build step, no network).
  */
-export const PAGE_MODULES: Record<string, string> = {
-  'overlay.js': fileURLToPath(new URL('../render/canvas.ts', import.meta.url)),
+const PAGE_MODULES: Record<string, () => Buffer> = {
+  'overlay.js': () => bundleModule(fileURLToPath(new URL('../render/canvas.ts', import.meta.url))),
+  'options.js': optionsModule,
 };
 
 /** One dependency-free ES module for the browser from a TypeScript entry and its imports. */
-export function bundleModule(entry: string): Buffer {
+function bundleModule(entry: string): Buffer {
   const { outputFiles } = buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', charset: 'utf8', legalComments: 'none', write: false });
   return Buffer.from(outputFiles[0].contents);
+}
+
+/** The option controls' bounds and defaults, from the API's schema (not written again in the page). */
+function optionsModule(): Buffer {
+  const { properties } = z.toJSONSchema(CaptionOptionsSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+  return Buffer.from(`// Generated from CaptionOptionsSchema (src/service/schemas.ts): name → JSON Schema.\nexport const OPTIONS = ${JSON.stringify(properties, null, 2)};\n`);
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -75,10 +84,10 @@ const etagOf = (body: Buffer) => `"${createHash('sha256').update(body).digest('b
  * /assets/<content hash>/ so they can be cached forever; index.html is revalidated each time
  * and points at the current hash.
  */
-export function loadAssets(dir: string = PUBLIC_DIR, modules: Record<string, string> = dir === PUBLIC_DIR ? PAGE_MODULES : {}): WebAssets {
+export function loadAssets(dir: string = PUBLIC_DIR, modules: Record<string, () => Buffer> = dir === PUBLIC_DIR ? PAGE_MODULES : {}): WebAssets {
   const files = new Map<string, Asset>();
-  for (const [name, entry] of Object.entries(modules)) {
-    const body = bundleModule(entry);
+  for (const [name, make] of Object.entries(modules)) {
+    const body = make();
     files.set(name, { body, type: CONTENT_TYPES['.js'], etag: etagOf(body) });
   }
   let indexSource: Buffer | undefined;
