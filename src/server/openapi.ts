@@ -43,7 +43,7 @@ export function uploadBody(options: z.ZodObject, multiple: boolean) {
 }
 
 /** The same options as query parameters (a value given both ways must agree, else 400). */
-export function queryParameters(options: z.ZodObject) {
+function queryParameters(options: z.ZodObject) {
   const props = (json(options).properties ?? {}) as Record<string, Record<string, unknown>>;
   return Object.entries(props).map(([name, schema]) => ({ name, in: 'query', required: false, description: schema.description, schema }));
 }
@@ -65,6 +65,16 @@ export const edgeErrors = {
   401: err('API keys are on (API_KEYS / API_KEYS_FILE) and the request has no valid `Authorization: Bearer <key>`; see WWW-Authenticate'),
   429: err('over the rate limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, per key or client address); see Retry-After and RateLimit-*'),
 };
+
+/** An upload route's operation: options as query parameters or body fields, the upload errors. */
+export function uploadOperation(summary: string, options: z.ZodObject, multiple: boolean, ok: Record<string, unknown>, description?: string) {
+  return {
+    summary, ...(description ? { description } : {}),
+    parameters: queryParameters(options),
+    requestBody: uploadBody(options, multiple),
+    responses: { 200: ok, ...uploadErrors, ...edgeErrors },
+  };
+}
 
 /** fastify's /v1/jobs/:id is OpenAPI's /v1/jobs/{id}. */
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');

@@ -5,7 +5,7 @@ import type { Token } from '../../service/schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
 import { toHttpError } from '../errors.ts';
-import { edgeErrors, out, queryParameters, uploadBody, uploadErrors } from '../openapi.ts';
+import { out, uploadOperation } from '../openapi.ts';
 import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
@@ -13,16 +13,11 @@ import { CaptionRequestSchema, CaptionsResponseSchema, ResultEventSchema, WordEv
 import { SseStream } from '../sse.ts';
 import { readUpload } from '../upload.ts';
 
-const openapi = {
-  summary: 'Caption one or more images',
-  description: 'Upload files in field `image` (repeatable). Options as fields or query parameters. With `Accept: text/event-stream` the answer is SSE: `word` events (WordEvent) as the decoder emits them (greedy and sampling: word by word while decoding runs, images interleaved; beam search: the best beam\'s words when each image\'s search ends), a `result` event per image (CaptionResult), then `done`; a failure after the stream opened is an `error` event.',
-  parameters: queryParameters(CaptionRequestSchema),
-  requestBody: uploadBody(CaptionRequestSchema, true),
-  responses: {
-    200: { description: 'one result per image, in upload order', content: { 'application/json': { schema: out(CaptionsResponseSchema) }, 'text/event-stream': { schema: { type: 'string', description: 'word, result, done / error events; word data: ' + JSON.stringify(out(WordEventSchema)) + '; result data: ' + JSON.stringify(out(ResultEventSchema)) } } } },
-    ...uploadErrors, ...edgeErrors,
-  },
-};
+const openapi = uploadOperation(
+  'Caption one or more images', CaptionRequestSchema, true,
+  { description: 'one result per image, in upload order', content: { 'application/json': { schema: out(CaptionsResponseSchema) }, 'text/event-stream': { schema: { type: 'string', description: 'word, result, done / error events; word data: ' + JSON.stringify(out(WordEventSchema)) + '; result data: ' + JSON.stringify(out(ResultEventSchema)) } } } },
+  'Upload files in field `image` (repeatable). Options as fields or query parameters. With `Accept: text/event-stream` the answer is SSE: `word` events (WordEvent) as the decoder emits them (greedy and sampling: word by word while decoding runs, images interleaved; beam search: the best beam\'s words when each image\'s search ends), a `result` event per image (CaptionResult), then `done`; a failure after the stream opened is an `error` event.',
+);
 
 export const captionsRoute: FastifyPluginAsync = async (app) => {
   const ctx = app.api;

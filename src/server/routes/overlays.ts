@@ -3,21 +3,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import { captionOverlay } from '../../service/worker-captioner.ts';
 import { requireCaptioner } from '../context.ts';
 import { admit, checkModel, prepareAll, requestSignal } from '../inference.ts';
-import { edgeErrors, queryParameters, uploadBody, uploadErrors } from '../openapi.ts';
+import { uploadOperation } from '../openapi.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
 import { OverlayRequestSchema } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
 
-const openapi = {
-  summary: 'Render attention: a per-word contact sheet, or one word over the image',
-  parameters: queryParameters(OverlayRequestSchema),
-  requestBody: uploadBody(OverlayRequestSchema, false),
-  responses: {
-    200: { description: 'PNG or JPEG; headers x-caption (URI-encoded) and x-caption-words', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
-    ...uploadErrors, ...edgeErrors,
-  },
-};
+const openapi = uploadOperation(
+  'Render attention: a per-word contact sheet, or one word over the image', OverlayRequestSchema, false,
+  { description: 'PNG or JPEG; headers x-caption (URI-encoded) and x-caption-words', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
+);
 
 export const overlaysRoute: FastifyPluginAsync = async (app) => {
   const ctx = app.api;
