@@ -7,33 +7,37 @@ import { VIRIDIS, lutIndex } from './colormap.ts';
  */
 export const DEFAULT_ALPHA = { spotlight: 0.6, heatmap: 0.5 } as const;
 
+/** 8-bit interleaved pixels: RGB (3 channels, the server) or RGBA (4, a browser canvas). */
+type Pixels = Uint8Array | Uint8ClampedArray;
+
 /**
  * Paper-style spotlight: each pixel is scaled by 1 - alpha·(1 - √m), so fully attended pixels
  * keep their colour and unattended ones fall to (1 - alpha) of their brightness; the square root
  * lights the moderately attended surroundings too, so the attended region reads in context.
+ * Writes `out` (same layout as `src`; an alpha channel is copied) and returns it.
  */
-export function spotlight(rgb: Uint8Array, map: Float32Array, alpha: number): Buffer {
-  const out = Buffer.allocUnsafe(map.length * 3);
+export function spotlight<P extends Pixels>(src: Pixels, map: Float32Array, alpha: number, out: P, channels: 3 | 4 = 3): P {
   for (let i = 0; i < map.length; i++) {
     const gain = 1 - alpha * (1 - Math.sqrt(Math.max(0, map[i])));
-    const j = i * 3;
-    out[j] = rgb[j] * gain;
-    out[j + 1] = rgb[j + 1] * gain;
-    out[j + 2] = rgb[j + 2] * gain;
+    const j = i * channels;
+    out[j] = src[j] * gain;
+    out[j + 1] = src[j + 1] * gain;
+    out[j + 2] = src[j + 2] * gain;
+    if (channels === 4) out[j + 3] = src[j + 3];
   }
   return out;
 }
 
-/** Heatmap: (1 - alpha)·pixel + alpha·viridis(m). */
-export function heatmap(rgb: Uint8Array, map: Float32Array, alpha: number): Buffer {
-  const out = Buffer.allocUnsafe(map.length * 3);
+/** Heatmap: (1 - alpha)·pixel + alpha·viridis(m). Same `out` and layout as spotlight. */
+export function heatmap<P extends Pixels>(src: Pixels, map: Float32Array, alpha: number, out: P, channels: 3 | 4 = 3): P {
   const keep = 1 - alpha;
   for (let i = 0; i < map.length; i++) {
     const c = lutIndex(map[i]) * 3;
-    const j = i * 3;
-    out[j] = rgb[j] * keep + VIRIDIS[c] * alpha;
-    out[j + 1] = rgb[j + 1] * keep + VIRIDIS[c + 1] * alpha;
-    out[j + 2] = rgb[j + 2] * keep + VIRIDIS[c + 2] * alpha;
+    const j = i * channels;
+    out[j] = src[j] * keep + VIRIDIS[c] * alpha;
+    out[j + 1] = src[j + 1] * keep + VIRIDIS[c + 1] * alpha;
+    out[j + 2] = src[j + 2] * keep + VIRIDIS[c + 2] * alpha;
+    if (channels === 4) out[j + 3] = src[j + 3];
   }
   return out;
 }

@@ -47,7 +47,7 @@ export async function overlayRgb(image: RgbImage, attention: AttentionGrid, opts
       ? new Float32Array(width * height).fill(1) // no region and a flat map: nothing to single out
       : hardMap(grid.w, grid.h, region, width, height);
 
-  const rgb = style === 'heatmap' ? heatmap(base.rgb, map, alpha) : spotlight(base.rgb, map, alpha);
+  const rgb = (style === 'heatmap' ? heatmap : spotlight)(base.rgb, map, alpha, Buffer.allocUnsafe(map.length * 3));
   if (region !== undefined) {
     // A thin frame keeps tiny regions findable on large photos; ~1/150 of the short side.
     const thickness = Math.max(1, Math.round(Math.min(width, height) / 150));

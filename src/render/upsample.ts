@@ -105,13 +105,14 @@ export function hardMap(gridW: number, gridH: number, index: number, width: numb
   return map;
 }
 
-function rescaleToPeak(map: Float32Array): Float32Array {
+/** Rescales so the peak is 1 (an all-zero map stays zero). In place; returns the array. */
+export function rescaleToPeak(map: Float32Array): Float32Array {
   let max = 0;
   for (let i = 0; i < map.length; i++) if (map[i] > max) max = map[i];
   if (max > 0 && max !== 1) for (let i = 0; i < map.length; i++) map[i] /= max;
   return map;
 }
 
-function clamp(v: number, lo: number, hi: number): number {
+export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }

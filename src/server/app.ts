@@ -13,7 +13,7 @@ import { openApiPlugin } from './openapi.ts';
 import { InferenceQueue } from './queue.ts';
 import { captionsRoute } from './routes/captions.ts';
 import { healthRoutes } from './routes/health.ts';
-import { jobsRoutes } from '../jobs/routes.ts';
+import { jobsRoutes } from './routes/jobs.ts';
 import { overlaysRoute } from './routes/overlays.ts';
 import { securityPlugin } from './security.ts';
 import type { ErrorBody } from './schemas.ts';
@@ -96,9 +96,10 @@ export function createApp(opts: AppOptions): CaptionApp {
     return sendError(req, reply, new HttpError(404, 'not_found', `no route ${req.method} ${url}`));
   });
 
+  app.decorate('api', ctx);
   app.register(securityPlugin, { config }); // first: its hooks must run before every route's
-  metricsPlugin(app, queue, () => captioner);
-  app.register(openApiPlugin);
+  app.register(openApiPlugin); // before the routes: it collects their operations as they are added
+  app.register(metricsPlugin);
   app.register(webPlugin);
   app.register(async (api) => {
     // Uploads only: the body is never parsed by fastify here, multipart is streamed by the
@@ -106,11 +107,11 @@ export function createApp(opts: AppOptions): CaptionApp {
     api.removeAllContentTypeParsers();
     await api.register(multipart, { throwFileSizeLimit: false }); // see readUpload
     api.addContentTypeParser('*', (_req, _payload, done) => done(null));
-    captionsRoute(api, ctx);
-    overlaysRoute(api, ctx);
-    await jobsRoutes(api, ctx);
+    await api.register(captionsRoute);
+    await api.register(overlaysRoute);
+    await api.register(jobsRoutes);
   });
-  app.register(async (ops) => healthRoutes(ops, ctx));
+  app.register(healthRoutes);
 
   return { app, queue, beginShutdown: () => { closing = true; } };
 }

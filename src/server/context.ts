@@ -1,4 +1,5 @@
-// What the routes share: settings, the inference queue and the (possibly still loading) model.
+// What the routes share: settings, the inference queue and the (possibly still loading) model,
+// decorated on the app as `app.api` (see createApp).
 import type { CaptionEngine } from '../service/engine.ts';
 import type { WorkerStats } from '../service/schemas.ts';
 import type { ServerConfig } from './config.ts';
@@ -12,6 +13,12 @@ export interface ApiContext {
   captioner(): CaptionEngine | undefined;
   /** True once shutdown has begun: readiness goes red so balancers stop sending. */
   closing(): boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    api: ApiContext;
+  }
 }
 
 /** The loaded captioner, or a 503 the client may retry. */

@@ -1,12 +1,15 @@
 // Prometheus metrics: request counts/latency by route, queue depth, inference outcomes.
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CaptionEngine } from '../service/engine.ts';
 import { engineStats } from './context.ts';
-import type { InferenceQueue } from './queue.ts';
+import { err } from './openapi.ts';
 
-/** Registers GET /metrics; a registry per app so tests can build many apps. */
-export function metricsPlugin(app: FastifyInstance, queue: InferenceQueue, engine: () => CaptionEngine | undefined): void {
+/**
+ * GET /metrics and the per-route counters; a registry per app so tests can build many apps.
+ * Like fastify-plugin: its onResponse hook counts every route of the app.
+ */
+export async function metricsPlugin(app: FastifyInstance): Promise<void> {
+  const { queue } = app.api;
   const register = new Registry();
   collectDefaultMetrics({ register });
   const requests = new Counter({ name: 'http_requests_total', help: 'HTTP responses by route, method and status', labelNames: ['route', 'method', 'status'], registers: [register] });
@@ -27,7 +30,7 @@ export function metricsPlugin(app: FastifyInstance, queue: InferenceQueue, engin
   const perWorker = (name: string, help: string, pick: (s: ReturnType<typeof engineStats>[number]) => number) =>
     new Gauge({ name, help, labelNames: ['worker'], registers: [register], collect() {
       this.reset();
-      for (const s of engineStats(engine())) this.set({ worker: String(s.id) }, pick(s));
+      for (const s of engineStats(app.api.captioner())) this.set({ worker: String(s.id) }, pick(s));
     } });
   perWorker('inference_worker_tensors', 'tf.memory().numTensors in the worker after its latest job (steady growth = leak)', (s) => s.numTensors);
   perWorker('inference_worker_tensor_bytes', 'bytes held by tfjs tensors in the worker', (s) => s.numBytes);
@@ -42,5 +45,7 @@ export function metricsPlugin(app: FastifyInstance, queue: InferenceQueue, engin
     requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_req, reply) => reply.type(register.contentType).send(await register.metrics()));
+  const openapi = { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' }, 401: err('METRICS_API_KEYS is set and the request has no valid Bearer key') } };
+  app.get('/metrics', { schema: { openapi } }, async (_req, reply) => reply.type(register.contentType).send(await register.metrics()));
 }
+(metricsPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;

@@ -1,5 +1,6 @@
 // HTTP-level shapes (the captioning shapes live in src/service/schemas.ts).
 import { z } from 'zod';
+import { DrawOptionsSchema } from '../render/types.ts';
 import { CaptionOptionsSchema, CaptionResultSchema, TokenSchema, WorkerStatsSchema } from '../service/schemas.ts';
 
 export const ErrorBodySchema = z.object({
@@ -29,13 +30,7 @@ export type Ready = z.infer<typeof ReadySchema>;
 export const CaptionRequestSchema = CaptionOptionsSchema.strict();
 
 /** POST /v1/overlays: captioning options plus how to draw. */
-export const OverlayRequestSchema = CaptionOptionsSchema.extend({
-  format: z.enum(['png', 'jpeg']).default('png').describe('output image format'),
-  word: z.union([z.string().regex(/^\d+$/).transform(Number), z.number().int().min(0), z.string().min(1).max(64)]).optional().describe('a 0-based word index, or a word of the caption (its first occurrence): that word\'s overlay at the image\'s resolution (longest side capped at 1024 px) instead of the contact sheet'),
-  panelSize: z.coerce.number().int().min(16).max(1024).default(224).describe('contact sheet panel side in px'),
-  columns: z.coerce.number().int().min(1).max(64).optional().describe('contact sheet panels per row'),
-  style: z.enum(['spotlight', 'heatmap']).default('spotlight').describe('spotlight darkens unattended pixels (paper style); heatmap blends a colour map'),
-}).strict();
+export const OverlayRequestSchema = CaptionOptionsSchema.extend(DrawOptionsSchema.shape).strict();
 export type OverlayRequest = z.output<typeof OverlayRequestSchema>;
 
 /** One SSE `word` event: a token as soon as it is known, and whose and where it is. */

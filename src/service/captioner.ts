@@ -21,7 +21,8 @@ import { assess } from './confidence.ts';
 import type { CaptionedImage, CaptionEngine, OnWord } from './engine.ts';
 import { ModelUnavailableError } from './errors.ts';
 import { isRandomDecoding } from './options.ts';
-import { captionOverlay, type DrawOptions, type OverlayOutput } from './overlay.ts';
+import { captionOverlay, type OverlayOutput } from './overlay.ts';
+import type { DrawOptions } from '../render/types.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token, WorkerStats } from './schemas.ts';
 
 export interface CaptionerOptions {

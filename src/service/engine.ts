@@ -3,7 +3,8 @@
 // only this, so they never ask which one they have.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { Hypothesis } from '../decoding/types.ts';
-import type { DrawOptions, OverlayOutput } from './overlay.ts';
+import type { OverlayOutput } from './overlay.ts';
+import type { DrawOptions } from '../render/types.ts';
 import type { CaptionOptions, CaptionResult, ModelsInfo, Token, WorkerStats } from './schemas.ts';
 
 /** One captioned image plus what overlays need (the oriented RGB pixels). */

@@ -3,21 +3,10 @@
 // the same function, so the HTTP route does not care where it runs.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
-import { z } from 'zod';
+import type { DrawOptions } from '../render/types.ts';
 import type { CaptionEngine } from './engine.ts';
 import { WordOutOfRangeError } from './errors.ts';
 import type { CaptionOptions } from './schemas.ts';
-
-/** How to draw (POST /v1/overlays parses and documents these; this is what reaches the renderer). */
-export const DrawOptionsSchema = z.object({
-  format: z.enum(['png', 'jpeg']),
-  /** Word index or word text: that word's overlay at image resolution; undefined: the contact sheet. */
-  word: z.union([z.number().int(), z.string()]).optional(),
-  panelSize: z.number().int(),
-  columns: z.number().int().optional(),
-  style: z.enum(['spotlight', 'heatmap']),
-});
-export type DrawOptions = z.infer<typeof DrawOptionsSchema>;
 
 export interface OverlayOutput {
   image: Buffer;

@@ -29,7 +29,8 @@ import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
 import { batchKey, type CaptionerOptions, type OnPartWord } from './captioner.ts';
 import type { CaptionedImage, CaptionEngine, OnWord } from './engine.ts';
 import { WorkerCrashedError, WorkerTimeoutError } from './errors.ts';
-import type { DrawOptions, OverlayOutput } from './overlay.ts';
+import type { DrawOptions } from '../render/types.ts';
+import type { OverlayOutput } from './overlay.ts';
 import { fromWire, fromWireError, toWire, type JobReply, type TensorStats, type WireCaptioned, type WireImage, type WorkerInit, type WirePart, type WorkerReply, type WorkerRequest } from './protocol.ts';
 import type { CaptionOptions, ModelsInfo, WorkerStats } from './schemas.ts';
 

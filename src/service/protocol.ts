@@ -6,7 +6,7 @@ import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { CaptionedImage } from './engine.ts';
 import { ModelUnavailableError, WordOutOfRangeError } from './errors.ts';
-import { DrawOptionsSchema } from './overlay.ts';
+import { DrawOptionsSchema } from '../render/types.ts';
 import { CaptionOptionsSchema, ModelsInfoSchema, TokenSchema, WorkerStatsSchema, type CaptionResult } from './schemas.ts';
 
 export const WorkerInitSchema = z.object({

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CaptionOptionsSchema } from '../service/schemas.ts';
 
 declare module 'fastify' {
   interface FastifySchema {
@@ -13,6 +16,28 @@ declare module 'fastify' {
 
 /** Where the page's static files live (plain HTML/CSS/ES modules, no build step). */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/**
+ * The page's modules made from src/ itself at startup, so the browser runs the server's own
+ * code (one colormap, one resampling) and the API's own option bounds: asset name → its maker.
+ * TypeScript is bundled by esbuild (which tsx runs on anyway; no build step, no network).
+ */
+const PAGE_MODULES: Record<string, () => Buffer> = {
+  'overlay.js': () => bundleModule(fileURLToPath(new URL('../render/canvas.ts', import.meta.url))),
+  'options.js': optionsModule,
+};
+
+/** One dependency-free ES module for the browser from a TypeScript entry and its imports. */
+function bundleModule(entry: string): Buffer {
+  const { outputFiles } = buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', charset: 'utf8', legalComments: 'none', write: false });
+  return Buffer.from(outputFiles[0].contents);
+}
+
+/** The option controls' bounds and defaults, from the API's schema (not written again in the page). */
+function optionsModule(): Buffer {
+  const { properties } = z.toJSONSchema(CaptionOptionsSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+  return Buffer.from(`// Generated from CaptionOptionsSchema (src/service/schemas.ts): name → JSON Schema.\nexport const OPTIONS = ${JSON.stringify(properties, null, 2)};\n`);
+}
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -55,11 +80,16 @@ const ASSET_PREFIX = '{{ASSETS}}';
 const etagOf = (body: Buffer) => `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 
 /**
- * Reads the static files once. Assets are served under /assets/<content hash>/ so they can be
- * cached forever; index.html is revalidated each time and points at the current hash.
+ * Reads the static files (and bundles `modules`) once. Assets are served under
+ * /assets/<content hash>/ so they can be cached forever; index.html is revalidated each time
+ * and points at the current hash.
  */
-export function loadAssets(dir: string = PUBLIC_DIR): WebAssets {
+export function loadAssets(dir: string = PUBLIC_DIR, modules: Record<string, () => Buffer> = dir === PUBLIC_DIR ? PAGE_MODULES : {}): WebAssets {
   const files = new Map<string, Asset>();
+  for (const [name, make] of Object.entries(modules)) {
+    const body = make();
+    files.set(name, { body, type: CONTENT_TYPES['.js'], etag: etagOf(body) });
+  }
   let indexSource: Buffer | undefined;
   for (const name of readdirSync(dir).sort()) {
     const type = CONTENT_TYPES[extname(name)];

@@ -1,9 +1,12 @@
 import t from 'tap';
-// The browser module is plain JS; it has no DOM dependencies, so it runs here too.
-// @ts-expect-error -- untyped browser ES module
-import * as ov from '../../src/web/public/overlay.js';
+import { loadAssets } from '../../src/web/plugin.ts';
 import { VIRIDIS } from '../../src/render/colormap.ts';
 import { resizeBilinear } from '../../src/render/upsample.ts';
+
+// The module the page is served (bundled from src/render/canvas.ts): it has no DOM
+// dependencies, so it runs here too.
+const served = loadAssets().files.get('overlay.js')!.body;
+const ov: typeof import('../../src/render/canvas.ts') = await import(`data:text/javascript;base64,${served.toString('base64')}`);
 
 t.test('viridis LUT matches the server renderer', async (t) => {
   t.same([...ov.VIRIDIS], [...VIRIDIS]);

@@ -1,20 +1,28 @@
 // POST /v1/captions: JSON results, or Server-Sent Events with Accept: text/event-stream.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { checkModel, prepareAll } from '../../service/checks.ts';
 import type { CaptionedImage, OnWord } from '../../service/engine.ts';
 import type { Token } from '../../service/schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { requireCaptioner } from '../context.ts';
 import { toHttpError } from '../errors.ts';
+import { out, uploadOperation } from '../openapi.ts';
 import { admit, requestSignal } from '../inference.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
-import { CaptionRequestSchema, type CaptionsResponse, type ResultEvent, type WordEvent } from '../schemas.ts';
+import { CaptionRequestSchema, CaptionsResponseSchema, ResultEventSchema, WordEventSchema, type CaptionsResponse, type ResultEvent, type WordEvent } from '../schemas.ts';
 import { SseStream } from '../sse.ts';
 import { readUpload } from '../upload.ts';
 
-export function captionsRoute(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/captions', async (req, reply) => {
+const openapi = uploadOperation(
+  'Caption one or more images', CaptionRequestSchema, true,
+  { description: 'one result per image, in upload order', content: { 'application/json': { schema: out(CaptionsResponseSchema) }, 'text/event-stream': { schema: { type: 'string', description: 'word, result, done / error events; word data: ' + JSON.stringify(out(WordEventSchema)) + '; result data: ' + JSON.stringify(out(ResultEventSchema)) } } } },
+  'Upload files in field `image` (repeatable). Options as fields or query parameters. With `Accept: text/event-stream` the answer is SSE: `word` events (WordEvent) as the decoder emits them (greedy and sampling: word by word while decoding runs, images interleaved; beam search: the best beam\'s words when each image\'s search ends), a `result` event per image (CaptionResult), then `done`; a failure after the stream opened is an `error` event.',
+);
+
+export const captionsRoute: FastifyPluginAsync = async (app) => {
+  const ctx = app.api;
+  app.post('/v1/captions', { schema: { openapi } }, async (req, reply) => {
     const captioner = requireCaptioner(ctx);
     admit(ctx);
     const upload = await readUpload(req, ctx.config);
@@ -28,7 +36,7 @@ export function captionsRoute(app: FastifyInstance, ctx: ApiContext): void {
     const body: CaptionsResponse = { results: captioned.map((c) => c.result) };
     return body;
   });
-}
+};
 
 function wantsEvents(req: FastifyRequest): boolean {
   return /\btext\/event-stream\b/i.test(req.headers.accept ?? '');

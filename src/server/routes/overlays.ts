@@ -1,16 +1,22 @@
 // POST /v1/overlays: one image → per-word contact sheet, or one word's overlay.
-import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from '../context.ts';
+import type { FastifyPluginAsync } from 'fastify';
 import { requireCaptioner } from '../context.ts';
 import { checkModel, prepareAll } from '../../service/checks.ts';
 import { admit, requestSignal } from '../inference.ts';
+import { uploadOperation } from '../openapi.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
 import { OverlayRequestSchema } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
 
-export function overlaysRoute(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/overlays', async (req, reply) => {
+const openapi = uploadOperation(
+  'Render attention: a per-word contact sheet, or one word over the image', OverlayRequestSchema, false,
+  { description: 'PNG or JPEG; headers x-caption (URI-encoded) and x-caption-words', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
+);
+
+export const overlaysRoute: FastifyPluginAsync = async (app) => {
+  const ctx = app.api;
+  app.post('/v1/overlays', { schema: { openapi } }, async (req, reply) => {
     const captioner = requireCaptioner(ctx);
     admit(ctx);
     const upload = await readUpload(req, { ...ctx.config, maxFiles: 1 });
@@ -30,4 +36,4 @@ export function overlaysRoute(app: FastifyInstance, ctx: ApiContext): void {
       .header('x-caption-words', String(words))
       .send(image);
   });
-}
+};

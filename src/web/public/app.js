@@ -1,5 +1,6 @@
 // Show, Attend and Tell demo page: upload → POST /v1/captions → caption, alternatives, word chips;
 // hovering/focusing/clicking a word blends that word's attention map over the image on a canvas.
+import { OPTIONS } from './options.js';
 import { attentionMap, blend, cellBox, fitSize } from './overlay.js';
 
 const API = { captions: '/v1/captions', overlays: '/v1/overlays', models: '/v1/models' };
@@ -178,30 +179,41 @@ function paintPlaceholder(text) {
 
 // ---------- options ----------
 
+// Bounds and defaults come from the API's own option schema (options.js is generated from it);
+// what the HTML sets itself wins: the temperature slider's narrower span, nBest's 3.
+for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (el.form.querySelectorAll('input[type=number], input[type=range]'))) {
+  const s = OPTIONS[input.name];
+  if (!input.hasAttribute('min')) input.min = String(s.minimum);
+  if (!input.hasAttribute('max')) input.max = String(s.maximum);
+  if (!input.hasAttribute('value') && s.default !== undefined) input.value = String(s.default);
+}
+/** @type {HTMLInputElement} */ (el.form.querySelector(`input[name="attention"][value="${OPTIONS.attention.default}"]`)).checked = true;
+
 function readOptions() {
-  const intIn = (input, lo, hi, dflt) => {
+  const intIn = (input, dflt = OPTIONS[input.name].default) => {
+    const { minimum: lo, maximum: hi } = OPTIONS[input.name];
     const v = Math.round(Number(input.value));
     const out = Number.isFinite(v) && input.value !== '' ? Math.min(hi, Math.max(lo, v)) : dflt;
     input.value = String(out);
     return out;
   };
-  const attention = /** @type {HTMLInputElement|null} */ (el.form.querySelector('input[name="attention"]:checked'))?.value ?? 'soft';
+  const attention = /** @type {HTMLInputElement|null} */ (el.form.querySelector('input[name="attention"]:checked'))?.value ?? OPTIONS.attention.default;
   const sample = el.sample.checked;
   /** @type {Record<string,string>} */
-  const beam = intIn(el.beam, 1, 10, 3);
+  const beam = intIn(el.beam);
   // The API refuses options that do not apply: no beamSize with sampling, nBest ≤ beamSize.
   const o = {
     attention,
-    nBest: String(sample ? intIn(el.nBest, 1, 10, 1) : Math.min(beam, intIn(el.nBest, 1, 10, 3))),
-    maxLength: String(intIn(el.maxLength, 1, 50, 20)),
+    nBest: String(sample ? intIn(el.nBest, 1) : Math.min(beam, intIn(el.nBest, 3))),
+    maxLength: String(intIn(el.maxLength)),
     sample: String(sample),
     includeMaps: 'true',
   };
   if (!sample) o.beamSize = String(beam);
   if (sample) {
-    o.temperature = String(Number(el.temperature.value) || 1);
+    o.temperature = String(Number(el.temperature.value) || OPTIONS.temperature.default);
     // Fix a seed so the sheet (a second request) reproduces exactly this sample.
-    const seed = el.seed.value === '' ? Math.floor(Math.random() * 2 ** 31) : intIn(el.seed, 0, 2 ** 31 - 1, 0);
+    const seed = el.seed.value === '' ? Math.floor(Math.random() * 2 ** 31) : intIn(el.seed, 0);
     o.seed = String(seed);
   }
   return o;
@@ -228,7 +240,7 @@ function syncControls() {
   el.temperature.disabled = !el.sample.checked;
   el.seed.disabled = !el.sample.checked;
   el.beam.disabled = el.sample.checked;
-  el.nBest.max = el.sample.checked ? '10' : el.beam.value; // samples: any number; beams: at most k
+  el.nBest.max = el.sample.checked ? String(OPTIONS.nBest.maximum) : el.beam.value; // samples: any number; beams: at most k
 }
 
 // ---------- captioning ----------
