@@ -1,9 +1,13 @@
 import { z } from 'zod';
 
+/** The paper's two attention mechanisms: soft (deterministic, backprop) and hard (stochastic, REINFORCE). */
+export const AttentionSchema = z.enum(['soft', 'hard']);
+export type Attention = z.infer<typeof AttentionSchema>;
+
 /** Everything needed to rebuild a decoder; saved as config.json next to the weights. */
 export const DecoderConfigSchema = z.object({
   format: z.literal('show-attend-tell/decoder@1'),
-  attention: z.enum(['soft', 'hard']),
+  attention: AttentionSchema,
   vocabSize: z.number().int().positive(),
   embedDim: z.number().int().positive(), // m in the paper
   hiddenDim: z.number().int().positive(), // n

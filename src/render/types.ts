@@ -1,5 +1,6 @@
 // Shared types for the attention renderer.
 import { z } from 'zod';
+import type { Attention } from '../model/config.ts';
 
 /** 8-bit interleaved RGB pixels, row-major, already EXIF-oriented. */
 export interface RgbImage {
@@ -12,7 +13,7 @@ export interface RgbImage {
 export type AttentionGrid = number[][];
 
 /** 'soft': the full attention distribution; 'hard': one sampled region. */
-export type AttentionMode = 'soft' | 'hard';
+export type AttentionMode = Attention;
 
 /**
  * How a map is drawn over the image:

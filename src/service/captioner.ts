@@ -4,7 +4,7 @@ import { backendInfo, initBackend } from '../runtime/backend.ts';
 import { resolveDecoderRuntime } from '../runtime/threads.ts';
 import { Encoder, type InputSize } from '../encoder/encoder.ts';
 import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
-import { defaultConfig, type DecoderConfig } from '../model/config.ts';
+import { defaultConfig, type Attention, type DecoderConfig } from '../model/config.ts';
 import { Decoder } from '../model/decoder.ts';
 import { loadDecoder } from '../model/io.ts';
 import { OrtDecoder } from '../model/ort-decoder.ts';
@@ -44,7 +44,7 @@ export interface CaptionerOptions {
 export class Captioner implements CaptionEngine {
   private constructor(
     readonly encoder: Encoder,
-    readonly decoders: Map<'soft' | 'hard', { decoder: StepDecoder; info: DecoderInfo }>,
+    readonly decoders: Map<Attention, { decoder: StepDecoder; info: DecoderInfo }>,
     readonly backend: string,
     readonly runtime: DecoderRuntime,
     readonly warnings: string[],
@@ -67,7 +67,7 @@ export class Captioner implements CaptionEngine {
     const make = (config: DecoderConfig, vocab: Vocabulary, params: Float32Array): StepDecoder =>
       runtime === 'ort' ? new OrtDecoder(config, vocab, params, { intraOpThreads: threads }) : new TfjsStepDecoder(new Decoder(config, vocab, params));
     const warnings: string[] = [];
-    const decoders = new Map<'soft' | 'hard', { decoder: StepDecoder; info: DecoderInfo }>();
+    const decoders = new Map<Attention, { decoder: StepDecoder; info: DecoderInfo }>();
     let inputSize: InputSize = 224;
     for (const kind of ['soft', 'hard'] as const) {
       const dir = resolve(opts.modelsDir, kind);
@@ -108,7 +108,7 @@ export class Captioner implements CaptionEngine {
     };
   }
 
-  has(kind: 'soft' | 'hard'): boolean {
+  has(kind: Attention): boolean {
     return this.decoders.has(kind);
   }
 
@@ -302,7 +302,7 @@ function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<CaptionOpt
   return token;
 }
 
-function describe(kind: 'soft' | 'hard', c: DecoderConfig, vocab: Vocabulary, path: string | null, card?: Record<string, unknown>): DecoderInfo {
+function describe(kind: Attention, c: DecoderConfig, vocab: Vocabulary, path: string | null, card?: Record<string, unknown>): DecoderInfo {
   return {
     id: `show-attend-tell-${kind}-${c.encoder.id}-${c.grid.h}x${c.grid.w}`,
     attention: kind,

@@ -6,6 +6,7 @@ import type { Hypothesis } from '../decoding/types.ts';
 import type { OverlayOutput } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
 import type { CaptionOptions, CaptionResult, ModelsInfo, Token, WorkerStats } from './schemas.ts';
+import type { Attention } from '../model/config.ts';
 
 /** One captioned image plus what overlays need (the oriented RGB pixels). */
 export interface CaptionedImage {
@@ -20,7 +21,7 @@ export type OnWord = (image: number, token: Token) => void;
 
 export interface CaptionEngine {
   info(): ModelsInfo;
-  has(kind: 'soft' | 'hard'): boolean;
+  has(kind: Attention): boolean;
   /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
   prepare(image: Buffer): Promise<PreparedImage>;
   /** `onWord`: each word as the decoder emits it (see Captioner.caption); without it no word is sent anywhere. */

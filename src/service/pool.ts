@@ -33,6 +33,7 @@ import type { DrawOptions } from '../render/types.ts';
 import type { OverlayOutput } from './overlay.ts';
 import { fromWire, fromWireError, toWire, type JobReply, type TensorStats, type WireCaptioned, type WireImage, type WorkerInit, type WirePart, type WorkerReply, type WorkerRequest } from './protocol.ts';
 import type { CaptionOptions, ModelsInfo, WorkerStats } from './schemas.ts';
+import type { Attention } from '../model/config.ts';
 
 export interface WorkerCaptionerOptions extends Omit<CaptionerOptions, 'log'> {
   /** Number of worker threads (each with its own model copy). Default 1. */
@@ -287,7 +288,7 @@ export class WorkerCaptioner implements CaptionEngine {
     return this.modelsInfo;
   }
 
-  has(kind: 'soft' | 'hard'): boolean {
+  has(kind: Attention): boolean {
     return this.modelsInfo.decoders.some((d) => d.attention === kind);
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_REPETITION_PENALTY } from '../decoding/constraints.ts';
+import { AttentionSchema } from '../model/config.ts';
 
 /**
  * The service's data shapes, defined once: the HTTP API, the CLI and the captioner all use
@@ -12,7 +13,7 @@ export const CaptionOptionsSchema = z.object({
   nBest: z.coerce.number().int().min(1).max(10).optional().describe('alternatives returned: beam search at most beamSize (default min(3, beamSize)); with sample or sampleLocations, that many differently seeded samples (default 1)'),
   maxLength: z.coerce.number().int().min(1).max(50).default(20).describe('maximum words'),
   lengthPenalty: z.coerce.number().min(0).max(2).default(0).describe('rank beams by logprob / (words+1)^lengthPenalty'),
-  attention: z.enum(['soft', 'hard']).default('soft').describe('which decoder: soft (deterministic) or hard (stochastic) attention'),
+  attention: AttentionSchema.default('soft').describe('which decoder: soft (deterministic) or hard (stochastic) attention'),
   sample: bool.default(false).describe('sample words instead of beam search'),
   temperature: z.coerce.number().min(0.05).max(5).default(1).describe('sampling temperature'),
   seed: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional().describe('random seed for sampling (words and hard-attention locations)'),
@@ -47,7 +48,7 @@ export const CaptionResultSchema = z.object({
   tokens: z.array(TokenSchema),
   alternatives: z.array(z.object({ caption: z.string(), logprob: z.number(), score: z.number(), truncated: z.boolean() })).describe('beam search: the n best, best first; sampling: nBest samples, alternatives[0] = the caption'),
   grid: z.object({ h: z.number().int(), w: z.number().int() }),
-  model: z.object({ id: z.string(), attention: z.enum(['soft', 'hard']), trained: z.boolean() }),
+  model: z.object({ id: z.string(), attention: AttentionSchema, trained: z.boolean() }),
   backend: z.string().describe('tfjs backend (wasm, tensorflow, cpu) or onnxruntime-cpu'),
   runtime: z.enum(['ort', 'tfjs']).describe('what ran the decoder: ONNX Runtime or tfjs (DECODER_RUNTIME)'),
   image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
@@ -63,7 +64,7 @@ export type CaptionResult = z.infer<typeof CaptionResultSchema>;
 
 export const DecoderInfoSchema = z.object({
   id: z.string(),
-  attention: z.enum(['soft', 'hard']),
+  attention: AttentionSchema,
   trained: z.boolean(),
   path: z.string().nullable().describe('folder relative to MODELS_DIR (null: untrained fallback); never an absolute server path'),
   vocabularySize: z.number().int(),
@@ -78,7 +79,7 @@ export const ModelsInfoSchema = z.object({
   decoders: z.array(DecoderInfoSchema),
   backend: z.string(),
   runtime: z.enum(['ort', 'tfjs']).describe('decoder runtime (DECODER_RUNTIME)'),
-  default: z.enum(['soft', 'hard']),
+  default: AttentionSchema,
   warnings: z.array(z.string()),
 });
 export type ModelsInfo = z.infer<typeof ModelsInfoSchema>;

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { AttentionSchema } from '../model/config.ts';
 
 /** Every training setting, with the defaults used for the shipped models. */
 export const TrainOptionsSchema = z.object({
-  attention: z.enum(['soft', 'hard']).default('soft').describe('soft (backprop) or hard (REINFORCE) attention'),
+  attention: AttentionSchema.default('soft').describe('soft (backprop) or hard (REINFORCE) attention'),
   captions: z.string().describe('Flickr8k token file, Karpathy json or COCO json'),
   format: z.enum(['auto', 'flickr8k', 'karpathy', 'coco']).default('auto').describe('format of --captions (auto: from the file)'),
   train: z.string().describe('flickr8k: file of image names; karpathy: split name'),
