@@ -4,7 +4,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/runtime/backend.ts';
-import { Encoder } from '../../src/encoder/encoder.ts';
+import { Encoder, type InputSize } from '../../src/encoder/encoder.ts';
 import { prepareImage } from '../../src/encoder/preprocess.ts';
 import { Decoder } from '../../src/model/decoder.ts';
 import { loadDecoder } from '../../src/model/io.ts';
@@ -45,9 +45,10 @@ for (const kind of ['soft', 'hard'] as const) {
     const saved = await loadDecoder(`${MODELS}/${kind}`);
     const tfjs = new TfjsStepDecoder(new Decoder(saved.config, saved.vocab, saved.params));
     const ort = new OrtDecoder(saved.config, saved.vocab, saved.params, { intraOpThreads: 1 });
-    const encoder = await Encoder.load({ modelsDir: SHARED_MODELS, inputSize: 224, allowDownload: false });
+    const size = saved.config.encoder.inputSize as InputSize; // the shipped model's grid (7×7 at 224, 14×14 at 448)
+    const encoder = await Encoder.load({ modelsDir: SHARED_MODELS, inputSize: size, allowDownload: false });
     t.teardown(async () => { tfjs.dispose(); ort.dispose(); await encoder.dispose(); });
-    const prepared = await Promise.all(Array.from({ length: IMAGES }, async (_, i) => prepareImage(await sceneImage(100 + i), 224)));
+    const prepared = await Promise.all(Array.from({ length: IMAGES }, async (_, i) => prepareImage(await sceneImage(100 + i), size)));
     const { features } = await encoder.encode(prepared.map((p) => p.tensor));
     const per = ort.regions * saved.config.featureDim;
 
