@@ -73,6 +73,9 @@ export class Captioner implements CaptionEngine {
       const dir = resolve(opts.modelsDir, kind);
       if (!existsSync(join(dir, 'config.json'))) continue;
       const saved = await loadDecoder(dir);
+      // One encoder serves both decoders, so they must want the same input size (grid).
+      if (decoders.size && saved.config.encoder.inputSize !== inputSize)
+        throw new Error(`${dir}: encoder input ${saved.config.encoder.inputSize} differs from the other decoder's ${inputSize}; both decoders in MODELS_DIR must use the same input size`);
       inputSize = saved.config.encoder.inputSize as InputSize;
       decoders.set(kind, { decoder: make(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, kind, saved.card) });
       log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'})`);
