@@ -142,16 +142,27 @@ export async function buildFeatureCache(opts: BuildOptions): Promise<string> {
 export async function loadFeatureCache(path: string): Promise<FeatureCache> {
   const index = await readIndex(path);
   if (!index || index.version !== VERSION) throw new Error(`no feature cache index at ${path}`);
-  const buf = await readFile(join(path, DATA_FILE));
-  const rowValues = index.grid.h * index.grid.w * index.dim;
-  if (buf.length < index.names.length * rowValues * 2) throw new Error(`feature cache ${path}: data file is truncated`);
-  // Uint16Array needs 2-byte alignment; copy only in the rare unaligned case.
-  const aligned = buf.byteOffset % 2 === 0 ? buf : Buffer.from(buf);
-  const data = new Uint16Array(aligned.buffer, aligned.byteOffset, index.names.length * rowValues);
+  const values = index.names.length * index.grid.h * index.grid.w * index.dim;
+  const data = new Uint16Array(values);
+  readRows(path, new Uint8Array(data.buffer), `feature cache ${path}: data file is truncated`);
   return {
     path, names: index.names, index: new Map(index.names.map((n, i) => [n, i])),
     grid: index.grid, dim: index.dim, sha256: index.sha256, inputSize: index.inputSize, data,
   };
+}
+
+/** Fills `into` from DATA_FILE in 64 MB reads (a 14×14 cache is over readFile's 2 GiB limit). */
+function readRows(dir: string, into: Uint8Array, truncated: string): void {
+  const fd = openSync(join(dir, DATA_FILE), 'r');
+  try {
+    for (let off = 0; off < into.length; ) {
+      const n = readSync(fd, into, off, Math.min(1 << 26, into.length - off), off);
+      if (n <= 0) throw new Error(truncated);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The cache read into shared memory (training: every worker thread reads it without a copy). */
@@ -159,17 +170,7 @@ export function loadSharedFeatureCache(dir: string): { index: CacheIndex; rows: 
   const index = CacheIndexSchema.parse(JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')));
   const bytes = index.names.length * index.grid.h * index.grid.w * index.dim * 2;
   const shared = new SharedArrayBuffer(bytes);
-  const view = new Uint8Array(shared);
-  const fd = openSync(join(dir, DATA_FILE), 'r');
-  try {
-    for (let off = 0; off < bytes; ) {
-      const n = readSync(fd, view, off, Math.min(1 << 26, bytes - off), off);
-      if (n <= 0) throw new Error(`${dir}/${DATA_FILE} is shorter than its index says`);
-      off += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
+  readRows(dir, new Uint8Array(shared), `${dir}/${DATA_FILE} is shorter than its index says`);
   return { index, rows: new Map(index.names.map((n, i) => [n, i])), shared };
 }
 
