@@ -19,6 +19,7 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
   const { captioner: wc, dispose } = await startWorkerCaptioner({ maxPixels: 4_000_000 });
   t.teardown(dispose);
   const photo = await jpeg(320, 240);
+  const size = wc.info().encoder.inputSize; // the shipped models' input (448 for the 14×14 grid)
 
   t.test('bytes in (transferred copy), result + prepared RGB back; the caller keeps its buffer', async (t) => {
     const [c] = await wc.caption([photo], opts({ ...WORDY }));
@@ -26,7 +27,7 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
     t.same(c.result.image, { width: 320, height: 240, format: 'jpeg' });
     t.ok(Buffer.isBuffer(c.prepared.rgb));
     t.equal(c.prepared.rgb.length, c.prepared.rgbWidth * c.prepared.rgbHeight * 3);
-    t.equal(c.prepared.tensor.length, 3 * 224 * 224);
+    t.equal(c.prepared.tensor.length, 3 * size * size);
     t.ok(c.hypothesis.words.length >= 1);
   });
 
@@ -35,7 +36,7 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
     const [a, b] = await wc.caption([p, p], opts({ ...WORDY }));
     t.equal(a.prepared, p);
     t.equal(b.prepared, p);
-    t.equal(p.tensor.length, 3 * 224 * 224, 'tensor not detached');
+    t.equal(p.tensor.length, 3 * size * size, 'tensor not detached');
     const [fromBytes] = await wc.caption([photo], opts({ ...WORDY }));
     t.equal(a.result.caption, fromBytes.result.caption);
   });
