@@ -36,12 +36,7 @@ function valueHint(s: z.ZodType): string {
   }
 }
 
-function defaultOf(s: z.ZodType): unknown {
-  const def = defOf(s);
-  if (def.type === 'default') return def.defaultValue;
-  if (def.type === 'optional' || def.type === 'pipe') return undefined;
-  return undefined;
-}
+const defaultOf = (s: z.ZodType): unknown => (defOf(s).type === 'default' ? defOf(s).defaultValue : undefined);
 
 /**
  * One line per option: `  --beam-size N   beam width k (1 = greedy) (3)`. `values` overrides the
