@@ -4,7 +4,7 @@
 //       [--coco DIR --coco-cache DIR]   also the pointing game on a COCO folder (train2017/, captions_*.json, instances_*.json)
 // A run that started from another model (--init-from) keeps that model's recipe as its first stage.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { initBackend } from '../src/runtime/backend.ts';
 import { loadDecoder, saveDecoder } from '../src/model/io.ts';
@@ -112,9 +112,11 @@ ${rows.join('\n')}
 `;
 }
 
+/** The run's options, absolute paths made relative: the card is served by /v1/models, which never shows server paths. */
 function readOptions(run: string): Record<string, unknown> {
   const p = join(run, 'options.json');
-  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : {};
+  const options: Record<string, unknown> = existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : {};
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, typeof v === 'string' && isAbsolute(v) ? relative(process.cwd(), v) : v]));
 }
 
 function modelCard(c: typeof card): string {
