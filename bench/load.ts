@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createApp } from '../src/server/app.ts';
-import { loadConfig } from '../src/server/config.ts';
+import { loadConfig, poolOptions } from '../src/server/config.ts';
 import { WorkerCaptioner } from '../src/service/pool.ts';
 import { envNumber } from './env.ts';
 
@@ -112,8 +112,7 @@ function table(rows: Row[]): string {
 async function main(): Promise<number> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ALLOW_DOWNLOAD: 'false', ...process.env, PORT: '0', HOST: '127.0.0.1' });
   const models = benchModels();
-  const captioner = await WorkerCaptioner.start({ modelsDir: models.dir, allowDownload: config.allowDownload, maxPixels: config.maxPixels, workers: config.maxConcurrent, jobTimeoutMs: config.requestTimeoutMs,
-    runtime: config.decoderRuntime, intraOpThreads: config.ortThreads, maxBatch: config.maxBatch, batchWindowMs: config.batchWindowMs });
+  const captioner = await WorkerCaptioner.start({ ...poolOptions(config), modelsDir: models.dir });
   const info = captioner.info();
   const served = info.decoders.map((d) => `${d.attention}: ${d.trained ? 'trained' : 'UNTRAINED'} ${d.path ?? '(random init: no decoder in MODELS_DIR)'}, vocabulary ${d.vocabularySize}`).join('; ');
   const { app } = createApp({ captioner, config });

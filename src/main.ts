@@ -1,7 +1,7 @@
 // Service entry point: config → HTTP server (alive at once, ready once the model loads) → graceful stop.
 // Inference runs in MAX_CONCURRENT worker threads (WorkerCaptioner), never on this event loop.
 import { EncoderFileError } from './encoder/errors.ts';
-import { ConfigError, loadConfig, type ServerConfig } from './server/config.ts';
+import { ConfigError, loadConfig, poolOptions, type ServerConfig } from './server/config.ts';
 import { createApp } from './server/app.ts';
 import { WorkerCaptioner } from './service/pool.ts';
 
@@ -53,16 +53,7 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 await app.listen({ port: config.port, host: config.host });
 try {
   captioner = await WorkerCaptioner.start({
-    modelsDir: config.modelsDir,
-    allowDownload: config.allowDownload,
-    maxPixels: config.maxPixels,
-    workers: config.maxConcurrent,
-    runtime: config.decoderRuntime,
-    intraOpThreads: config.ortThreads,
-    maxBatch: config.maxBatch,
-    batchWindowMs: config.batchWindowMs,
-    // The request deadline has passed by then: stop the runaway job by restarting its worker.
-    jobTimeoutMs: config.requestTimeoutMs,
+    ...poolOptions(config),
     log: (m) => (m.startsWith('WARNING: ') ? log.warn(m.slice(9)) : log.info(m)),
   });
 } catch (err) {

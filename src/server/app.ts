@@ -10,7 +10,6 @@ import type { ApiContext } from './context.ts';
 import { HttpError, toHttpError } from './errors.ts';
 import { metricsPlugin } from './metrics.ts';
 import { openApiPlugin } from './openapi.ts';
-import { InferenceQueue } from './queue.ts';
 import { captionsRoute } from './routes/captions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobsRoutes } from './routes/jobs.ts';
@@ -21,20 +20,18 @@ import { drainBody } from './upload.ts';
 
 export interface AppOptions {
   /**
-   * A loaded captioner, or its loading promise (readiness stays 503 until it resolves): in
-   * production a WorkerCaptioner (inference off the event loop); tests may pass a Captioner.
+   * A loaded engine, or its loading promise (readiness stays 503 until it resolves): in
+   * production a WorkerCaptioner (inference off the event loop); tests may pass a LocalEngine.
+   * Its queue (built with MAX_QUEUE) admits or refuses every captioning request.
    */
   captioner: CaptionEngine | Promise<CaptionEngine>;
   config: ServerConfig;
-  /** Injectable for tests; by default built from config. */
-  queue?: InferenceQueue;
   /** Where the pino logs go (default stdout); tests read them to check no key is logged. */
   logStream?: NodeJS.WritableStream;
 }
 
 export interface CaptionApp {
   app: FastifyInstance;
-  queue: InferenceQueue;
   /** Flip readiness to 503 ahead of close(), so balancers drain us first. */
   beginShutdown(): void;
 }
@@ -49,11 +46,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
 export function createApp(opts: AppOptions): CaptionApp {
   const { config } = opts;
-  // Requests that can run at once: every worker may decode a batch of up to MAX_BATCH of them.
-  const queue = opts.queue ?? new InferenceQueue(config.maxConcurrent * config.maxBatch, config.maxQueue);
   let captioner: CaptionEngine | undefined;
   let closing = false;
-  const ctx: ApiContext = { config, queue, captioner: () => captioner, closing: () => closing };
+  const ctx: ApiContext = { config, captioner: () => captioner, closing: () => closing };
   if (opts.captioner instanceof Promise) opts.captioner.then((c) => { captioner = c; }, () => {});
   else captioner = opts.captioner;
 
@@ -113,7 +108,7 @@ export function createApp(opts: AppOptions): CaptionApp {
   });
   app.register(healthRoutes);
 
-  return { app, queue, beginShutdown: () => { closing = true; } };
+  return { app, beginShutdown: () => { closing = true; } };
 }
 
 function sendError(req: FastifyRequest, reply: import('fastify').FastifyReply, e: HttpError) {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { cpuCount, intraOpThreads } from '../runtime/threads.ts';
+import type { WorkerCaptionerOptions } from '../service/pool.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -145,4 +146,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const secret = (k: string) => /KEY|REDIS_URL/.test(k); // may hold credentials: never echoed
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${secret(String(i.path[0])) ? '(hidden)' : JSON.stringify(picked[String(i.path[0])] ?? '')}: ${i.message}`);
   throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+}
+
+/** The inference pool this config describes (workers, batching, the line's length, the deadline). */
+export function poolOptions(c: ServerConfig): WorkerCaptionerOptions {
+  return {
+    modelsDir: c.modelsDir,
+    allowDownload: c.allowDownload,
+    maxPixels: c.maxPixels,
+    workers: c.maxConcurrent,
+    runtime: c.decoderRuntime,
+    intraOpThreads: c.ortThreads,
+    maxBatch: c.maxBatch,
+    batchWindowMs: c.batchWindowMs,
+    maxQueue: c.maxQueue,
+    // The request deadline has passed by then: stop the runaway job by restarting its worker.
+    jobTimeoutMs: c.requestTimeoutMs,
+  };
 }

@@ -1,14 +1,12 @@
-// What the routes share: settings, the inference queue and the (possibly still loading) model,
+// What the routes share: settings and the (possibly still loading) engine, whose queue admits jobs,
 // decorated on the app as `app.api` (see createApp).
 import type { CaptionEngine } from '../service/engine.ts';
 import type { WorkerStats } from '../service/schemas.ts';
 import type { ServerConfig } from './config.ts';
 import { HttpError } from './errors.ts';
-import type { InferenceQueue } from './queue.ts';
 
 export interface ApiContext {
   config: ServerConfig;
-  queue: InferenceQueue;
   /** undefined until the model has loaded (or when it failed to). */
   captioner(): CaptionEngine | undefined;
   /** True once shutdown has begun: readiness goes red so balancers stop sending. */
@@ -21,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-/** The loaded captioner, or a 503 the client may retry. */
+/** The loaded engine, or a 503 the client may retry. */
 export function requireCaptioner(ctx: ApiContext): CaptionEngine {
   const c = ctx.captioner();
   if (!c || ctx.closing()) throw new HttpError(503, 'not_ready', ctx.closing() ? 'the server is shutting down' : 'the model is still loading', { 'retry-after': '5' });

@@ -1,7 +1,6 @@
 // Every failure becomes {error, message} with the right status; only genuine bugs are 500s.
 import { ZodError } from 'zod';
 import { serviceErrorStatus } from '../service/errors.ts';
-import { QueueFullError } from './queue.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -46,7 +45,6 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   const service = serviceErrorStatus(err);
   if (service) return new HttpError(service.status, service.code, service.message, service.headers);
-  if (err instanceof QueueFullError) return new HttpError(503, 'busy', err.message, { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof ClientGoneError) return new HttpError(499, 'client_closed', err.message);
   if ((err as Error)?.name === 'TimeoutError') return new HttpError(503, 'timeout', 'the request took too long (waiting for or running inference); retry later', { 'retry-after': '5' });
   if (err instanceof ZodError) return new HttpError(400, 'invalid_option', describeZod(err));

@@ -1,14 +1,8 @@
 // The HTTP side of the captioning steps shared by the JSON, SSE and overlay routes (the input
-// checks they share with the batch-job worker are in service/checks.ts).
+// checks they share with the batch-job worker are in service/checks.ts; the line the jobs wait
+// in is the engine's, service/queue.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientGoneError } from './errors.ts';
-import type { ApiContext } from './context.ts';
-import { QueueFullError } from './queue.ts';
-
-/** Refuse before reading a body we could not serve anyway. */
-export function admit(ctx: ApiContext): void {
-  if (ctx.queue.full) throw new QueueFullError(ctx.queue.retryAfter());
-}
 
 /** Aborts when the client disconnects or the request deadline passes. */
 export function requestSignal(req: FastifyRequest, reply: FastifyReply, timeoutMs: number): AbortSignal {

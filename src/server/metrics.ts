@@ -9,7 +9,8 @@ import { err } from './openapi.ts';
  * Like fastify-plugin: its onResponse hook counts every route of the app.
  */
 export async function metricsPlugin(app: FastifyInstance): Promise<void> {
-  const { queue } = app.api;
+  // The engine's line (service/queue.ts); zeros until the model has loaded.
+  const queue = () => app.api.captioner()?.queue;
   const register = new Registry();
   collectDefaultMetrics({ register });
   const requests = new Counter({ name: 'http_requests_total', help: 'HTTP responses by route, method and status', labelNames: ['route', 'method', 'status'], registers: [register] });
@@ -17,13 +18,13 @@ export async function metricsPlugin(app: FastifyInstance): Promise<void> {
     name: 'http_request_duration_seconds', help: 'time to respond, by route', labelNames: ['route', 'method'], registers: [register],
     buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   });
-  new Gauge({ name: 'inference_queue_running', help: 'inferences running now', registers: [register], collect() { this.set(queue.stats().running); } });
-  new Gauge({ name: 'inference_queue_waiting', help: 'requests waiting for an inference slot', registers: [register], collect() { this.set(queue.stats().waiting); } });
-  new Gauge({ name: 'inference_queue_capacity', help: 'requests that may run at once (MAX_CONCURRENT × MAX_BATCH)', registers: [register], collect() { this.set(queue.capacity); } });
+  new Gauge({ name: 'inference_queue_running', help: 'inferences running now', registers: [register], collect() { this.set(queue()?.stats().running ?? 0); } });
+  new Gauge({ name: 'inference_queue_waiting', help: 'requests waiting for an inference slot', registers: [register], collect() { this.set(queue()?.stats().waiting ?? 0); } });
+  new Gauge({ name: 'inference_queue_capacity', help: 'requests that may run at once (MAX_CONCURRENT × MAX_BATCH)', registers: [register], collect() { this.set(queue()?.capacity ?? 0); } });
   new Counter({ name: 'inference_jobs_total', help: 'finished inference jobs by outcome', labelNames: ['outcome'], registers: [register], collect() {
     this.reset();
-    this.inc({ outcome: 'ok' }, queue.completed.ok);
-    this.inc({ outcome: 'failed' }, queue.completed.failed);
+    this.inc({ outcome: 'ok' }, queue()?.completed.ok ?? 0);
+    this.inc({ outcome: 'failed' }, queue()?.completed.failed ?? 0);
   } });
 
   // Per inference worker, as of its latest job (a busy worker cannot be asked without waiting).

@@ -1,7 +1,7 @@
 // HTTP-level shapes (the captioning shapes live in src/service/schemas.ts).
 import { z } from 'zod';
 import { DrawOptionsSchema } from '../render/types.ts';
-import { CaptionOptionsSchema, CaptionResultSchema, TokenSchema, WorkerStatsSchema } from '../service/schemas.ts';
+import { CaptionOptionsSchema, CaptionResultSchema, QueueStatsSchema, TokenSchema, WorkerStatsSchema } from '../service/schemas.ts';
 
 export const ErrorBodySchema = z.object({
   error: z.string().describe('short machine-readable code, e.g. unsupported_image'),
@@ -16,9 +16,6 @@ export const CaptionsResponseSchema = z.object({
 export type CaptionsResponse = z.infer<typeof CaptionsResponseSchema>;
 
 export const HealthSchema = z.object({ status: z.literal('ok') });
-/** The inference queue's state (server/queue.ts). */
-export const QueueStatsSchema = z.object({ running: z.number().int(), waiting: z.number().int(), capacity: z.number().int(), maxQueue: z.number().int() });
-export type QueueStats = z.infer<typeof QueueStatsSchema>;
 export const ReadySchema = z.object({
   status: z.literal('ready'),
   queue: QueueStatsSchema,

@@ -18,7 +18,7 @@ import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import * as tf from '../runtime/tf.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
-import type { CaptionedImage, CaptionEngine, OnWord } from './engine.ts';
+import type { CaptionedImage, RunOptions } from './engine.ts';
 import { ModelUnavailableError } from './errors.ts';
 import { isRandomDecoding } from './options.ts';
 import { captionOverlay, type OverlayOutput } from './overlay.ts';
@@ -39,9 +39,10 @@ export interface CaptionerOptions {
 /**
  * The whole pipeline behind one call: sharp preprocessing → MobileNetV2 annotation vectors →
  * Show-Attend-Tell decoder (soft or hard) → beam search / greedy / sampling, with per-word maps.
- * Runs on the calling thread (the CLI, tests, and each of the pool's workers).
+ * Runs at once on the calling thread, with no line to wait in: the CLI and scripts call it
+ * directly; each of the pool's workers and the LocalEngine's lane run their jobs on one.
  */
-export class Captioner implements CaptionEngine {
+export class Captioner {
   private constructor(
     readonly encoder: Encoder,
     readonly decoders: Map<Attention, { decoder: StepDecoder; info: DecoderInfo }>,
@@ -130,7 +131,8 @@ export class Captioner implements CaptionEngine {
    * its captions when the search ends, so it calls it for each image's best beam's words then.
    * Per image, calls come in caption order, all before caption() resolves.
    */
-  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]> {
+  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run: Pick<RunOptions, 'onWord'> = {}): Promise<CaptionedImage[]> {
+    const { onWord } = run;
     const [out] = await this.captionParts([{ images, options: o }], onWord && ((_part, image, token) => onWord(image, token)));
     return out;
   }
@@ -209,16 +211,6 @@ export class Captioner implements CaptionEngine {
   memory(): Pick<WorkerStats, 'numTensors' | 'numBytes' | 'heapUsed'> {
     const m = this.runtime === 'tfjs' ? tf.memory() : { numTensors: 0, numBytes: 0 };
     return { numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed };
-  }
-
-  /** This thread reports itself as worker 0. */
-  workerStats(): WorkerStats[] {
-    return [{ id: 0, state: 'in-process', jobs: 0, restarts: 0, ...this.memory() }];
-  }
-
-  /** In-thread: able whenever loaded. */
-  available(): boolean {
-    return true;
   }
 
   /** The encoder in chunks: its activations grow with the batch, and RSS must stay bounded. */

@@ -1,5 +1,6 @@
-// The one interface every captioning runtime implements in full: the in-thread Captioner and the
-// worker-thread pool (WorkerCaptioner). The HTTP routes, the batch-job worker and the CLI use
+// The one interface every captioning engine implements in full: the worker-thread pool
+// (WorkerCaptioner, production) and the in-thread LocalEngine (tests). Both put jobs in one
+// line (queue.ts) in front of their executors. The HTTP routes and the batch-job worker use
 // only this, so they never ask which one they have.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { Hypothesis } from '../decoding/types.ts';
@@ -7,6 +8,7 @@ import type { OverlayOutput } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
 import type { CaptionOptions, CaptionResult, ModelsInfo, Token, WorkerStats } from './schemas.ts';
 import type { Attention } from '../model/config.ts';
+import type { EngineQueue } from './queue.ts';
 
 /** One captioned image plus what overlays need (the oriented RGB pixels). */
 export interface CaptionedImage {
@@ -19,15 +21,25 @@ export interface CaptionedImage {
 /** Receives each word of image `image` as the decoder emits it (see Captioner.caption). */
 export type OnWord = (image: number, token: Token) => void;
 
+/** How one call waits: its words as they come, and when its caller gives up. */
+export interface RunOptions {
+  /** Each word as the decoder emits it (see Captioner.caption); without it no word is sent anywhere. */
+  onWord?: OnWord;
+  /** Aborting drops a waiting job from the line, or releases the caller of a running one (queue.ts). */
+  signal?: AbortSignal;
+}
+
 export interface CaptionEngine {
   info(): ModelsInfo;
   has(kind: Attention): boolean;
   /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
   prepare(image: Buffer): Promise<PreparedImage>;
-  /** `onWord`: each word as the decoder emits it (see Captioner.caption); without it no word is sent anywhere. */
-  caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]>;
+  /** Waits in the line (rejects with QueueFullError when it is full), then captions. */
+  caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run?: RunOptions): Promise<CaptionedImage[]>;
   /** Caption + render in one go (in the worker, for the pool: the blending is CPU work too). */
-  overlay(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput>;
+  overlay(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions, run?: Pick<RunOptions, 'signal'>): Promise<OverlayOutput>;
+  /** The line every caption and overlay job waits in: admission, stats, outcome counts. */
+  readonly queue: EngineQueue;
   /** Per-worker health and tfjs tensor counts, for /readyz and /metrics. */
   workerStats(): WorkerStats[];
   /** False while no worker is able to take a job (all restarting). */

@@ -12,6 +12,14 @@ export class WorkerCrashedError extends Error { override name = 'WorkerCrashedEr
 /** The job ran past jobTimeoutMs; its worker was terminated and restarts. Maps to 503. */
 export class WorkerTimeoutError extends Error { override name = 'WorkerTimeoutError'; }
 
+/** The line of jobs is full (service/queue.ts). Maps to 503 busy with its Retry-After estimate. */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('the server is busy: too many captioning requests are waiting, retry later');
+  }
+}
+
 /** Overlay of word i when the caption has fewer words. Maps to 400. */
 export class WordOutOfRangeError extends Error { override name = 'WordOutOfRangeError'; }
 
@@ -32,6 +40,7 @@ export function serviceErrorStatus(err: unknown): ErrorStatus | undefined {
   if (err instanceof ModelUnavailableError) return is(400, 'model_unavailable');
   if (err instanceof WorkerCrashedError) return is(503, 'worker_crashed', { 'retry-after': '2' });
   if (err instanceof WorkerTimeoutError) return is(503, 'timeout', { 'retry-after': '5' });
+  if (err instanceof QueueFullError) return is(503, 'busy', { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof WordOutOfRangeError) return is(400, 'invalid_option');
   return undefined;
 }

@@ -13,6 +13,10 @@
 // MAX_CONCURRENT is the number of workers; more than one per free core only makes every request
 // slower.
 //
+// The line: every caption and overlay job waits in one JobQueue (queue.ts), which admits or
+// refuses it (capacity = workers × maxBatch running, maxQueue waiting) and drops it when its
+// caller gives up. An idle worker takes the front of the line.
+//
 // Batching across requests: caption jobs waiting for a worker whose options share a batchKey
 // (same search: attention, beam size, max length, length penalty; no random draws) and whose
 // images are already decoded go to one worker as one job, up to maxBatch images; the worker
@@ -27,11 +31,12 @@
 import { Worker } from 'node:worker_threads';
 import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
 import { batchKey, type CaptionerOptions, type OnPartWord } from './captioner.ts';
-import type { CaptionedImage, CaptionEngine, OnWord } from './engine.ts';
+import type { CaptionedImage, CaptionEngine, OnWord, RunOptions } from './engine.ts';
 import { WorkerCrashedError, WorkerTimeoutError } from './errors.ts';
 import type { DrawOptions } from '../render/types.ts';
 import type { OverlayOutput } from './overlay.ts';
-import { fromWire, fromWireError, toWire, type JobReply, type TensorStats, type WireCaptioned, type WireImage, type WorkerInit, type WirePart, type WorkerReply, type WorkerRequest } from './protocol.ts';
+import { JobQueue, type Queueable, type Ticket } from './queue.ts';
+import { fromWire, fromWireError, toWire, type JobReply, type TensorStats, type WireCaptioned, type WireImage, type WirePrepared, type WorkerInit, type WirePart, type WorkerReply, type WorkerRequest } from './protocol.ts';
 import type { CaptionOptions, ModelsInfo, WorkerStats } from './schemas.ts';
 import type { Attention } from '../model/config.ts';
 
@@ -42,6 +47,8 @@ export interface WorkerCaptionerOptions extends Omit<CaptionerOptions, 'log'> {
   jobTimeoutMs?: number;
   /** Most images in one batched caption job (default 8; 1 = no batching across requests). */
   maxBatch?: number;
+  /** Requests that may wait beyond workers × maxBatch running; more are refused (default: no limit). */
+  maxQueue?: number;
   /** An idle worker waits this long for more jobs to batch with a new one (default 0). */
   batchWindowMs?: number;
   log?: (msg: string) => void;
@@ -49,6 +56,7 @@ export interface WorkerCaptionerOptions extends Omit<CaptionerOptions, 'log'> {
 }
 
 type Done = Exclude<JobReply, { kind: 'error' }>;
+type Drawn = Extract<Done, { kind: 'drawn' }>;
 
 /** What a worker runs: one message, and where its reply goes. */
 interface Job {
@@ -58,26 +66,38 @@ interface Job {
   onWord?: OnPartWord;
 }
 
-/** A caption request waiting for a worker; batchable with others of the same key. */
-interface CaptionJob {
-  part: WirePart;
-  transfer: ArrayBuffer[];
-  key?: string; // undefined: runs alone
-  resolve: (captioned: WireCaptioned[]) => void;
-  reject: (err: Error) => void;
-  onWord?: OnWord;
-}
+/** A request in the line: captions (batchable with others of the same key) or an overlay. */
+type PoolJob = Queueable & (
+  | { kind: 'caption'; part: WirePart; transfer: ArrayBuffer[]; onWord?: OnWord; signal?: AbortSignal }
+  | { kind: 'overlay'; image: WirePrepared; options: CaptionOptions; draw: DrawOptions }
+);
+type PoolAnswer = WireCaptioned[] | Drawn;
+type PoolTicket = Ticket<PoolJob, PoolAnswer>;
 
-/** One worker job for several caption requests: fans the reply out to each. */
-function batchJob(group: CaptionJob[]): Job {
+/** One worker job for the requests taken together: caption parts fanned out to each, or one overlay. */
+function workerJob(group: PoolTicket[]): Job {
+  const [first] = group;
+  if (first.job.kind === 'overlay') {
+    const { image, options, draw } = first.job;
+    return {
+      request: (id) => ({ msg: { kind: 'overlay', id, image, options, draw }, transfer: [] }),
+      resolve: (reply) => {
+        if (reply.kind !== 'drawn') throw new Error(`inference worker answered an overlay job with '${reply.kind}'`);
+        first.resolve(reply);
+      },
+      reject: (err) => first.reject(err),
+    };
+  }
+  const jobs = group.map((g) => g.job as Extract<PoolJob, { kind: 'caption' }>);
   return {
-    request: (id) => ({ msg: { kind: 'caption', id, parts: group.map((g) => g.part) }, transfer: group.flatMap((g) => g.transfer) }),
+    request: (id) => ({ msg: { kind: 'caption', id, parts: jobs.map((j) => j.part) }, transfer: jobs.flatMap((j) => j.transfer) }),
     resolve: (reply) => {
       if (reply.kind !== 'captioned') throw new Error(`inference worker answered a caption job with '${reply.kind}'`);
       reply.parts.forEach((captioned, i) => group[i].resolve(captioned));
     },
     reject: (err) => group.forEach((g) => g.reject(err)),
-    onWord: group.some((g) => g.onWord) ? (part, image, token) => group[part].onWord?.(image, token) : undefined,
+    // A caller that gave up gets no more words (its stream is gone).
+    onWord: jobs.some((j) => j.onWord) ? (part, image, token) => { if (!jobs[part].signal?.aborted) jobs[part].onWord?.(image, token); } : undefined,
   };
 }
 
@@ -250,7 +270,7 @@ class Slot {
  */
 export class WorkerCaptioner implements CaptionEngine {
   private readonly slots: Slot[];
-  private readonly waiting: (Job | CaptionJob)[] = [];
+  readonly queue: JobQueue<PoolJob, PoolAnswer>;
   private windowTimer?: NodeJS.Timeout;
   private readonly batches = { jobs: 0, requests: 0, images: 0 };
   readonly maxBatch: number;
@@ -268,6 +288,7 @@ export class WorkerCaptioner implements CaptionEngine {
     this.jobTimeoutMs = opts.jobTimeoutMs;
     this.log = opts.log ?? (() => {});
     this.slots = Array.from({ length: Math.max(1, opts.workers ?? 1) }, (_, i) => new Slot(i, this));
+    this.queue = new JobQueue(this.slots.length * this.maxBatch, opts.maxQueue ?? Infinity, () => this.dispatch());
   }
 
   /** Starts every worker; rejects (and stops the others) if any fails to load the model. */
@@ -302,7 +323,8 @@ export class WorkerCaptioner implements CaptionEngine {
    * tensor only and come back as the caller's own objects. `onWord` gets the words the worker
    * posts while it decodes, on this thread, before the promise resolves.
    */
-  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, onWord?: OnWord): Promise<CaptionedImage[]> {
+  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run: RunOptions = {}): Promise<CaptionedImage[]> {
+    const { onWord, signal } = run;
     const transfer: ArrayBuffer[] = [];
     const wire = images.map((im): WireImage => {
       if (!Buffer.isBuffer(im)) return { kind: 'prepared', ...toWire(im, false) };
@@ -313,17 +335,15 @@ export class WorkerCaptioner implements CaptionEngine {
     // Uploaded bytes are decoded in the worker, where a bad one would fail every request of a batch.
     const key = images.every((im) => !Buffer.isBuffer(im)) ? batchKey(o) : undefined;
     const part: WirePart = { images: wire, options: o, words: Boolean(onWord) };
-    const out = await new Promise<WireCaptioned[]>((resolve, reject) => this.enqueue({ part, transfer, key, resolve, reject, onWord }));
+    const out = await this.submit({ kind: 'caption', key, size: images.length, part, transfer, onWord, signal }, signal) as WireCaptioned[];
     return out.map((c, i) => {
       const given = images[i];
       return { result: c.result, hypothesis: c.hypothesis, prepared: Buffer.isBuffer(given) ? fromWire(c.prepared!) : given };
     });
   }
 
-  async overlay(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
-    const image = toWire(prepared, true);
-    const out = await new Promise<Done>((resolve, reject) => this.enqueue({ request: (id) => ({ msg: { kind: 'overlay', id, image, options: o, draw }, transfer: [] }), resolve, reject }));
-    if (out.kind !== 'drawn') throw new Error(`inference worker answered an overlay job with '${out.kind}'`);
+  async overlay(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions, run: Pick<RunOptions, 'signal'> = {}): Promise<OverlayOutput> {
+    const out = await this.submit({ kind: 'overlay', size: 1, image: toWire(prepared, true), options: o, draw }, run.signal) as Drawn;
     return { image: Buffer.from(out.image.buffer, out.image.byteOffset, out.image.byteLength), caption: out.caption, words: out.words };
   }
 
@@ -348,49 +368,36 @@ export class WorkerCaptioner implements CaptionEngine {
   async dispose(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.windowTimer);
-    for (const j of this.waiting.splice(0)) j.reject(new WorkerCrashedError('the captioner is shutting down'));
+    this.queue.clear(new WorkerCrashedError('the captioner is shutting down'));
     await Promise.all(this.slots.map((s) => s.stop()));
   }
 
-  private enqueue(job: Job | CaptionJob): void {
-    if (this.disposed) return job.reject(new WorkerCrashedError('the captioner is shutting down'));
-    this.waiting.push(job);
+  private submit(job: PoolJob, signal?: AbortSignal): Promise<PoolAnswer> {
+    if (this.disposed) return Promise.reject(new WorkerCrashedError('the captioner is shutting down'));
+    const answer = this.queue.add(job, signal);
     // An idle worker would take this job alone at once: give concurrent requests a moment to join it.
-    if ('part' in job && job.key !== undefined && this.batchWindowMs > 0 && this.maxBatch > 1 && this.slots.some((s) => s.idle)) {
+    if (job.key !== undefined && this.batchWindowMs > 0 && this.maxBatch > 1 && this.slots.some((s) => s.idle)) {
       this.windowTimer ??= setTimeout(() => {
         this.windowTimer = undefined;
         this.dispatch();
       }, this.batchWindowMs);
-      return;
-    }
-    this.dispatch();
+    } else this.dispatch();
+    return answer;
   }
 
-  /** Hands waiting jobs to idle workers (called on enqueue, job end and worker start), batching caption jobs. */
+  /** Hands the front of the line to idle workers (on submit, job end and worker start), batching caption jobs. */
   dispatch(): void {
     for (const slot of this.slots) {
-      if (!this.waiting.length) return;
+      if (!this.queue.length) return;
       if (!slot.idle) continue;
-      const first = this.waiting.shift()!;
-      if (!('part' in first)) {
-        slot.run(first);
-        continue;
+      const group = this.queue.take(this.maxBatch);
+      if (!group.length) return;
+      if (group[0].job.kind === 'caption') {
+        this.batches.jobs++;
+        this.batches.requests += group.length;
+        this.batches.images += group.reduce((n, g) => n + g.job.size, 0);
       }
-      const group = [first];
-      let images = first.part.images.length;
-      for (let i = 0; first.key !== undefined && i < this.waiting.length && images < this.maxBatch; ) {
-        const j = this.waiting[i];
-        if ('part' in j && j.key === first.key && images + j.part.images.length <= this.maxBatch) {
-          group.push(j);
-          images += j.part.images.length;
-          this.waiting.splice(i, 1);
-        } else i++;
-      }
-      this.batches.jobs++;
-      this.batches.requests += group.length;
-      this.batches.images += images;
-      slot.run(batchJob(group));
+      slot.run(workerJob(group));
     }
   }
 }
-

@@ -84,10 +84,19 @@ export const ModelsInfoSchema = z.object({
 });
 export type ModelsInfo = z.infer<typeof ModelsInfoSchema>;
 
-/** One inference worker's health, for /readyz and /metrics (an in-thread Captioner reports itself as worker 0). */
+/** The engine's line of jobs (service/queue.ts), for /readyz and /metrics. */
+export const QueueStatsSchema = z.object({
+  running: z.number().int().describe('requests an executor has taken (decoding now, possibly as one batch)'),
+  waiting: z.number().int().describe('requests in line for an executor'),
+  capacity: z.number().int().describe('requests that may run at once (MAX_CONCURRENT × MAX_BATCH)'),
+  maxQueue: z.number().int().describe('requests that may wait beyond capacity; more → 503 busy'),
+});
+export type QueueStats = z.infer<typeof QueueStatsSchema>;
+
+/** One inference worker's health, for /readyz and /metrics (the in-thread LocalEngine reports itself as worker 0). */
 export const WorkerStatsSchema = z.object({
   id: z.number().int(),
-  // 'in-process': a plain Captioner on the HTTP thread (tests, the CLI), not a worker.
+  // 'in-process': the LocalEngine's lane on the calling thread (tests), not a worker.
   state: z.enum(['starting', 'idle', 'busy', 'restarting', 'stopped', 'in-process']),
   jobs: z.number().int().describe('jobs finished by this worker slot (across restarts)'),
   restarts: z.number().int().describe('times this worker died and was started again'),

@@ -175,7 +175,7 @@ t.test('bad-input matrix over a real socket', { skip: skipWithoutModel }, async 
     t.ok(Date.now() - t0 < 5000, `closed after ${Date.now() - t0} ms`);
     t.match(got, /^HTTP\/1\.1 408/);
     t.match(got, /"error":"request_timeout"/);
-    t.same(srv.queue.stats(), { running: 0, waiting: 0, capacity: 8, maxQueue: 16 });
+    t.same(srv.captioner.queue.stats(), { running: 0, waiting: 0, capacity: 8, maxQueue: 16 });
   });
 
   t.test('38. client disconnecting mid-upload: server survives, nothing leaked', async (t) => {
@@ -189,7 +189,7 @@ t.test('bad-input matrix over a real socket', { skip: skipWithoutModel }, async 
       sock.destroy();
     }
     await sleep(200);
-    t.same(srv.queue.stats(), { running: 0, waiting: 0, capacity: 8, maxQueue: 16 }, 'no queue slot taken');
+    t.same(srv.captioner.queue.stats(), { running: 0, waiting: 0, capacity: 8, maxQueue: 16 }, 'no queue slot taken');
     t.equal((await httpRequest(base, '/healthz', null)).status, 200);
   });
 
@@ -199,11 +199,11 @@ t.test('bad-input matrix over a real socket', { skip: skipWithoutModel }, async 
     req.on('error', () => {});
     req.end(form.payload);
     const t0 = Date.now();
-    while (srv.queue.stats().running === 0 && Date.now() - t0 < 5000) await sleep(5);
-    t.equal(srv.queue.stats().running, 1, 'captioning');
+    while (srv.captioner.queue.stats().running === 0 && Date.now() - t0 < 5000) await sleep(5);
+    t.equal(srv.captioner.queue.stats().running, 1, 'captioning');
     req.destroy();
-    while (srv.queue.stats().running > 0 && Date.now() - t0 < 30_000) await sleep(20);
-    t.same(srv.queue.stats(), { running: 0, waiting: 0, capacity: 8, maxQueue: 16 }, 'slot released');
+    while (srv.captioner.queue.stats().running > 0 && Date.now() - t0 < 30_000) await sleep(20);
+    t.same(srv.captioner.queue.stats(), { running: 0, waiting: 0, capacity: 8, maxQueue: 16 }, 'slot released');
     t.equal(srv.captioner.workerStats()[0].state, 'idle');
   });
 

@@ -83,8 +83,8 @@ t.test('WorkerCaptioner batches concurrent requests; results identical to unbatc
     const streams: { image: number; word: string }[][] = [[], []];
     const s0 = wc.batchStats();
     const [x, y] = await Promise.all([
-      wc.caption([images[0], images[1]], opts({ beamSize }), (image, tok) => streams[0].push({ image, word: tok.word })),
-      wc.caption([images[2]], opts({ beamSize }), (image, tok) => streams[1].push({ image, word: tok.word })),
+      wc.caption([images[0], images[1]], opts({ beamSize }), { onWord: (image, tok) => streams[0].push({ image, word: tok.word }) }),
+      wc.caption([images[2]], opts({ beamSize }), { onWord: (image, tok) => streams[1].push({ image, word: tok.word }) }),
     ]);
     t.equal(wc.batchStats().jobs - s0.jobs, 1, `beam ${beamSize}: one batch`);
     for (const [r, res] of [x, y].entries()) {

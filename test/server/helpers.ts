@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { createApp, type AppOptions, type CaptionApp } from '../../src/server/app.ts';
-import { loadConfig, type ServerConfig } from '../../src/server/config.ts';
+import { loadConfig, poolOptions, type ServerConfig } from '../../src/server/config.ts';
 import { Captioner } from '../../src/service/captioner.ts';
+import { LocalEngine } from '../../src/service/local.ts';
 import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
 import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
 import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
@@ -67,8 +68,16 @@ export function sharedCaptioner(): Promise<Captioner> {
   return shared;
 }
 
-export async function testApp(env: Record<string, string> = {}, extra: Partial<AppOptions> = {}): Promise<CaptionApp> {
-  return createApp({ captioner: await sharedCaptioner(), config: testConfig(env), ...extra });
+/** The shared captioner as an in-thread engine whose line is sized by `config` (MAX_BATCH, MAX_QUEUE). */
+export async function localEngine(config: ServerConfig = testConfig()): Promise<LocalEngine> {
+  return new LocalEngine(await sharedCaptioner(), { maxBatch: config.maxBatch, maxQueue: config.maxQueue });
+}
+
+/** An app over the shared captioner (in-thread); `engine` is its LocalEngine (tests hold its queue). */
+export async function testApp(env: Record<string, string> = {}, extra: Partial<AppOptions> = {}): Promise<CaptionApp & { engine: LocalEngine }> {
+  const config = testConfig(env);
+  const engine = await localEngine(config);
+  return { ...createApp({ captioner: engine, config, ...extra }), engine };
 }
 
 /**
@@ -95,10 +104,8 @@ export interface ListeningApp extends CaptionApp {
 
 export async function listeningWorkerApp(env: Record<string, string> = {}, opts: Partial<WorkerCaptionerOptions> = {}, slow = false): Promise<ListeningApp> {
   const config = testConfig(env);
-  const { captioner, dispose } = await startWorkerCaptioner({
-    workers: config.maxConcurrent, maxPixels: config.maxPixels, runtime: config.decoderRuntime, intraOpThreads: config.ortThreads,
-    maxBatch: config.maxBatch, batchWindowMs: config.batchWindowMs, ...opts,
-  }, slow);
+  const { modelsDir: _, jobTimeoutMs: __, ...fromConfig } = poolOptions(config);
+  const { captioner, dispose } = await startWorkerCaptioner({ ...fromConfig, ...opts }, slow);
   const created = createApp({ captioner, config });
   await created.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(created.app.server.address() as AddressInfo).port}`;

@@ -5,18 +5,11 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
-import { InferenceQueue } from '../../src/server/queue.ts';
-import { attentionOk, httpRequest, imageForm, parseSse, jpeg, listeningWorkerApp, sharedCaptioner, skipWithoutModel, testApp, testConfig, WORDY } from './helpers.ts';
+import { attentionOk, httpRequest, imageForm, parseSse, jpeg, listeningWorkerApp, localEngine, skipWithoutModel, testApp, testConfig, WORDY } from './helpers.ts';
 
 async function listen(app: import('fastify').FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
-
-function gate() {
-  let open!: () => void;
-  const done = new Promise<void>((r) => { open = r; });
-  return { open, done };
 }
 
 /** POST by default (the shared helper defaults to GET without a body). */
@@ -63,20 +56,17 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('queue full → 503 busy with Retry-After (deterministic)', async (t) => {
-    const queue = new InferenceQueue(1, 0);
-    const { app } = await testApp({}, { queue });
+    const { app, engine } = await testApp({ MAX_BATCH: '1', MAX_QUEUE: '0' });
     t.teardown(() => app.close());
     const base = await listen(app);
-    const g = gate();
-    const hold = queue.run(() => g.done);
+    const release = engine.queue.hold(); // the one running slot, taken
     const res = await request(base, '/v1/captions', await imageForm([good]));
     t.equal(res.status, 503);
     t.equal(JSON.parse(res.body).error, 'busy');
     t.match(res.headers['retry-after'], /^\d+$/);
     const sse = await request(base, '/v1/captions', { ...(await imageForm([good])), headers: { ...(await imageForm([good])).headers, accept: 'text/event-stream' } });
     t.equal(sse.status, 503, 'SSE requests get the same 503 before any stream starts');
-    g.open();
-    await hold;
+    release();
     t.equal((await request(base, '/v1/captions?beamSize=1', await imageForm([good]))).status, 200, 'served once the slot frees');
   });
 
@@ -100,12 +90,11 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('deadline while waiting → 503 timeout; a client that leaves is dropped from the line', async (t) => {
-    const queue = new InferenceQueue(1, 5);
-    const { app } = await testApp({ REQUEST_TIMEOUT_MS: '300' }, { queue });
+    const { app, engine } = await testApp({ REQUEST_TIMEOUT_MS: '300', MAX_BATCH: '1', MAX_QUEUE: '5' });
+    const { queue } = engine;
     t.teardown(() => app.close());
     const base = await listen(app);
-    const g = gate();
-    const hold = queue.run(() => g.done);
+    const release = queue.hold(); // the one running slot, taken
     const res = await request(base, '/v1/captions', await imageForm([good]));
     t.equal(res.status, 503);
     t.equal(JSON.parse(res.body).error, 'timeout');
@@ -120,13 +109,12 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
     req.destroy();
     await new Promise((r) => setTimeout(r, 100));
     t.equal(queue.stats().waiting, 0, 'dropped when the client disconnected');
-    g.open();
-    await hold;
+    release();
   });
 
   t.test('not ready while the model loads: /readyz and the API say 503, /healthz 200', async (t) => {
-    let resolve!: (c: Awaited<ReturnType<typeof sharedCaptioner>>) => void;
-    const loading = new Promise<Awaited<ReturnType<typeof sharedCaptioner>>>((r) => { resolve = r; });
+    let resolve!: (c: Awaited<ReturnType<typeof localEngine>>) => void;
+    const loading = new Promise<Awaited<ReturnType<typeof localEngine>>>((r) => { resolve = r; });
     const { app, beginShutdown } = createApp({ captioner: loading, config: testConfig() });
     t.teardown(() => app.close());
     const base = await listen(app);
@@ -136,7 +124,7 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
     t.equal(JSON.parse(ready.body).error, 'not_ready');
     t.equal((await request(base, '/v1/captions', await imageForm([good]))).status, 503);
     t.equal((await request(base, '/v1/models', null, undefined, 'GET')).status, 503);
-    resolve(await sharedCaptioner());
+    resolve(await localEngine());
     await new Promise((r) => setImmediate(r));
     t.equal((await request(base, '/readyz', null, undefined, 'GET')).status, 200);
     beginShutdown();

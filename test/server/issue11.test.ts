@@ -10,10 +10,11 @@ import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
 import { CaptionResultSchema } from '../../src/service/schemas.ts';
 import { SHARED_DIR } from '../encoder/shared-dir.ts';
-import { httpRequest, imageForm, jpeg, parseSse, sharedCaptioner, skipWithoutModel, testConfig, type RawResponse } from './helpers.ts';
+import { httpRequest, imageForm, jpeg, localEngine, parseSse, skipWithoutModel, testConfig, type RawResponse } from './helpers.ts';
 
 async function listen(env: Record<string, string> = {}) {
-  const { app } = createApp({ captioner: await sharedCaptioner(), config: testConfig(env) });
+  const config = testConfig(env);
+  const { app } = createApp({ captioner: await localEngine(config), config });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }

@@ -131,7 +131,7 @@ t.test('crash mid-request → 503 for that request only, the worker restarts, th
   t.teardown(srv.close);
   const form = await imageForm([await jpeg(320, 240), await jpeg(200, 200)], { beamSize: '10', maxLength: '30' });
   const inFlight = httpRequest(srv.base, '/v1/captions', form);
-  while (srv.queue.stats().running === 0) await sleep(10);
+  while (srv.captioner.queue.stats().running === 0) await sleep(10);
   await sleep(300); // inside the worker now
   srv.captioner.crashWorker(0, 'kill');
   const res = await inFlight;
@@ -139,7 +139,7 @@ t.test('crash mid-request → 503 for that request only, the worker restarts, th
   t.equal(JSON.parse(res.body).error, 'worker_crashed');
   t.ok(Number(res.headers['retry-after']) >= 1, 'Retry-After');
   t.equal((await httpRequest(srv.base, '/healthz', null)).status, 200, 'server alive');
-  t.same(srv.queue.stats().running, 0, 'queue slot released');
+  t.same(srv.captioner.queue.stats().running, 0, 'queue slot released');
   const ok = await httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg()], { beamSize: '1', maxLength: '3' }));
   t.equal(ok.status, 200, 'next request served by the restarted worker');
   const ready = JSON.parse((await httpRequest(srv.base, '/readyz', null)).body);
@@ -198,7 +198,7 @@ t.test('SIGTERM-style close: in-flight request completes before the workers stop
   const agent = new http.Agent({ keepAlive: false });
   t.teardown(() => agent.destroy());
   const inFlight = httpRequest(srv.base, '/v1/captions', await imageForm([await jpeg()], WORDY), agent);
-  while (srv.queue.stats().running === 0) await sleep(5);
+  while (srv.captioner.queue.stats().running === 0) await sleep(5);
   srv.beginShutdown();
   const closing = srv.close();
   t.equal((await inFlight).status, 200);

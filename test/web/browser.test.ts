@@ -22,6 +22,7 @@ async function main() {
   const { buildApp } = await import('../../src/server/app.ts');
   const { loadConfig } = await import('../../src/server/config.ts');
   const { Captioner } = await import('../../src/service/captioner.ts');
+  const { LocalEngine } = await import('../../src/service/local.ts');
   const { saveDecoder } = await import('../../src/model/io.ts');
   const { defaultConfig } = await import('../../src/model/config.ts');
   const { initParams } = await import('../../src/model/params.ts');
@@ -56,7 +57,7 @@ async function main() {
     captioner = await Captioner.load({ modelsDir, allowDownload: false });
   }
   const info = captioner.info();
-  const app = buildApp({ captioner, config: loadConfig({ LOG_LEVEL: 'silent', MODELS_DIR: modelsDir }) });
+  const app = buildApp({ captioner: new LocalEngine(captioner), config: loadConfig({ LOG_LEVEL: 'silent', MODELS_DIR: modelsDir }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
     await app.close();

@@ -1,13 +1,13 @@
 // POST /v1/captions: JSON results, or Server-Sent Events with Accept: text/event-stream.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { checkModel, prepareAll } from '../../service/checks.ts';
-import type { CaptionedImage, OnWord } from '../../service/engine.ts';
-import type { Token } from '../../service/schemas.ts';
-import type { ApiContext } from '../context.ts';
+import type { CaptionEngine } from '../../service/engine.ts';
+import type { PreparedImage } from '../../encoder/preprocess.ts';
+import type { CaptionOptions, Token } from '../../service/schemas.ts';
 import { requireCaptioner } from '../context.ts';
 import { toHttpError } from '../errors.ts';
 import { out, uploadOperation } from '../openapi.ts';
-import { admit, requestSignal } from '../inference.ts';
+import { requestSignal } from '../inference.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
 import { CaptionRequestSchema, CaptionsResponseSchema, ResultEventSchema, WordEventSchema, type CaptionsResponse, type ResultEvent, type WordEvent } from '../schemas.ts';
@@ -24,15 +24,15 @@ export const captionsRoute: FastifyPluginAsync = async (app) => {
   const ctx = app.api;
   app.post('/v1/captions', { schema: { openapi } }, async (req, reply) => {
     const captioner = requireCaptioner(ctx);
-    admit(ctx);
+    captioner.queue.admit(); // refuse before reading a body we could not serve anyway
     const upload = await readUpload(req, ctx.config);
     const parsed = parseOptionsGiven(CaptionRequestSchema, req.query, upload.fields);
     const opts = resolveOptions(parsed.options, parsed.given);
     checkModel(captioner, opts);
     const prepared = await prepareAll(captioner, upload.files);
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
-    if (wantsEvents(req)) return streamCaptions(req, reply, ctx, (onWord) => captioner.caption(prepared, opts, onWord), signal);
-    const captioned = await ctx.queue.run(() => captioner.caption(prepared, opts), signal);
+    if (wantsEvents(req)) return streamCaptions(req, reply, captioner, prepared, opts, signal);
+    const captioned = await captioner.caption(prepared, opts, { signal });
     const body: CaptionsResponse = { results: captioned.map((c) => c.result) };
     return body;
   });
@@ -53,8 +53,8 @@ function wantsEvents(req: FastifyRequest): boolean {
  * whose and where), with beam search the best beam's words once each image's search has ended.
  * The `result` events follow when the whole request is decoded.
  */
-async function streamCaptions(req: FastifyRequest, reply: FastifyReply, ctx: ApiContext, job: (onWord: OnWord) => Promise<CaptionedImage[]>, signal: AbortSignal): Promise<void> {
-  admit(ctx); // still room? (checked again so "busy" stays a 503, not an in-stream error)
+async function streamCaptions(req: FastifyRequest, reply: FastifyReply, captioner: CaptionEngine, prepared: PreparedImage[], opts: CaptionOptions, signal: AbortSignal): Promise<void> {
+  captioner.queue.admit(); // still room? (checked again so "busy" stays a 503, not an in-stream error)
   reply.hijack();
   const sse = new SseStream(reply.raw, req.id);
   const sent: number[] = []; // word events written so far, per image
@@ -64,13 +64,12 @@ async function streamCaptions(req: FastifyRequest, reply: FastifyReply, ctx: Api
     const ev: WordEvent = { image, index, ...token };
     sse.send('word', ev); // one write per event: flushed as it comes
   };
-  const running = ctx.queue.run(() => job(sendWord), signal);
+  const running = captioner.caption(prepared, opts, { onWord: sendWord, signal });
   running.catch(() => {}); // observed below; avoids an unhandled rejection if the stream dies first
   try {
     const captioned = await running;
+    // Every word was streamed by now (both engines send all of them before the answer).
     for (const [image, { result }] of captioned.entries()) {
-      // An engine that does not stream words (or streamed only some) still gets them all out.
-      for (let i = sent[image] ?? 0; i < result.tokens.length; i++) sendWord(image, result.tokens[i]);
       sse.send('result', { imageIndex: image, ...result } satisfies ResultEvent);
     }
     sse.send('done', { count: captioned.length });

@@ -18,7 +18,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     responses: { 200: { description: 'ready', content: { 'application/json': { schema: out(ReadySchema) } } }, 503: err('loading, shutting down, or every inference worker restarting') },
   } } }, async () => {
     const c = requireReady(ctx);
-    const body: Ready = { status: 'ready', queue: ctx.queue.stats(), workers: engineStats(c) };
+    const body: Ready = { status: 'ready', queue: c.queue.stats(), workers: engineStats(c) };
     return body;
   });
 

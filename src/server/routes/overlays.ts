@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { requireCaptioner } from '../context.ts';
 import { checkModel, prepareAll } from '../../service/checks.ts';
-import { admit, requestSignal } from '../inference.ts';
+import { requestSignal } from '../inference.ts';
 import { uploadOperation } from '../openapi.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
@@ -18,7 +18,7 @@ export const overlaysRoute: FastifyPluginAsync = async (app) => {
   const ctx = app.api;
   app.post('/v1/overlays', { schema: { openapi } }, async (req, reply) => {
     const captioner = requireCaptioner(ctx);
-    admit(ctx);
+    captioner.queue.admit(); // refuse before reading a body we could not serve anyway
     const upload = await readUpload(req, { ...ctx.config, maxFiles: 1 });
     const parsed = parseOptionsGiven(OverlayRequestSchema, req.query, upload.fields);
     const { format, word, panelSize, columns, style, ...caption } = parsed.options;
@@ -26,10 +26,10 @@ export const overlaysRoute: FastifyPluginAsync = async (app) => {
     checkModel(captioner, opts);
     const [prepared] = await prepareAll(captioner, upload.files);
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
-    // Rendering runs in the inference slot too (and in the worker): its per-pixel blending is
+    // Rendering waits in the engine's line too (and in the worker): its per-pixel blending is
     // CPU work as well. An out-of-range word is a WordOutOfRangeError → 400 invalid_option.
     const draw = { format, word, panelSize, columns, style };
-    const { image, caption: text, words } = await ctx.queue.run(() => captioner.overlay(prepared, opts, draw), signal);
+    const { image, caption: text, words } = await captioner.overlay(prepared, opts, draw, { signal });
     return reply
       .type(format === 'png' ? 'image/png' : 'image/jpeg')
       .header('x-caption', encodeURIComponent(text)) // header-safe; decodeURIComponent on the client
