@@ -4,8 +4,12 @@
 // P(good) = σ(b + w1·meanLogprob + w2·agreement) by logistic regression (Newton's method).
 // Fitted on the even-numbered images, reported on the odd ones, then refitted on all and written.
 //
+// The map already in --out is scored on the same captions first (stderr), so a refit is judged
+// against it in one run.
+//
 //   npx tsx scripts/calibrate-confidence.ts --images DIR --captions FILE --split FILE [--limit N]
 //       [--models-dir models] [--out src/service/confidence-calibration.json]
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDataset } from '../src/data/load.ts';
@@ -77,6 +81,12 @@ function report(idx: number[], w: [number, number, number]) {
 }
 const all = rows.map((_, i) => i);
 const even = all.filter((i) => i % 2 === 0), odd = all.filter((i) => i % 2 === 1);
+const outPath = String(options.out ?? 'src/service/confidence-calibration.json');
+if (existsSync(outPath)) {
+  const prev = JSON.parse(await readFile(outPath, 'utf8')) as { bias: number; wLogprob: number; wAgreement: number };
+  const w0: [number, number, number] = [prev.bias, prev.wLogprob, prev.wAgreement];
+  process.stderr.write(`the map now in ${outPath}, on these captions: ${JSON.stringify({ odd: report(odd, w0), all: report(all, w0) })}\n`);
+}
 const held = report(odd, fit(even));
 const w = fit(all);
 const out = {
@@ -87,4 +97,4 @@ const out = {
   inSample: report(all, w),
 };
 console.log(JSON.stringify(out, null, 2));
-await writeFile(String(options.out ?? 'src/service/confidence-calibration.json'), JSON.stringify(out, null, 2) + '\n');
+await writeFile(outPath, JSON.stringify(out, null, 2) + '\n');
