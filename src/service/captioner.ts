@@ -215,9 +215,10 @@ export class Captioner {
 
   /** The encoder in chunks: its activations grow with the batch, and RSS must stay bounded. */
   private async encodeAll(prepared: PreparedImage[]): Promise<{ features: Float32Array; logits: Float32Array }> {
-    if (prepared.length <= ENCODE_CHUNK) return this.encoder.encode(prepared.map((p) => p.tensor));
+    const chunk = encodeChunk(this.encoder.inputSize);
+    if (prepared.length <= chunk) return this.encoder.encode(prepared.map((p) => p.tensor));
     const chunks = [];
-    for (let i = 0; i < prepared.length; i += ENCODE_CHUNK) chunks.push(await this.encoder.encode(prepared.slice(i, i + ENCODE_CHUNK).map((p) => p.tensor)));
+    for (let i = 0; i < prepared.length; i += chunk) chunks.push(await this.encoder.encode(prepared.slice(i, i + chunk).map((p) => p.tensor)));
     const cat = (xs: Float32Array[]) => {
       const out = new Float32Array(xs.reduce((s, x) => s + x.length, 0));
       let at = 0;
@@ -312,5 +313,12 @@ function describe(kind: Attention, c: DecoderConfig, vocab: Vocabulary, path: st
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-/** Images per encoder run (MobileNetV2 activations: ~10 MB per image at 224). */
-const ENCODE_CHUNK = 4;
+/**
+ * Images per encoder run. MobileNetV2's activations grow with images × pixels and ONNX Runtime's
+ * arena keeps its peak, while batching does not make the encoder faster per image on CPU
+ * (`npm run bench:encoder`), so a run holds four 224×224 images' worth of pixels: 4 at 224, 1 at
+ * 448 (at 448 one image per run peaks 31 MB over the loaded encoder, four 102 MB, and is no slower: 17.3 vs 19.9 ms per image).
+ */
+export function encodeChunk(inputSize: number): number {
+  return Math.max(1, Math.floor((4 * 224 * 224) / (inputSize * inputSize)));
+}
