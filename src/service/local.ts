@@ -15,7 +15,7 @@ import type { CaptionOptions, ModelsInfo, WorkerStats } from './schemas.ts';
 export interface LocalEngineOptions {
   /** Most images decoded together across concurrent requests (default 8). */
   maxBatch?: number;
-  /** Requests that may wait beyond the running batch (default: no limit). */
+  /** Requests that may wait beyond the running batch (default 16, as the server's MAX_QUEUE). */
   maxQueue?: number;
 }
 
@@ -34,7 +34,7 @@ export class LocalEngine implements CaptionEngine {
 
   constructor(readonly captioner: Captioner, opts: LocalEngineOptions = {}) {
     this.maxBatch = Math.max(1, opts.maxBatch ?? 8);
-    this.queue = new JobQueue(this.maxBatch, opts.maxQueue ?? Infinity, () => this.pump());
+    this.queue = new JobQueue(this.maxBatch, opts.maxQueue ?? 16, () => this.pump());
   }
 
   info(): ModelsInfo {
