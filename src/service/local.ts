@@ -20,7 +20,7 @@ export interface LocalEngineOptions {
 }
 
 type LocalJob = Queueable & (
-  | { kind: 'caption'; part: CaptionPart; onWord?: OnWord; signal?: AbortSignal }
+  | { kind: 'caption'; part: CaptionPart; onWord?: OnWord }
   | { kind: 'overlay'; prepared: PreparedImage; options: CaptionOptions; draw: DrawOptions }
 );
 type LocalAnswer = CaptionedImage[] | OverlayOutput;
@@ -52,7 +52,7 @@ export class LocalEngine implements CaptionEngine {
   async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run: RunOptions = {}): Promise<CaptionedImage[]> {
     // Uploaded bytes are decoded in the batch, where a bad one would fail every request of it.
     const key = images.every((im) => !Buffer.isBuffer(im)) ? batchKey(o) : undefined;
-    const job: LocalJob = { kind: 'caption', key, size: images.length, part: { images, options: o }, onWord: run.onWord, signal: run.signal };
+    const job: LocalJob = { kind: 'caption', key, size: images.length, part: { images, options: o }, onWord: run.onWord };
     return this.submit(job, run.signal) as Promise<CaptionedImage[]>;
   }
 
@@ -111,7 +111,7 @@ export class LocalEngine implements CaptionEngine {
       const jobs = group.map((g) => g.job as Extract<LocalJob, { kind: 'caption' }>);
       const streaming = jobs.some((j) => j.onWord);
       const out = await this.captioner.captionParts(jobs.map((j) => j.part), streaming ? (part, image, token) => {
-        if (!jobs[part].signal?.aborted) jobs[part].onWord?.(image, token);
+        if (!group[part].abandoned) jobs[part].onWord?.(image, token);
       } : undefined);
       group.forEach((g, i) => g.resolve(out[i]));
     } catch (err) {

@@ -68,7 +68,7 @@ interface Job {
 
 /** A request in the line: captions (batchable with others of the same key) or an overlay. */
 type PoolJob = Queueable & (
-  | { kind: 'caption'; part: WirePart; transfer: ArrayBuffer[]; onWord?: OnWord; signal?: AbortSignal }
+  | { kind: 'caption'; part: WirePart; transfer: ArrayBuffer[]; onWord?: OnWord }
   | { kind: 'overlay'; image: WirePrepared; options: CaptionOptions; draw: DrawOptions }
 );
 type PoolAnswer = WireCaptioned[] | Drawn;
@@ -97,7 +97,7 @@ function workerJob(group: PoolTicket[]): Job {
     },
     reject: (err) => group.forEach((g) => g.reject(err)),
     // A caller that gave up gets no more words (its stream is gone).
-    onWord: jobs.some((j) => j.onWord) ? (part, image, token) => { if (!jobs[part].signal?.aborted) jobs[part].onWord?.(image, token); } : undefined,
+    onWord: jobs.some((j) => j.onWord) ? (part, image, token) => { if (!group[part].abandoned) jobs[part].onWord?.(image, token); } : undefined,
   };
 }
 
@@ -335,7 +335,7 @@ export class WorkerCaptioner implements CaptionEngine {
     // Uploaded bytes are decoded in the worker, where a bad one would fail every request of a batch.
     const key = images.every((im) => !Buffer.isBuffer(im)) ? batchKey(o) : undefined;
     const part: WirePart = { images: wire, options: o, words: Boolean(onWord) };
-    const out = await this.submit({ kind: 'caption', key, size: images.length, part, transfer, onWord, signal }, signal) as WireCaptioned[];
+    const out = await this.submit({ kind: 'caption', key, size: images.length, part, transfer, onWord }, signal) as WireCaptioned[];
     return out.map((c, i) => {
       const given = images[i];
       return { result: c.result, hypothesis: c.hypothesis, prepared: Buffer.isBuffer(given) ? fromWire(c.prepared!) : given };

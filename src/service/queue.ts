@@ -23,6 +23,8 @@ export interface Queueable {
 /** A job an executor has taken: it counts as running until settled here. */
 export interface Ticket<J, R> {
   job: J;
+  /** True once its caller gave up (its answer goes nowhere; streamed words need not be sent). */
+  readonly abandoned: boolean;
   resolve(value: R): void;
   reject(err: Error): void;
 }
@@ -159,6 +161,7 @@ export class JobQueue<J extends Queueable, R> implements EngineQueue {
     };
     return {
       job: e.job,
+      get abandoned() { return e.signal?.aborted ?? false; },
       resolve: (value) => settle(true, () => e.resolve(value)),
       reject: (err) => settle(false, () => e.reject(err)),
     };
