@@ -1,12 +1,13 @@
 // The overlay use case: caption one prepared image and draw its attention (one word's overlay,
-// or the contact sheet of every word). The Captioner runs it in-thread, the pool's workers run
-// the same function, so the HTTP route does not care where it runs.
+// or the contact sheet of every word) with each grounded word's detection box. The Captioner
+// runs it in-thread, the pool's workers run the same function, so the HTTP route does not care
+// where it runs.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
-import type { DrawOptions } from '../render/types.ts';
+import type { DrawOptions, WordBox } from '../render/types.ts';
 import type { CaptionEngine } from './engine.ts';
 import { WordOutOfRangeError } from './errors.ts';
-import type { CaptionOptions } from './schemas.ts';
+import type { CaptionOptions, Grounding } from './schemas.ts';
 
 export interface OverlayOutput {
   image: Buffer;
@@ -18,7 +19,7 @@ export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, 
   const opts = { ...o, includeMaps: true }; // the maps are the point here
   const [{ result }] = await captioner.caption([prepared], opts);
   const rgb = { rgb: prepared.rgb, width: prepared.rgbWidth, height: prepared.rgbHeight };
-  const tokens = result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob }));
+  const tokens = result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob, box: groundedBox(t.grounding, result.image) }));
   const out = { caption: result.caption, words: tokens.length };
   if (draw.word === undefined) {
     return { ...out, image: await renderSheet(rgb, tokens, { mode: opts.attention, panelSize: draw.panelSize, columns: draw.columns, format: draw.format, style: draw.style }) };
@@ -27,5 +28,12 @@ export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, 
   const t = tokens[index];
   if (!t && typeof draw.word === 'string') throw new WordOutOfRangeError(`word: "${draw.word}" is not in the caption "${result.caption}"`);
   if (!t) throw new WordOutOfRangeError(`word: index ${draw.word} is out of range, the caption "${result.caption}" has ${tokens.length} word(s) (indices 0–${tokens.length - 1})`);
-  return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style }) };
+  return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style, box: t.box }) };
+}
+
+/** A grounded word's box as fractions of the image (what the renderer draws at any size), labelled "category score". */
+function groundedBox(g: Grounding | undefined, image: { width: number; height: number }): WordBox | undefined {
+  if (!g || !('box' in g)) return undefined;
+  const { x, y, w, h } = g.box;
+  return { x1: x / image.width, y1: y / image.height, x2: (x + w) / image.width, y2: (y + h) / image.height, label: `${g.category} ${g.score.toFixed(2)}` };
 }
