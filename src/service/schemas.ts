@@ -23,7 +23,7 @@ export const CaptionOptionsSchema = z.object({
   mapDecimals: z.coerce.number().int().min(1).max(8).default(4).describe('attention map values are rounded to this many decimals (4: ±5e-5, plenty for overlays, a third of the bytes)'),
   repetitionPenalty: z.coerce.number().min(0).max(10).default(DEFAULT_REPETITION_PENALTY).describe('repetition guard: log-probability taken off a content word already in the caption ("a helmet and helmet"); 0 = off. <unk> is never generated.'),
   tags: bool.default(false).describe('include the encoder\'s ImageNet top-5 labels'),
-  grounding: bool.optional().describe('run the COCO object detector: list the image\'s `detections` and ground each object word in one of them (token.grounding). Default: on when the server has the detector (GET /v1/models → detector), else off; true without the detector → 503 model_unavailable'),
+  grounding: bool.optional().describe('run the COCO object detector: list the image\'s `detections` and ground each object word in one of them (token.grounding). Default: on when the server has the detector (GET /v1/models → detector), else off; true without the detector → 400 model_unavailable'),
 });
 export type CaptionOptions = z.infer<typeof CaptionOptionsSchema>;
 export type CaptionOptionsInput = z.input<typeof CaptionOptionsSchema>;
