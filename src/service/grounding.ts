@@ -25,7 +25,7 @@ export const DETECTOR_FILES = ['detector/centernet.json', 'detector/centernet.bi
  * The detector when MODELS_DIR holds its files, else null: the service still starts and
  * captions, ungrounded, and says so in the log and in /v1/models.
  */
-export async function loadDetector(modelsDir: string, intraOpThreads: number, log: (msg: string) => void): Promise<ObjectDetector | null> {
+export async function loadDetector(modelsDir: string, opts: { intraOpThreads: number; tensorSize: number }, log: (msg: string) => void): Promise<ObjectDetector | null> {
   const missing = DETECTOR_FILES.filter((f) => !existsSync(join(modelsDir, f)));
   if (missing.length) {
     log(`no object detector (${missing.join(', ')} missing in ${resolve(modelsDir)}): captions are not grounded`);
@@ -33,7 +33,8 @@ export async function loadDetector(modelsDir: string, intraOpThreads: number, lo
   }
   // @ts-ignore until the detector stage (branch det) is merged
   const { Detector } = await import('../detector/detector.ts');
-  const detector = await Detector.load({ modelsDir, intraOpThreads });
+  // It reads the encoder's prepared tensor (one decode per image), so it is told that tensor's side.
+  const detector: ObjectDetector = await Detector.load({ modelsDir, intraOpThreads: opts.intraOpThreads, tensorSize: opts.tensorSize, allowDownload: false });
   log(`object detector: ${detector.id} (input ${detector.inputSize}×${detector.inputSize}, sha256 ${detector.sha256.slice(0, 12)}…); words are grounded by default`);
   return detector;
 }

@@ -320,16 +320,14 @@ export class WorkerCaptioner implements CaptionEngine {
   /**
    * Buffers are sent as transferred copies and decoded in the worker, which sends back the
    * prepared image (RGB for overlays) with the result; prepared images are sent as their
-   * tensor (and their RGB when the detector runs) and come back as the caller's own objects. `onWord` gets the words the worker
+   * tensor only (the detector reads it too) and come back as the caller's own objects. `onWord` gets the words the worker
    * posts while it decodes, on this thread, before the promise resolves.
    */
   async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run: RunOptions = {}): Promise<CaptionedImage[]> {
     const { onWord, signal } = run;
     const transfer: ArrayBuffer[] = [];
-    // The detector reads the pixels: prepared images carry them only when it will run.
-    const pixels = this.modelsInfo.detector !== null && o.grounding !== false;
     const wire = images.map((im): WireImage => {
-      if (!Buffer.isBuffer(im)) return { kind: 'prepared', ...toWire(im, pixels) };
+      if (!Buffer.isBuffer(im)) return { kind: 'prepared', ...toWire(im, false) };
       const data = ownBuffer(im);
       transfer.push(data);
       return { kind: 'bytes', data };
