@@ -2,22 +2,11 @@
 // ("dog 0.87") in a colour the heatmap and the spotlight never produce.
 import sharp from 'sharp';
 import { outline } from './blend.ts';
+import { BOX_COLOR, BOX_HEX, boxThickness, pixelBox } from './box-style.ts';
 import { renderLabel } from './text.ts';
 import type { RgbImage, WordBox } from './types.ts';
 
-/** Box colour: a saturated red-pink, absent from viridis (purple→yellow) and from any darkened photo's greys. */
-export const BOX_COLOR: readonly [number, number, number] = [255, 45, 85];
-const BOX_HEX = '#ff2d55';
-
-/** The box in pixels of a width×height image: edges rounded to the nearest pixel, [x0, x1) × [y0, y1), at least 1 px. */
-export function pixelBox(box: WordBox, width: number, height: number): { x0: number; y0: number; x1: number; y1: number } {
-  const px = (v: number, n: number) => Math.min(n, Math.max(0, Math.round(v * n)));
-  const x0 = Math.min(px(box.x1, width), width - 1), y0 = Math.min(px(box.y1, height), height - 1);
-  return { x0, y0, x1: Math.max(x0 + 1, px(box.x2, width)), y1: Math.max(y0 + 1, px(box.y2, height)) };
-}
-
-/** Outline thickness: ~1/150 of the short side, at least 2 px so it reads on small panels. */
-export const boxThickness = (width: number, height: number) => Math.max(2, Math.round(Math.min(width, height) / 150));
+export { BOX_COLOR, boxThickness, pixelBox };
 
 /**
  * Draws the box onto `image` (its rgb is changed in place when there is no label, else a new

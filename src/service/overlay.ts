@@ -3,6 +3,7 @@
 // runs it in-thread, the pool's workers run the same function, so the HTTP route does not care
 // where it runs.
 import type { PreparedImage } from '../encoder/preprocess.ts';
+import { boxFractions } from '../render/box-style.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
 import type { DrawOptions, WordBox } from '../render/types.ts';
 import type { CaptionEngine } from './engine.ts';
@@ -34,6 +35,5 @@ export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, 
 /** A grounded word's box as fractions of the image (what the renderer draws at any size), labelled "category score". */
 function groundedBox(g: Grounding | undefined, image: { width: number; height: number }): WordBox | undefined {
   if (!g || !('box' in g)) return undefined;
-  const { x, y, w, h } = g.box;
-  return { x1: x / image.width, y1: y / image.height, x2: (x + w) / image.width, y2: (y + h) / image.height, label: `${g.category} ${g.score.toFixed(2)}` };
+  return { ...boxFractions(g.box, image.width, image.height), label: `${g.category} ${g.score.toFixed(2)}` };
 }
