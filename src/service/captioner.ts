@@ -194,15 +194,17 @@ export class Captioner {
         const img = prepared[n];
         const caption = best.words.join(' ');
         const classes = this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 5);
-        const { confidence, warnings, meanLogprob, agreement } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated);
+        const tokens = best.steps.map((s) => token(n, s, po));
+        const objects = grounding[n] && { detections: grounding[n].detections, groundings: tokens.map((t) => t.grounding) };
+        const { confidence, warnings, ...confidenceInputs } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated, objects);
         const result: CaptionResult = {
           caption,
           logprob: best.logprob,
           confidence,
           warnings,
-          confidenceInputs: { meanLogprob, agreement },
+          confidenceInputs,
           truncated: Boolean(best.truncated),
-          tokens: best.steps.map((s) => token(n, s, po)),
+          tokens,
           alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score, truncated: Boolean(x.truncated) })),
           grid: { h, w },
           model: { id: info.id, attention: po.attention, trained: info.trained },

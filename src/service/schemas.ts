@@ -71,11 +71,13 @@ export type Token = z.infer<typeof TokenSchema>;
 export const CaptionResultSchema = z.object({
   caption: z.string(),
   logprob: z.number().describe('log-probability of the caption (its words and <end>) under the model'),
-  confidence: z.number().min(0).max(1).describe('calibrated probability that the caption is good (per-caption CIDEr-D above the threshold in README "Confidence"), from the length-normalised log-probability and the agreement with the encoder\'s ImageNet top-5'),
-  warnings: z.array(z.string()).describe('plain-language caveats: "low confidence (…)", "subject not in the model\'s vocabulary: zebra (…)", "caption cut at maxLength"'),
+  confidence: z.number().min(0).max(1).describe('calibrated probability that the caption is good (per-caption CIDEr-D above the threshold in README "Confidence"), from the length-normalised log-probability, the agreement with the encoder\'s ImageNet top-5 and, when grounding ran, with the detections (confidenceInputs)'),
+  warnings: z.array(z.string()).describe('plain-language caveats: "low confidence (…)", "subject not in the model\'s vocabulary: zebra (…)", with grounding "possibly not in the photo: dog (…)" and "not named: zebra (…)", "caption cut at maxLength"'),
   confidenceInputs: z.object({
     meanLogprob: z.number().describe('logprob / (words + 1)'),
     agreement: z.number().describe('Σ score of the encoder\'s top-5 ImageNet classes that the caption names (0–1)'),
+    unsupported: z.number().optional().describe('when grounding ran: share of the caption\'s object words whose category the detector did not find (0–1)'),
+    missed: z.number().optional().describe('when grounding ran: the best score of a detection ≥ 0.5 whose category the caption does not name (0: none)'),
   }),
   truncated: z.boolean().describe('maxLength cut the caption (the model had not chosen to end it)'),
   tokens: z.array(TokenSchema),
