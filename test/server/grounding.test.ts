@@ -10,7 +10,7 @@ import { categoryOf } from '../../src/eval/grounding/categories.ts';
 import { BOX_COLOR } from '../../src/render/box.ts';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
 import { ModelsInfoSchema, type CaptionResult } from '../../src/service/schemas.ts';
-import { httpRequest, imageForm, jpeg, listeningWorkerApp, SHARED_DIR, skipWithoutDetector, skipWithoutModel, type ListeningApp } from './helpers.ts';
+import { httpRequest, imageForm, jpeg, listeningWorkerApp, parseSse, SHARED_DIR, skipWithoutDetector, skipWithoutModel, type ListeningApp } from './helpers.ts';
 
 const COCO = join(SHARED_DIR, 'data', 'coco-mini-train');
 /** A batter at the plate: COCO boxes a person over 44% of the photo. */
@@ -74,6 +74,16 @@ t.test('grounded captions of a real photo', { skip: skipWithoutDetector || (exis
     t.ok(noMaps.tokens.every((x) => x.attention === undefined));
     t.same(noMaps.tokens.map((x) => x.grounding), r.tokens.map((x) => x.grounding), 'same grounding as with maps');
     t.same(noMaps.detections, r.detections);
+  });
+
+  t.test('streamed words carry the same grounding as the answer\'s tokens', async (t) => {
+    const form = await imageForm([photo]);
+    const res = await httpRequest(srv.base, '/v1/captions', { payload: form.payload, headers: { ...form.headers, accept: 'text/event-stream' } });
+    const events = parseSse(res.body);
+    const words = events.filter((e) => e.event === 'word').map((e) => e.data as { word: string; grounding?: unknown });
+    const result = events.find((e) => e.event === 'result')?.data as CaptionResult;
+    t.same(words.map((w) => w.grounding), result.tokens.map((x) => x.grounding));
+    t.same(result.tokens.map((x) => x.grounding), r.tokens.map((x) => x.grounding), 'and as the plain answer');
   });
 
   t.test('grounding=false: no detections, no grounding', async (t) => {
