@@ -22,7 +22,7 @@ import type { CaptionedImage, RunOptions } from './engine.ts';
 import { ModelUnavailableError } from './errors.ts';
 import { isRandomDecoding } from './options.ts';
 import { encodeAll } from './encode.ts';
-import { detectAll, detectorInfo, groundingOn, ImageGrounding, loadDetector, type ObjectDetector } from './grounding.ts';
+import { detectAll, detectorInfo, groundingOn, ImageObjects, loadDetector, type ObjectDetector } from './grounding.ts';
 import { captionOverlay, type OverlayOutput } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token, WorkerStats } from './schemas.ts';
@@ -166,12 +166,12 @@ export class Captioner {
     const [{ features, logits }, detected] = await Promise.all([encodeAll(this.encoder, prepared), detectAll(this.detector, prepared, owner.map((x) => grounded[x.part]))]);
     const t2 = performance.now();
     const grid = decoder.config.grid;
-    const grounding = detected.raw.map((raw, n) => raw && new ImageGrounding(raw, prepared[n], grid));
+    const objects = detected.raw.map((raw, n) => raw && new ImageObjects(raw, prepared[n], grid));
     // Grounding picks a word's box by its attention: the maps are needed even when not returned.
     const maps = parts.some((p, i) => p.options.includeMaps || grounded[i]);
     const token = (n: number, s: WordStep, po: CaptionOptions): Token => {
       const t = toToken(s, grid, po);
-      const g = grounding[n]?.word(s.word, s.alpha);
+      const g = objects[n]?.word(s.word, s.alpha);
       if (g) t.grounding = g;
       return t;
     };
@@ -195,8 +195,8 @@ export class Captioner {
         const caption = best.words.join(' ');
         const classes = this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 5);
         const tokens = best.steps.map((s) => token(n, s, po));
-        const objects = grounding[n] && { detections: grounding[n].detections, groundings: tokens.map((t) => t.grounding) };
-        const { confidence, warnings, ...confidenceInputs } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated, objects);
+        const evidence = objects[n] && { detections: objects[n].detections, groundings: tokens.map((t) => t.grounding) };
+        const { confidence, warnings, ...confidenceInputs } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated, evidence);
         const result: CaptionResult = {
           caption,
           logprob: best.logprob,
@@ -211,9 +211,9 @@ export class Captioner {
           backend: this.backend,
           runtime: decoder.runtime,
           image: { width: img.width, height: img.height, format: img.format },
-          timings: grounding[n] ? { ...timings, detectMs: detected.ms } : timings,
+          timings: objects[n] ? { ...timings, detectMs: detected.ms } : timings,
         };
-        if (grounding[n]) result.detections = grounding[n].detections;
+        if (objects[n]) result.detections = objects[n].detections;
         if (po.tags) result.tags = classes.map(({ label, score }) => ({ label, score }));
         // Not the per-step record (best.steps): the tokens above carry what callers need.
         const hypothesis = { ids: best.ids, words: best.words, logprob: best.logprob, score: best.score, truncated: best.truncated };

@@ -1,17 +1,15 @@
 // A request's inputs checked before it takes an inference slot, the same way for the HTTP routes
-// and the batch-job worker: is the decoder (and the detector, when asked for) there, does every image decode.
+// and the batch-job worker: is the decoder there, does every image decode.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { CaptionEngine } from './engine.ts';
 import { ModelUnavailableError, serviceErrorStatus } from './errors.ts';
-import { groundingOn } from './grounding.ts';
 import type { CaptionOptions } from './schemas.ts';
 
-export function checkModel(captioner: Pick<CaptionEngine, 'has' | 'info'>, o: Pick<CaptionOptions, 'attention' | 'grounding'>): void {
+export function checkModel(captioner: Pick<CaptionEngine, 'has'>, o: Pick<CaptionOptions, 'attention'>): void {
   if (!captioner.has(o.attention)) {
     const have = (['soft', 'hard'] as const).filter((k) => captioner.has(k));
     throw new ModelUnavailableError(`attention=${o.attention}: no ${o.attention}-attention decoder is loaded (available: ${have.join(', ')})`);
   }
-  groundingOn(o, captioner.info().detector !== null); // grounding=true without a detector
 }
 
 /**

@@ -7,7 +7,6 @@ import type { RawDetection } from '../detector/types.ts';
 import { assignGrounding, type WordGrounding } from '../grounding/assign.ts';
 import { DISPLAY_THRESHOLD, shownDetections, toApiDetection } from '../grounding/detections.ts';
 import { encodeChunk } from './encode.ts';
-import { ModelUnavailableError } from './errors.ts';
 import type { CaptionOptions, Detection, Grounding, ModelsInfo } from './schemas.ts';
 
 /** What the captioner needs of the detector stage (src/detector/). */
@@ -44,10 +43,9 @@ export function detectorInfo(d: ObjectDetector | null): ModelsInfo['detector'] {
   return d && { id: d.id, sha256: d.sha256, inputSize: d.inputSize, displayThreshold: DISPLAY_THRESHOLD };
 }
 
-/** Whether a request's images go through the detector: on by default when there is one; asked for without one is an error. */
+/** Whether a request's images go through the detector: when there is one, unless grounding=false. */
 export function groundingOn(o: Pick<CaptionOptions, 'grounding'>, hasDetector: boolean): boolean {
-  if (o.grounding === true && !hasDetector) throw new ModelUnavailableError('grounding=true: no object detector is loaded (GET /v1/models → detector is null); drop the option to caption ungrounded');
-  return hasDetector && o.grounding !== false;
+  return hasDetector && o.grounding;
 }
 
 /** Detections of the images marked `wanted` (one detector batch; undefined for the others) and the time it took, ms. */
@@ -67,7 +65,7 @@ export async function detectAll(detector: ObjectDetector | null, prepared: Prepa
 }
 
 /** One image's detections as the answer lists them, and the grounding of any word given its attention. */
-export class ImageGrounding {
+export class ImageObjects {
   readonly detections: Detection[];
   private readonly shown: ReturnType<typeof shownDetections>;
 

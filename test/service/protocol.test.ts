@@ -46,7 +46,7 @@ t.test('grounding crosses the wire typed: the option, a streamed word\'s groundi
   const options = CaptionOptionsSchema.parse({ grounding: 'false' });
   const req = WorkerRequestSchema.parse(structuredClone({ kind: 'caption', id: 1, parts: [{ images: [], options, words: false }] }));
   t.equal(req.kind === 'caption' && req.parts[0].options.grounding, false, 'grounding=false reaches the worker');
-  t.equal(CaptionOptionsSchema.parse({}).grounding, undefined, 'unset: the worker decides (on when it has the detector)');
+  t.equal(CaptionOptionsSchema.parse({}).grounding, true, 'on by default');
   const grounded = { category: 'dog', box: { x: 1, y: 2, w: 3, h: 4 }, score: 0.8, detection: 0, attentionMass: 0.5 };
   const word = (grounding: unknown) => WorkerReplySchema.safeParse(structuredClone({ kind: 'word', id: 1, part: 0, image: 0, token: { word: 'dog', logprob: -1, beta: 0.5, grounding } }));
   t.ok(word(grounded).success, 'a grounded word');

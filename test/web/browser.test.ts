@@ -191,7 +191,7 @@ async function main() {
     const r = (await res.json()).results[0];
     await page.waitForSelector('body[data-state="done"]');
     t.comment(`caption: "${r.caption}"; detections: ${r.detections.map((d: { category: string; score: number }) => `${d.category} ${d.score}`).join(', ')}`);
-    t.equal(await page.isDisabled('#grounding'), false, 'grounding option offered');
+    t.ok(await page.isChecked('#grounding'), 'grounding on by default');
     t.equal(await page.locator('#objects button').count(), r.detections.length, 'every detection listed');
     t.match(await page.textContent('#objects'), /person/);
     const i = r.tokens.findIndex((x: { grounding?: { box?: unknown } }) => x.grounding?.box);

@@ -101,12 +101,10 @@ async function loadModels() {
   const warnings = Array.isArray(info.warnings) ? info.warnings.map(String) : [];
   if (warnings.length) showBanner(warnings, 'warn');
   state.detector = info.detector ?? null;
-  // Without a detector the server captions ungrounded (and refuses grounding=true).
-  el.grounding.disabled = !state.detector;
-  el.grounding.checked = Boolean(state.detector);
+  // Without a detector the search's rules read the encoder's ImageNet classes only, and no word has a box.
   el.groundingNote.textContent = state.detector
-    ? `${state.detector.id}: each word that names a COCO object points to its box (detections scoring ≥ ${state.detector.displayThreshold}).`
-    : 'No object detector is loaded: captions are not grounded.';
+    ? `${state.detector.id} finds the objects: the caption names what it finds, and each word that names one points to its box (scores ≥ ${state.detector.displayThreshold}).`
+    : 'No object detector is loaded: the rules use the encoder\'s ImageNet classes only, and words get no boxes.';
 }
 
 const dot = () => Object.assign(document.createElement('span'), { className: 'dot' });
@@ -220,7 +218,7 @@ function readOptions() {
     sample: String(sample),
     includeMaps: 'true',
   };
-  if (!el.grounding.disabled && !el.grounding.checked) o.grounding = 'false'; // on by default when there is a detector
+  if (!el.grounding.checked) o.grounding = 'false'; // on by default
   if (!sample) o.beamSize = String(beam);
   if (sample) {
     o.temperature = String(Number(el.temperature.value) || OPTIONS.temperature.default);
