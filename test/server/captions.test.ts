@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
 import { CaptionResultSchema } from '../../src/service/schemas.ts';
-import { attentionOk, imageForm, img, parseSse, jpeg, png, rawImage, skipWithoutModel, testApp, WORDY } from './helpers.ts';
+import { attentionOk, imageForm, img, parseSse, jpeg, png, rawImage, skipWithoutModel, testApp, WORDY } from '../helpers/server.ts';
 
 t.test('captions', { skip: skipWithoutModel }, async (t) => {
   const { app } = await testApp();

@@ -1,7 +1,7 @@
 // Bad input of every kind gets the right 4xx JSON and the server keeps answering.
 import t from 'tap';
 import { ErrorBodySchema } from '../../src/server/schemas.ts';
-import { imageForm, jpeg, multipart, pngBomb, skipWithoutModel, testApp } from './helpers.ts';
+import { imageForm, jpeg, multipart, pngBomb, skipWithoutModel, testApp } from '../helpers/server.ts';
 
 t.test('bad inputs', { skip: skipWithoutModel }, async (t) => {
   const { app } = await testApp({ MAX_FILE_BYTES: String(200 * 1024), MAX_FILES: '3', MAX_PIXELS: '4000000' });

@@ -9,8 +9,8 @@ import sharp from 'sharp';
 import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
 import { CaptionResultSchema } from '../../src/service/schemas.ts';
-import { SHARED_DIR } from '../encoder/shared-dir.ts';
-import { httpRequest, imageForm, jpeg, localEngine, parseSse, skipWithoutModel, testConfig, type RawResponse } from './helpers.ts';
+import { SHARED_DIR } from '../helpers/shared-dir.ts';
+import { httpRequest, imageForm, jpeg, localEngine, parseSse, skipWithoutModel, testConfig, type RawResponse } from '../helpers/server.ts';
 
 async function listen(env: Record<string, string> = {}) {
   const config = testConfig(env);

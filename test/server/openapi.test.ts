@@ -4,7 +4,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import net from 'node:net';
 import t from 'tap';
-import { httpRequest, imageForm, jpeg, listeningWorkerApp, skipWithoutModel, WORDY, type RawResponse } from './helpers.ts';
+import { httpRequest, imageForm, jpeg, listeningWorkerApp, skipWithoutModel, WORDY, type RawResponse } from '../helpers/server.ts';
 
 type Doc = {
   openapi: string;

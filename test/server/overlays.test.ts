@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import t from 'tap';
 import { sheetLayout } from '../../src/render/layout.ts';
-import { imageForm, jpeg, skipWithoutModel, testApp, WORDY } from './helpers.ts';
+import { imageForm, jpeg, skipWithoutModel, testApp, WORDY } from '../helpers/server.ts';
 
 t.test('overlays', { skip: skipWithoutModel }, async (t) => {
   const { app } = await testApp();

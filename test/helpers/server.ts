@@ -13,7 +13,7 @@ import { loadConfig, poolOptions, type ServerConfig } from '../../src/server/con
 import { Captioner } from '../../src/service/captioner.ts';
 import { LocalEngine } from '../../src/service/local.ts';
 import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
-import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { MODEL_FILE, skipWithoutModel } from './shared-dir.ts';
 import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';
 import { defaultConfig } from '../../src/model/config.ts';
