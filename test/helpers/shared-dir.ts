@@ -14,7 +14,7 @@ export const MODEL_FILE = join(SHARED_MODELS, 'mobilenetv2-12-int8.onnx');
 /** tap `skip` value for a test needing these files from ../shared: false when all exist, else why not. */
 export function skipWithoutShared(what: string, ...paths: string[]): string | false {
   const missing = paths.filter((p) => !existsSync(p));
-  return missing.length ? `${what} not found at ${missing.join(', ')} (set SHARED_DIR to the folder holding it)` : false;
+  return missing.length ? `${what} not found at ${missing.join(', ')} (no ../shared here: set SHARED_DIR to the folder holding models/ and data/)` : false;
 }
 
 /** tap `skip` option: false when the encoder is there, else the reason shown in the report. */
