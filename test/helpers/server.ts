@@ -12,8 +12,9 @@ import { createApp, type AppOptions, type CaptionApp } from '../../src/server/ap
 import { loadConfig, poolOptions, type ServerConfig } from '../../src/server/config.ts';
 import { Captioner } from '../../src/service/captioner.ts';
 import { LocalEngine } from '../../src/service/local.ts';
+import { CaptionResultSchema } from '../../src/service/schemas.ts';
 import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
-import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { MODEL_FILE, skipWithoutModel } from './shared-dir.ts';
 import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';
 import { defaultConfig } from '../../src/model/config.ts';
@@ -110,6 +111,33 @@ export async function listeningWorkerApp(env: Record<string, string> = {}, opts:
   await created.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(created.app.server.address() as AddressInfo).port}`;
   return { ...created, captioner, base, close: async () => { await created.app.close(); await dispose(); } };
+}
+
+/** An app over the shared captioner (in-thread) listening on an ephemeral port: a real socket. */
+export async function listenLocal(env: Record<string, string> = {}): Promise<{ app: CaptionApp['app']; base: string }> {
+  const config = testConfig(env);
+  const { app } = createApp({ captioner: await localEngine(config), config });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+/** A JSON request body for httpRequest. */
+export const jsonBody = (body: unknown) => ({ payload: Buffer.from(JSON.stringify(body)), headers: { 'content-type': 'application/json' } });
+/** The results of a 200 from /v1/captions, each checked against the published schema. */
+export const captionResults = (res: RawResponse) => (JSON.parse(res.body) as { results: unknown[] }).results.map((r) => CaptionResultSchema.parse(r));
+/** The JSON error body of a 4xx/5xx. */
+export const errorBody = (res: RawResponse) => JSON.parse(res.body) as { error: string; message: string };
+
+/** POST a multipart body and collect the answer as bytes (images from /v1/overlays). */
+export function postBytes(url: string, form: { payload: Buffer; headers: Record<string, string> }): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: form.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
+    });
+    req.on('error', reject);
+    req.end(form.payload);
+  });
 }
 
 export interface RawResponse {
