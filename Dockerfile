@@ -76,7 +76,7 @@ FROM ${NODE_IMAGE} AS cpu
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini fontconfig fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
-# MALLOC_MMAP_THRESHOLD_: as npm start sets it (load-time heap fragmentation, see README "Memory").
+# MALLOC_MMAP_THRESHOLD_: as npm start sets it (load-time heap fragmentation, see docs/architecture.md "Memory").
 ENV NODE_ENV=production \
     MALLOC_MMAP_THRESHOLD_=131072 \
     HOST=0.0.0.0 \
@@ -143,7 +143,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn \
  && npm cache clean --force --loglevel=error && rm -rf /root/.npm /tmp/*
 
 FROM gpu-base AS gpu
-# MALLOC_MMAP_THRESHOLD_: as npm start sets it (load-time heap fragmentation, see README "Memory").
+# MALLOC_MMAP_THRESHOLD_: as npm start sets it (load-time heap fragmentation, see docs/architecture.md "Memory").
 ENV NODE_ENV=production \
     MALLOC_MMAP_THRESHOLD_=131072 \
     HOST=0.0.0.0 \

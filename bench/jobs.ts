@@ -10,8 +10,8 @@ import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { JobStore } from '../src/jobs/store.ts';
 import { CaptionOptionsSchema } from '../src/service/schemas.ts';
-import { startRedis } from '../test/jobs/redis.ts';
-import { completedJobs, spawnWorker } from '../test/jobs/workers.ts';
+import { startRedis } from '../test/helpers/redis.ts';
+import { completedJobs, spawnWorker } from '../test/helpers/job-workers.ts';
 import { envNumber } from './env.ts';
 
 const JOBS = envNumber('JOBS', 500);

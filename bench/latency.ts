@@ -60,7 +60,7 @@ function rssMB(pid: number): number {
 }
 
 async function startServer(runtime: string, modelsDir: string): Promise<Server> {
-  // As `npm start` runs it (its glibc setting included, see README "Memory").
+  // As `npm start` runs it (its glibc setting included, see docs/architecture.md "Memory").
   const env = { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ALLOW_DOWNLOAD: 'false', MODELS_DIR: modelsDir, DECODER_RUNTIME: runtime };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

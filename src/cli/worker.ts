@@ -16,7 +16,7 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => 
 const WorkerOptionsSchema = z.object({
   redis: z.string().url({ error: 'needs a redis:// URL' }).describe('redis://[user:pass@]host:port[/db] (env REDIS_URL)'),
   queue: z.string().regex(/^[\w-]{1,64}$/).default('captions').describe('queue name, as the API\'s JOBS_QUEUE'),
-  concurrency: z.coerce.number().int().min(1).max(16).default(1).describe('jobs at once = inference threads, ~210 MB each (env WORKER_CONCURRENCY)'),
+  concurrency: z.coerce.number().int().min(1).max(16).default(1).describe('jobs at once = inference threads, ~150 MB each with the ort decoder (env WORKER_CONCURRENCY)'),
   modelsDir: z.string().min(1).default('models').describe('encoder + soft/ hard/ decoders (env MODELS_DIR)'),
   download: bool.default(false).describe('fetch the encoder from its official URL when missing'),
   maxPixels: z.coerce.number().int().min(1).default(40_000_000).describe('decoded pixels per image'),

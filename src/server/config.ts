@@ -17,7 +17,7 @@ export const EnvSchema = z.object({
   MAX_FILE_BYTES: int(1, 512 * MB).default(25 * MB).describe('per image (fits full-size camera JPEGs)'),
   MAX_FILES: int(1, 64).default(8).describe('images per request'),
   MAX_PIXELS: int(1, 500_000_000).default(40_000_000).describe('decoded pixels per image (decompression-bomb guard)'),
-  MAX_CONCURRENT: int(1, 16).default(Math.min(16, cpuCount())).describe('inference worker threads (default: os.availableParallelism()); each holds its own model copy (~110 MB RSS per worker with the ort decoder, ~210 MB with tfjs)'),
+  MAX_CONCURRENT: int(1, 16).default(Math.min(16, cpuCount())).describe('inference worker threads (default: os.availableParallelism()); each holds its own model copy (~150 MB RSS per worker with the ort decoder, ~210 MB with tfjs)'),
   DECODER_RUNTIME: z.enum(['auto', 'ort', 'tfjs']).default('auto').describe('what runs the decoder: ort (ONNX Runtime, CPU), tfjs (TFJS_BACKEND), auto: tfjs with tfjs-node-gpu installed, else ort'),
   ORT_THREADS: int(1, 64).optional().describe('ONNX Runtime intra-op threads per worker (default: cores / workers, at least 1, so workers do not oversubscribe the cores)'),
   MAX_BATCH: int(1, 64).default(8).describe('images decoded together across concurrent requests (beams of all of them in one step)'),

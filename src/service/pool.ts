@@ -9,7 +9,7 @@
 // Memory: every worker loads the whole model (ONNX encoder session + the decoders: ORT sessions
 // holding prepacked float32 weights, or tfjs tensors + wasm heap + its own V8 isolate and native
 // addons). With tfjs-wasm that was about 210 MB resident per worker (1 worker 429 MB, 2 workers
-// 641 MB with a 2541-word decoder); see README "Memory" and bench:latency for the ort numbers.
+// 641 MB with a 2541-word decoder); with ort about 150 MB per worker (docs/architecture.md "Memory").
 // MAX_CONCURRENT is the number of workers; more than one per free core only makes every request
 // slower.
 //

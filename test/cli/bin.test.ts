@@ -5,7 +5,7 @@ import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { MODEL_FILE, skipWithoutModel } from '../helpers/shared-dir.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/show-attend-tell.js', import.meta.url));
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { runCaption, type CaptionIo } from '../../src/cli/caption.ts';
-import { MODEL_FILE, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { MODEL_FILE, skipWithoutModel } from '../helpers/shared-dir.ts';
 
 /** A Writable that keeps what was written. */
 function collector(): Writable & { text: () => string } {

@@ -1,15 +1,14 @@
 // `eval --instances`: the pointing game on real COCO photos with the shipped soft model.
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runEval, type EvalResultFile } from '../../src/cli/eval.ts';
-import { SHARED_DIR, SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { SHARED_DIR, SHARED_MODELS, skipWithoutModel, skipWithoutShared } from '../helpers/shared-dir.ts';
 import { captureStdout } from '../helpers/stdout.ts';
 
 const COCO = join(SHARED_DIR, 'data', 'coco-mini-train');
-const skip = skipWithoutModel || (existsSync(join(COCO, 'instances_train2017.json')) ? false : `COCO mini set not found at ${COCO} (set SHARED_DIR)`);
+const skip = skipWithoutModel || skipWithoutShared('COCO mini set', join(COCO, 'instances_train2017.json'));
 
 t.test('the pointing game runs with eval and its summary agrees with its per-word items', { skip }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pointing-'));

@@ -13,7 +13,7 @@ import { Vocabulary } from '../../src/data/vocab.ts';
 import { tokenize } from '../../src/data/tokenize.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
-import { SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { SHARED_MODELS, skipWithoutModel } from '../helpers/shared-dir.ts';
 import { captureStdout } from '../helpers/stdout.ts';
 
 const CAPTIONS: Record<string, string[]> = {

@@ -1,15 +1,13 @@
-// Real Flickr8k from ../shared (override: SHARED_DIR, resolved relative to the repo root); skipped when absent.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Real Flickr8k from ../shared (test/helpers/shared-dir.ts); skipped when absent.
+import { join } from 'node:path';
 import t from 'tap';
 import { loadDataset } from '../../src/data/load.ts';
 import { tokenize } from '../../src/data/tokenize.ts';
 import { Vocabulary } from '../../src/data/vocab.ts';
+import { SHARED_DIR, skipWithoutShared } from '../helpers/shared-dir.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const DIR = resolve(REPO, process.env.SHARED_DIR ?? '../shared', 'data/flickr8k');
-const skip = existsSync(`${DIR}/captions.txt`) ? false : `Flickr8k not found at ${DIR} (set SHARED_DIR to the folder holding data/flickr8k/)`;
+const DIR = join(SHARED_DIR, 'data/flickr8k');
+const skip = skipWithoutShared('Flickr8k', `${DIR}/captions.txt`);
 
 t.test('Flickr8k train/dev and vocabulary', { skip }, async (t) => {
   const captions = `${DIR}/captions.txt`;

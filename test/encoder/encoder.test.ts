@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { Encoder, toRegionMajor } from '../../src/encoder/encoder.ts';
 import { prepareImage } from '../../src/encoder/preprocess.ts';
-import { SHARED_MODELS, skipWithoutModel } from './shared-dir.ts';
+import { SHARED_MODELS, skipWithoutModel } from '../helpers/shared-dir.ts';
 
 /** A deterministic non-trivial test image: a diagonal gradient. */
 async function gradient(): Promise<Buffer> {

@@ -3,7 +3,7 @@ import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import t from 'tap';
 import { exposeFeatures, FEATURES_OUTPUT } from '../../src/encoder/graph.ts';
-import { MODEL_FILE, skipWithoutModel } from './shared-dir.ts';
+import { MODEL_FILE, skipWithoutModel } from '../helpers/shared-dir.ts';
 
 const { onnx } = onnxProto;
 const dims = (vi: onnxProto.onnx.IValueInfoProto) =>

@@ -7,9 +7,9 @@ import t from 'tap';
 import { JobAcceptedSchema, JobStatusSchema, type JobStatus } from '../../src/jobs/schemas.ts';
 import { imageKey } from '../../src/jobs/store.ts';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
-import { imageForm, jpeg, png, skipWithoutModel, testApp } from '../server/helpers.ts';
-import { jobsFixture, skipWithoutRedis } from './redis.ts';
-import { completedJobs, spawnWorker } from './workers.ts';
+import { imageForm, jpeg, png, skipWithoutModel, testApp } from '../helpers/server.ts';
+import { jobsFixture, skipWithoutRedis } from '../helpers/redis.ts';
+import { completedJobs, spawnWorker } from '../helpers/job-workers.ts';
 
 t.test('batch jobs on Redis', { skip: skipWithoutModel || skipWithoutRedis() }, async (t) => {
   const { redisServer, redis, models } = await jobsFixture(t);

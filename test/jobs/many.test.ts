@@ -7,9 +7,9 @@ import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import t from 'tap';
 import { runCaption } from '../../src/cli/caption.ts';
-import { skipWithoutModel } from '../server/helpers.ts';
-import { jobsFixture, skipWithoutRedis } from './redis.ts';
-import { completedJobs, spawnWorker } from './workers.ts';
+import { skipWithoutModel } from '../helpers/server.ts';
+import { jobsFixture, skipWithoutRedis } from '../helpers/redis.ts';
+import { completedJobs, spawnWorker } from '../helpers/job-workers.ts';
 
 const N = 500;
 

@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import t from 'tap';
 import { JobStore } from '../../src/jobs/store.ts';
 import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
-import { jpeg, makeSlowModelsDir, png, skipWithoutModel } from '../server/helpers.ts';
-import { skipWithoutRedis, startRedis } from './redis.ts';
-import { completedJobs, spawnWorker } from './workers.ts';
+import { jpeg, makeSlowModelsDir, png, skipWithoutModel } from '../helpers/server.ts';
+import { skipWithoutRedis, startRedis } from '../helpers/redis.ts';
+import { completedJobs, spawnWorker } from '../helpers/job-workers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

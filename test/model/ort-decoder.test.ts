@@ -15,7 +15,7 @@ import { beamSearchBatch } from '../../src/decoding/beam.ts';
 import { argmaxChooser, decodeStepwise } from '../../src/decoding/stepwise.ts';
 import type { Hypothesis } from '../../src/decoding/types.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
-import { SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { SHARED_MODELS, skipWithoutModel } from '../helpers/shared-dir.ts';
 import { sceneImage } from '../helpers/scenes.ts';
 
 const MODELS = fileURLToPath(new URL('../../models', import.meta.url));

@@ -55,7 +55,7 @@ import net from 'node:net';
 import sharp from 'sharp';
 import t from 'tap';
 import { ErrorBodySchema } from '../../src/server/schemas.ts';
-import { httpRequest, img, imageForm, jpeg, listeningWorkerApp, multipart, png, pngBomb, rawImage, skipWithoutModel, type RawResponse } from './helpers.ts';
+import { httpRequest, img, imageForm, jpeg, listeningWorkerApp, multipart, png, pngBomb, rawImage, skipWithoutModel, type RawResponse } from '../helpers/server.ts';
 
 const KINDS = readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => /^\/\/\s+\d+\. /.test(l)).map((l) => l.replace(/^\/\/\s+/, ''));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

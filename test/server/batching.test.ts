@@ -5,7 +5,7 @@ import t from 'tap';
 import { CaptionOptionsSchema, type CaptionResult } from '../../src/service/schemas.ts';
 import type { PreparedImage } from '../../src/encoder/preprocess.ts';
 import { sceneImage } from '../helpers/scenes.ts';
-import { httpRequest, imageForm, listeningWorkerApp, skipWithoutModel, startWorkerCaptioner } from './helpers.ts';
+import { httpRequest, imageForm, listeningWorkerApp, skipWithoutModel, startWorkerCaptioner } from '../helpers/server.ts';
 
 const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse(o);
 

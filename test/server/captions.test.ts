@@ -3,7 +3,9 @@ import sharp from 'sharp';
 import t from 'tap';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
 import { CaptionResultSchema } from '../../src/service/schemas.ts';
-import { attentionOk, imageForm, img, parseSse, jpeg, png, rawImage, skipWithoutModel, testApp, WORDY } from './helpers.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { attentionOk, captionResults as results, httpRequest, imageForm, img, listenLocal, parseSse, jpeg, png, rawImage, skipWithoutModel, testApp, WORDY } from '../helpers/server.ts';
+import { SHARED_DIR } from '../helpers/shared-dir.ts';
 
 t.test('captions', { skip: skipWithoutModel }, async (t) => {
   const { app } = await testApp();
@@ -152,3 +154,65 @@ t.test('captions', { skip: skipWithoutModel }, async (t) => {
   });
 });
 
+
+const ZEBRA = `${SHARED_DIR}/data/coco-mini-train/train2017/000000281789.jpg`;
+const DOGS = `${SHARED_DIR}/data/flickr8k/images/2513260012_03d33305cf.jpg`;
+
+t.test('results over a real socket: confidence, warnings, truncation, sampled alternatives, event indices', { skip: skipWithoutModel }, async (t) => {
+  const { app, base } = await listenLocal();
+  t.teardown(() => app.close());
+  const photo = await jpeg(200, 150);
+  const caption = async (fields: Record<string, string>, query = '', images = [photo]) => httpRequest(base, `/v1/captions${query}`, await imageForm(images, fields));
+
+  t.test('every result has a documented confidence in [0, 1], warnings and truncated', async (t) => {
+    const res = await caption({ beamSize: '3' });
+    t.equal(res.status, 200, res.body.slice(0, 300));
+    const [r] = results(res);
+    t.ok(r.confidence >= 0 && r.confidence <= 1);
+    t.ok(Array.isArray(r.warnings));
+    t.equal(typeof r.truncated, 'boolean');
+    t.ok(r.confidenceInputs.meanLogprob <= 0);
+    t.notMatch(r.caption, /<unk>/);
+    for (const a of r.alternatives) t.notMatch(a.caption, /<unk>/);
+  });
+
+  t.test('real photos: a zebra is flagged out of vocabulary; a Flickr8k dog photo scores higher', { skip: existsSync(ZEBRA) && existsSync(DOGS) ? false : `needs ${ZEBRA} and ${DOGS} (set SHARED_DIR)` }, async (t) => {
+    const [zebra] = results(await caption({ tags: 'true' }, '', [readFileSync(ZEBRA)]));
+    t.match(zebra.tags?.[0].label, /zebra/, 'the encoder sees a zebra');
+    t.ok(zebra.warnings.some((w) => /subject not in the model's vocabulary: zebra/.test(w)), `warnings: ${JSON.stringify(zebra.warnings)}`);
+    const [dogs] = results(await caption({}, '', [readFileSync(DOGS)]));
+    t.match(dogs.caption, /dog/);
+    t.ok(dogs.confidence > zebra.confidence, `dogs ${dogs.confidence} > zebra ${zebra.confidence}`);
+    t.notOk(dogs.warnings.some((w) => /vocabulary/.test(w)));
+  });
+
+  t.test('maxLength cuts the caption: truncated true and a warning', async (t) => {
+    const [r] = results(await caption({ beamSize: '1', maxLength: '2' }));
+    t.equal(r.tokens.length, 2);
+    t.equal(r.truncated, true);
+    t.ok(r.warnings.includes('caption cut at maxLength'));
+    const [full] = results(await caption({ beamSize: '1' }));
+    t.equal(full.truncated, false, `"${full.caption}" ended by the model`);
+  });
+
+  t.test('nBest with sampling: n differently seeded samples, reproducible, the first one is the caption', async (t) => {
+    const a = results(await caption({ sample: 'true', nBest: '4', seed: '11', temperature: '1.5' }))[0];
+    t.equal(a.alternatives.length, 4);
+    t.equal(a.alternatives[0].caption, a.caption);
+    t.ok(new Set(a.alternatives.map((x) => x.caption)).size > 1, `different samples: ${JSON.stringify(a.alternatives.map((x) => x.caption))}`);
+    const b = results(await caption({ sample: 'true', nBest: '4', seed: '11', temperature: '1.5' }))[0];
+    t.same(b.alternatives.map((x) => x.caption), a.alternatives.map((x) => x.caption), 'same seed, same samples');
+    const one = results(await caption({ sample: 'true', seed: '11', temperature: '1.5' }))[0];
+    t.equal(one.alternatives.length, 1, 'default: one sample');
+    t.equal(one.caption, a.caption, 'sample 0 does not depend on nBest');
+  });
+
+  t.test('result events carry the 0-based image index; word events too', async (t) => {
+    const form = await imageForm([photo, await jpeg(64, 64)], { beamSize: '1', maxLength: '3' });
+    const res = await httpRequest(base, '/v1/captions', { payload: form.payload, headers: { ...form.headers, accept: 'text/event-stream' } });
+    const events = parseSse(res.body);
+    const resultsEv = events.filter((e) => e.event === 'result').map((e) => e.data as { imageIndex: number; image: { width: number } });
+    t.same(resultsEv.map((r) => [r.imageIndex, r.image.width]), [[0, 200], [1, 64]]);
+    t.same([...new Set(events.filter((e) => e.event === 'word').map((e) => (e.data as { image: number }).image))].sort(), [0, 1]);
+  });
+});

@@ -1,7 +1,7 @@
 // Bad input of every kind gets the right 4xx JSON and the server keeps answering.
 import t from 'tap';
 import { ErrorBodySchema } from '../../src/server/schemas.ts';
-import { imageForm, jpeg, multipart, pngBomb, skipWithoutModel, testApp } from './helpers.ts';
+import { errorBody as error, httpRequest, imageForm, jpeg, listenLocal, multipart, pngBomb, skipWithoutModel, testApp } from '../helpers/server.ts';
 
 t.test('bad inputs', { skip: skipWithoutModel }, async (t) => {
   const { app } = await testApp({ MAX_FILE_BYTES: String(200 * 1024), MAX_FILES: '3', MAX_PIXELS: '4000000' });
@@ -97,4 +97,13 @@ t.test('bad inputs', { skip: skipWithoutModel }, async (t) => {
   t.test('still captions fine after all that', async (t) => {
     t.equal((await withImage(good, { beamSize: '1' })).statusCode, 200);
   });
+});
+
+t.test('errors name images 0-based (over a real socket)', { skip: skipWithoutModel }, async (t) => {
+  const { app, base } = await listenLocal();
+  t.teardown(() => app.close());
+  const photo = await jpeg(200, 150);
+  const res = await httpRequest(base, '/v1/captions', await imageForm([photo, Buffer.from('not an image')], { beamSize: '1' }));
+  t.equal(res.status, 415);
+  t.match(error(res).message, /^image 1 \(img1\.bin\)/);
 });

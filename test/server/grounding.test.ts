@@ -10,7 +10,7 @@ import { categoryOf } from '../../src/eval/grounding/categories.ts';
 import { BOX_COLOR } from '../../src/render/box.ts';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
 import { ModelsInfoSchema, type CaptionResult } from '../../src/service/schemas.ts';
-import { httpRequest, imageForm, jpeg, listeningWorkerApp, parseSse, SHARED_DIR, skipWithoutDetector, skipWithoutModel, type ListeningApp } from './helpers.ts';
+import { httpRequest, imageForm, jpeg, listeningWorkerApp, parseSse, SHARED_DIR, skipWithoutDetector, skipWithoutModel, type ListeningApp } from '../helpers/server.ts';
 
 const COCO = join(SHARED_DIR, 'data', 'coco-mini-train');
 /** A batter at the plate: COCO boxes a person over 44% of the photo. */

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
-import { attentionOk, httpRequest, imageForm, parseSse, jpeg, listeningWorkerApp, localEngine, skipWithoutModel, testApp, testConfig, WORDY } from './helpers.ts';
+import { attentionOk, httpRequest, imageForm, parseSse, jpeg, listeningWorkerApp, localEngine, skipWithoutModel, testApp, testConfig, WORDY } from '../helpers/server.ts';
 
 async function listen(app: import('fastify').FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });

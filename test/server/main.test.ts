@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { imageForm, jpeg, makeModelsDir, skipWithoutModel, WORDY } from './helpers.ts';
+import { imageForm, jpeg, makeModelsDir, skipWithoutModel, WORDY } from '../helpers/server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

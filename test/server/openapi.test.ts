@@ -4,7 +4,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import net from 'node:net';
 import t from 'tap';
-import { httpRequest, imageForm, jpeg, listeningWorkerApp, skipWithoutModel, WORDY, type RawResponse } from './helpers.ts';
+import { httpRequest, imageForm, jpeg, listenLocal, listeningWorkerApp, skipWithoutModel, WORDY, type RawResponse } from '../helpers/server.ts';
 
 type Doc = {
   openapi: string;
@@ -109,4 +109,17 @@ t.test('OpenAPI response schemas match real responses', { skip: skipWithoutModel
     }
     t.same(Object.keys(doc.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/captions', '/v1/jobs', '/v1/jobs/{id}', '/v1/models', '/v1/overlays']);
   });
+});
+
+t.test('OpenAPI lists the options as query parameters and the three body types', { skip: skipWithoutModel }, async (t) => {
+  const { app, base } = await listenLocal();
+  t.teardown(() => app.close());
+  const doc = JSON.parse((await httpRequest(base, '/openapi.json', null)).body);
+  for (const path of ['/v1/captions', '/v1/overlays']) {
+    const op = doc.paths[path].post;
+    const names = op.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name);
+    for (const n of ['beamSize', 'nBest', 'sample', 'repetitionPenalty']) t.ok(names.includes(n), `${path} ?${n}`);
+    t.same(Object.keys(op.requestBody.content).sort(), ['application/json', 'image/*', 'multipart/form-data']);
+  }
+  t.ok(doc.paths['/v1/overlays'].post.parameters.some((p: { name: string }) => p.name === 'word'));
 });

@@ -8,7 +8,7 @@ import t from 'tap';
 import { ConfigError, loadConfig, sha256Hex } from '../../src/server/config.ts';
 import { cspDirectives } from '../../src/server/security.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/plugin.ts';
-import { imageForm, jpeg, skipWithoutModel, testApp } from './helpers.ts';
+import { imageForm, jpeg, skipWithoutModel, testApp } from '../helpers/server.ts';
 
 const KEY_A = 'sat-test-key-alpha-4f9c2e';
 const KEY_B = 'sat-test-key-bravo-81d7aa';

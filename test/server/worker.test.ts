@@ -8,7 +8,7 @@ import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
 import { ModelUnavailableError } from '../../src/service/errors.ts';
 import { WorkerCaptioner } from '../../src/service/pool.ts';
-import { httpRequest, imageForm, jpeg, listeningWorkerApp, pngBomb, skipWithoutModel, startWorkerCaptioner, WORDY } from './helpers.ts';
+import { httpRequest, imageForm, jpeg, listeningWorkerApp, pngBomb, skipWithoutModel, startWorkerCaptioner, WORDY } from '../helpers/server.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse(o);

@@ -6,7 +6,7 @@ import { QueueFullError, WorkerCrashedError } from '../../src/service/errors.ts'
 import { LocalEngine } from '../../src/service/local.ts';
 import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
 import { sceneImage } from '../helpers/scenes.ts';
-import { sharedCaptioner, skipWithoutModel } from '../server/helpers.ts';
+import { sharedCaptioner, skipWithoutModel } from '../helpers/server.ts';
 
 const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse({ includeMaps: false, ...o });
 

@@ -2,22 +2,19 @@
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { DETECTOR_DIR as DETECTOR, MODEL_FILE, SHARED_DIR, skipWithoutModel } from '../helpers/shared-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHARED = resolve(process.env.SHARED_DIR ?? join(ROOT, '..', 'shared'));
-const ENCODER = join(SHARED, 'models', 'mobilenetv2-12-int8.onnx');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = join(ROOT, 'test-output', 'web');
-const ZEBRA = join(SHARED, 'data', 'coco-mini-train', 'train2017', '000000281789.jpg');
+const ZEBRA = join(SHARED_DIR, 'data', 'coco-mini-train', 'train2017', '000000281789.jpg');
 /** A batter at the plate (COCO boxes a person over 44% of the photo). */
-const BATTER = join(SHARED, 'data', 'coco-mini-train', 'train2017', '000000544238.jpg');
-/** The COCO object detector (models/detector, else ../shared's): linked in when present, so words are grounded. */
-const DETECTOR = [join(ROOT, 'models', 'detector'), join(SHARED, 'models', 'detector')].find((d) => existsSync(join(d, 'centernet.json')) && existsSync(join(d, 'centernet.bin')));
+const BATTER = join(SHARED_DIR, 'data', 'coco-mini-train', 'train2017', '000000544238.jpg');
 
-if (!existsSync(ENCODER)) t.plan(0, `encoder weights not found at ${ENCODER} (set SHARED_DIR): skipping the browser test`);
+if (skipWithoutModel) t.plan(0, `${skipWithoutModel}: skipping the browser test`);
 else if (!existsSync(CHROMIUM)) t.plan(0, `${CHROMIUM} not found (apt-get install -y chromium, or set CHROMIUM_PATH): skipping the browser test`);
 else await main();
 
@@ -37,7 +34,7 @@ async function main() {
   // A models dir of symlinks: the shared encoder, plus the project's trained decoders when present.
   const modelsDir = mkdtempSync(join(tmpdir(), 'sat-web-models-'));
   t.teardown(() => rmSync(modelsDir, { recursive: true, force: true }));
-  symlinkSync(ENCODER, join(modelsDir, 'mobilenetv2-12-int8.onnx'));
+  symlinkSync(MODEL_FILE, join(modelsDir, 'mobilenetv2-12-int8.onnx'));
   if (DETECTOR) symlinkSync(DETECTOR, join(modelsDir, 'detector'));
   let trained = false;
   for (const kind of ['soft', 'hard']) {

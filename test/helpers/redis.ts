@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { makeModelsDir } from '../server/helpers.ts';
+import { makeModelsDir } from './server.ts';
 
 export const REDIS_BIN = process.env.REDIS_SERVER ?? 'redis-server';
 

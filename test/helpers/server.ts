@@ -12,8 +12,9 @@ import { createApp, type AppOptions, type CaptionApp } from '../../src/server/ap
 import { loadConfig, poolOptions, type ServerConfig } from '../../src/server/config.ts';
 import { Captioner } from '../../src/service/captioner.ts';
 import { LocalEngine } from '../../src/service/local.ts';
+import { CaptionResultSchema } from '../../src/service/schemas.ts';
 import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
-import { MODEL_FILE, SHARED_DIR, SHARED_MODELS, skipWithoutModel } from '../encoder/shared-dir.ts';
+import { DETECTOR_DIR, MODEL_FILE, SHARED_DIR, skipWithoutDetector, skipWithoutModel } from './shared-dir.ts';
 import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';
 import { defaultConfig } from '../../src/model/config.ts';
@@ -21,13 +22,8 @@ import { saveDecoder } from '../../src/model/io.ts';
 import { initParams } from '../../src/model/params.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 
-export { skipWithoutModel, SHARED_DIR };
+export { skipWithoutDetector, skipWithoutModel, SHARED_DIR };
 export const REPO_MODELS = process.env.MODELS_DIR ?? fileURLToPath(new URL('../../models', import.meta.url));
-
-/** The COCO object detector's folder (models/detector, else ../shared's), or undefined when neither has it. */
-export const DETECTOR_DIR = [join(REPO_MODELS, 'detector'), join(SHARED_MODELS, 'detector')].find((d) => existsSync(join(d, 'centernet.json')) && existsSync(join(d, 'centernet.bin')));
-/** tap `skip` option for tests that need the detector (and the encoder). */
-export const skipWithoutDetector: string | false = skipWithoutModel || (DETECTOR_DIR ? false : `object detector not found in ${join(REPO_MODELS, 'detector')} or ${join(SHARED_MODELS, 'detector')}`);
 
 /** What a test models dir holds besides the encoder and decoders. */
 export interface ModelsDirOptions {
@@ -123,6 +119,33 @@ export async function listeningWorkerApp(env: Record<string, string> = {}, opts:
   await created.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(created.app.server.address() as AddressInfo).port}`;
   return { ...created, captioner, base, close: async () => { await created.app.close(); await dispose(); } };
+}
+
+/** An app over the shared captioner (in-thread) listening on an ephemeral port: a real socket. */
+export async function listenLocal(env: Record<string, string> = {}): Promise<{ app: CaptionApp['app']; base: string }> {
+  const config = testConfig(env);
+  const { app } = createApp({ captioner: await localEngine(config), config });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+/** A JSON request body for httpRequest. */
+export const jsonBody = (body: unknown) => ({ payload: Buffer.from(JSON.stringify(body)), headers: { 'content-type': 'application/json' } });
+/** The results of a 200 from /v1/captions, each checked against the published schema. */
+export const captionResults = (res: RawResponse) => (JSON.parse(res.body) as { results: unknown[] }).results.map((r) => CaptionResultSchema.parse(r));
+/** The JSON error body of a 4xx/5xx. */
+export const errorBody = (res: RawResponse) => JSON.parse(res.body) as { error: string; message: string };
+
+/** POST a multipart body and collect the answer as bytes (images from /v1/overlays). */
+export function postBytes(url: string, form: { payload: Buffer; headers: Record<string, string> }): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: form.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
+    });
+    req.on('error', reject);
+    req.end(form.payload);
+  });
 }
 
 export interface RawResponse {
