@@ -23,12 +23,12 @@ export const DETECTOR_FILES = ['detector/centernet.json', 'detector/centernet.bi
 
 /**
  * The detector when MODELS_DIR holds its files, else null: the service still starts and
- * captions, ungrounded, and says so in the log and in /v1/models.
+ * captions without boxes, and says so in the log and in /v1/models.
  */
 export async function loadDetector(modelsDir: string, opts: { intraOpThreads: number; tensorSize: number }, log: (msg: string) => void): Promise<ObjectDetector | null> {
   const missing = DETECTOR_FILES.filter((f) => !existsSync(join(modelsDir, f)));
   if (missing.length) {
-    log(`no object detector (${missing.join(', ')} missing in ${resolve(modelsDir)}): captions are not grounded`);
+    log(`no object detector (${missing.join(', ')} missing in ${resolve(modelsDir)}): words get no boxes, and the decoding's grounding reads the encoder's ImageNet classes only`);
     return null;
   }
   // @ts-ignore until the detector stage (branch det) is merged
@@ -48,13 +48,14 @@ export function groundingOn(o: Pick<CaptionOptions, 'grounding'>, hasDetector: b
   return hasDetector && o.grounding;
 }
 
-/** Detections of the images marked `wanted` (one detector batch; undefined for the others) and the time it took, ms. */
+/** Detections of the images marked `wanted` (undefined for the others) and the time they took, ms. */
 export async function detectAll(detector: ObjectDetector | null, prepared: PreparedImage[], wanted: boolean[]): Promise<{ raw: (RawDetection[] | undefined)[]; ms: number }> {
   const raw: (RawDetection[] | undefined)[] = prepared.map(() => undefined);
   const idx = wanted.flatMap((w, n) => (w ? [n] : []));
   if (!detector || !idx.length) return { raw, ms: 0 };
   const t0 = performance.now();
-  // In runs of encodeChunk() images, as the encoder: activations grow with the batch, speed does not.
+  // In runs of encodeChunk() images (tensor side √(length/3)), as the encoder: activations grow
+  // with the batch, speed does not.
   const chunk = encodeChunk(Math.sqrt(prepared[idx[0]].tensor.length / 3));
   for (let i = 0; i < idx.length; i += chunk) {
     const some = idx.slice(i, i + chunk);
@@ -69,7 +70,7 @@ export class ImageObjects {
   readonly detections: Detection[];
   private readonly shown: ReturnType<typeof shownDetections>;
 
-  constructor(raw: RawDetection[], private readonly image: { width: number; height: number }, private readonly grid: { h: number; w: number }) {
+  constructor(raw: RawDetection[], image: { width: number; height: number }, private readonly grid: { h: number; w: number }) {
     this.shown = shownDetections(raw);
     this.detections = this.shown.map((d) => toApiDetection(d, image.width, image.height));
   }

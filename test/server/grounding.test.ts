@@ -21,13 +21,13 @@ const caption = async (srv: ListeningApp, image: Buffer, fields: Record<string, 
   return { status: res.status, body: JSON.parse(res.body) };
 };
 
-t.test('without the detector: the service starts, says so, and captions ungrounded', { skip: skipWithoutModel }, async (t) => {
+t.test('without the detector: the service starts, says so, and captions without boxes', { skip: skipWithoutModel }, async (t) => {
   const logs: string[] = [];
   const srv = await listeningWorkerApp({}, { log: (m: string) => logs.push(m) });
   t.teardown(srv.close);
   const info = ModelsInfoSchema.parse(JSON.parse((await httpRequest(srv.base, '/v1/models', null)).body));
   t.equal(info.detector, null, '/v1/models: detector null');
-  t.ok(logs.some((m) => /no object detector .*captions are not grounded/.test(m)), 'the log says it');
+  t.ok(logs.some((m) => /no object detector .*words get no boxes/.test(m)), 'the log says it');
   const photo = await jpeg(200, 150);
   const plain = await caption(srv, photo, { maxLength: '5' });
   t.equal(plain.status, 200);

@@ -395,7 +395,7 @@ function renderObjects(r) {
   if (!dets) {
     // Not run: say why, when the reason is the server's (no detector), not the user's choice.
     el.objectsCard.hidden = state.detector !== null;
-    el.objectsNote.textContent = 'No object detector is loaded on the server: words are not grounded.';
+    el.objectsNote.textContent = 'No object detector is loaded on the server: words get no boxes.';
     el.objectsNote.hidden = false;
     el.objectsMeta.textContent = '';
     return;
