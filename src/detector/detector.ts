@@ -71,10 +71,10 @@ export class Detector {
   ) {}
 
   static async load(opts: DetectorLoadOptions): Promise<Detector> {
-    const files = await ensureDetectorFiles(opts.modelsDir, opts.name ?? 'centernet', { allowDownload: opts.allowDownload });
     const inputSize = opts.inputSize ?? DEFAULT_DETECTOR_SIZE;
     const tensorSize = opts.tensorSize ?? 448;
     if (!Number.isInteger(inputSize / 32) || inputSize <= 0) throw new Error(`detector input size ${inputSize} is not a positive multiple of 32`);
+    const files = await ensureDetectorFiles(opts.modelsDir, opts.name ?? 'centernet', { allowDownload: opts.allowDownload });
     const model = buildCenterNetOnnx(await readTfGraph(files.json), files.entry.exportSize, tensorSize, inputSize);
     const session = await ort.InferenceSession.create(model, {
       intraOpNumThreads: opts.intraOpThreads ?? 1,
