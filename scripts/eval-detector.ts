@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Detector } from '../src/detector/detector.ts';
 import { detectionQuality, type QualityItem } from '../src/detector/quality.ts';
+import { suppressOverlaps } from '../src/detector/nms.ts';
 import type { RawDetection } from '../src/detector/types.ts';
 import { prepareImage } from '../src/encoder/preprocess.ts';
 import { loadInstances } from '../src/eval/grounding/instances.ts';
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
     thresholds: { type: 'string', default: '0.2,0.3,0.4,0.5' },
     'models-dir': { type: 'string', default: process.env.MODELS_DIR ?? 'models' },
     detector: { type: 'string', default: 'centernet' },
+    nms: { type: 'string', default: '' },
   },
 });
 const truth = loadInstances(join(args.data, 'instances_train2017.json'));
@@ -49,10 +51,15 @@ const configs = [
 console.log(`${names.length} photos of ${args.data}; image-level category precision / recall, box recall / box precision at IoU ≥ 0.5`);
 console.log(`| input | ms/image | ${thresholds.map((t) => `≥ ${t}: P / R | box R / P`).join(' | ')} |`);
 console.log(`|---|---|${thresholds.map(() => '---|---').join('|')}|`);
+// --nms 0.5,0.7: each size also with class-agnostic suppression at those IoUs (src/detector/nms.ts).
+const nmsIous = args.nms ? args.nms.split(',').map(Number) : [];
 for (const c of configs) {
   const { dets, ms } = await run(c.tensorSize, c.inputSize);
-  const items: QualityItem[] = names.map((n, i) => ({ truth: truth.get(n)!, detections: dets[i] }));
-  const q = detectionQuality(items, thresholds);
-  const f = (v: number) => v.toFixed(3);
-  console.log(`| ${c.label} | ${ms.toFixed(0)} | ${q.map((r) => `${f(r.precision)} / ${f(r.recall)} | ${f(r.boxRecall)} / ${f(r.boxPrecision)}`).join(' | ')} |`);
+  for (const nms of [undefined, ...nmsIous]) {
+    const items: QualityItem[] = names.map((n, i) => ({ truth: truth.get(n)!, detections: nms === undefined ? dets[i] : suppressOverlaps(dets[i], nms) }));
+    const q = detectionQuality(items, thresholds);
+    const f = (v: number) => v.toFixed(3);
+    const label = nms === undefined ? c.label : `${c.label}, NMS IoU > ${nms}`;
+    console.log(`| ${label} | ${ms.toFixed(0)} | ${q.map((r) => `${f(r.precision)} / ${f(r.recall)} | ${f(r.boxRecall)} / ${f(r.boxPrecision)}`).join(' | ')} |`);
+  }
 }

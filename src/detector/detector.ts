@@ -12,7 +12,7 @@ import { translate } from './translate.ts';
 import type { RawDetection } from './types.ts';
 
 /** The input side chosen by measured quality and speed (docs/detector.md). */
-export const DEFAULT_DETECTOR_SIZE = 448;
+export const DEFAULT_DETECTOR_SIZE = 384;
 /** Detections below this are never returned (callers threshold higher). */
 export const DEFAULT_MIN_SCORE = 0.1;
 const CLASSES = 80;
@@ -74,7 +74,9 @@ export class Detector {
     const inputSize = opts.inputSize ?? DEFAULT_DETECTOR_SIZE;
     const tensorSize = opts.tensorSize ?? 448;
     if (!Number.isInteger(inputSize / 32) || inputSize <= 0) throw new Error(`detector input size ${inputSize} is not a positive multiple of 32`);
-    const files = await ensureDetectorFiles(opts.modelsDir, opts.name ?? 'centernet', { allowDownload: opts.allowDownload });
+    const name = opts.name ?? 'centernet';
+    const files = await ensureDetectorFiles(opts.modelsDir, name, { allowDownload: opts.allowDownload });
+    if (name !== 'centernet') throw new Error(`detector "${name}": only CenterNet's outputs are decoded here (docs/detector.md)`);
     const model = buildCenterNetOnnx(await readTfGraph(files.json), files.entry.exportSize, tensorSize, inputSize);
     const session = await ort.InferenceSession.create(model, {
       intraOpNumThreads: opts.intraOpThreads ?? 1,
