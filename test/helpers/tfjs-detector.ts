@@ -17,6 +17,8 @@ export function pixelsNhwc(chw: Float32Array, size: number): Float32Array {
 export interface TfjsDetector {
   /** NHWC float 0–255 image [1, S, S, 3] → the named outputs, as flat arrays with their shapes. */
   run(nhwc: Float32Array, size: number, outputs: string[]): { data: Float32Array; shape: number[] }[];
+  /** Any input shape (NanoDet's graph takes NCHW). */
+  runRaw(input: Float32Array, shape: number[], outputs: string[]): { data: Float32Array; shape: number[] }[];
   dispose(): void;
 }
 
@@ -67,14 +69,14 @@ export async function loadTfjsDetector(jsonPath: string, size?: number): Promise
   };
   const model = await tfc.loadGraphModel(handler);
   const inputName = model.inputs[0].name;
+  const runRaw = (input: Float32Array, shape: number[], outputs: string[]) =>
+    tf.tidy(() => {
+      const y = model.execute({ [inputName]: tf.tensor(input, shape) }, outputs);
+      return (Array.isArray(y) ? y : [y]).map((t) => ({ data: Float32Array.from(t.dataSync()), shape: t.shape }));
+    });
   return {
-    run(nhwc, size, outputs) {
-      return tf.tidy(() => {
-        const x = tf.tensor4d(nhwc, [1, size, size, 3]);
-        const y = model.execute({ [inputName]: x }, outputs);
-        return (Array.isArray(y) ? y : [y]).map((y) => ({ data: Float32Array.from(y.dataSync()), shape: y.shape }));
-      });
-    },
+    runRaw,
+    run: (nhwc, size, outputs) => runRaw(nhwc, [1, size, size, 3], outputs),
     dispose: () => model.dispose(),
   };
 }
