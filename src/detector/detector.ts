@@ -6,6 +6,7 @@ import ort from 'onnxruntime-node';
 import { IMAGENET_MEAN, IMAGENET_STD, type PreparedImage } from '../encoder/preprocess.ts';
 import { GraphBuilder } from '../runtime/onnx-builder.ts';
 import { decodeCenterNet } from './centernet.ts';
+import { detectorManifest } from './manifest.ts';
 import { ensureDetectorFiles } from './provision.ts';
 import { readTfGraph, type TfGraph } from './tfjs-graph.ts';
 import { translate } from './translate.ts';
@@ -74,7 +75,7 @@ export class Detector {
     const inputSize = opts.inputSize ?? DEFAULT_DETECTOR_SIZE;
     const tensorSize = opts.tensorSize ?? 448;
     if (!Number.isInteger(inputSize / 32) || inputSize <= 0) throw new Error(`detector input size ${inputSize} is not a positive multiple of 32`);
-    const name = opts.name ?? 'centernet';
+    const name = opts.name ?? detectorManifest.default;
     const files = await ensureDetectorFiles(opts.modelsDir, name, { allowDownload: opts.allowDownload });
     if (name !== 'centernet') throw new Error(`detector "${name}": only CenterNet's outputs are decoded here (docs/detector.md)`);
     const model = buildCenterNetOnnx(await readTfGraph(files.json), files.entry.exportSize, tensorSize, inputSize);
