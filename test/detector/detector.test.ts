@@ -1,13 +1,14 @@
 // The detector stage's contract: CenterNet decoding on hand-made maps, clear errors for missing
 // or altered files and bad inputs, and the loaded detector's identity.
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { decodeCenterNet } from '../../src/detector/centernet.ts';
 import { Detector } from '../../src/detector/detector.ts';
 import { detectorManifest } from '../../src/detector/manifest.ts';
-import { DETECTOR_MODELS, skipWithoutDetector } from './shared.ts';
+import { prepareImage } from '../../src/encoder/preprocess.ts';
+import { COCO_MINI, DETECTOR_MODELS, skipWithoutDetector } from './shared.ts';
 
 t.test('decodeCenterNet: 3×3 peaks only, best first, boxes from the cell centre and wh', async (t) => {
   const [h, w, classes] = [4, 4, 2];
@@ -64,4 +65,12 @@ t.test('a loaded detector: identity for /v1/models, empty batches, wrong tensor 
   // A flat grey image (the mean colour: all-zero normalised tensor) holds no confident object.
   const [grey] = await det.detect([new Float32Array(3 * 448 * 448)]);
   t.ok(grey.every((d) => d.score < 0.3), `no confident detection on a flat image (${grey.length} weak ones)`);
+  // A batch gives each image what it gets alone.
+  const zebras = await prepareImage(await readFile(join(COCO_MINI, 'train2017', '000000281789.jpg')), 448);
+  const [alone] = await det.detect([zebras]);
+  const batch = await det.detect([new Float32Array(3 * 448 * 448), zebras]);
+  t.equal(batch.length, 2);
+  t.equal(batch[1].length, alone.length);
+  t.ok(batch[1].every((d, i) => d.classIndex === alone[i].classIndex && Math.abs(d.score - alone[i].score) < 1e-5), 'batched = alone');
+  t.ok(alone.some((d) => d.classIndex === 22 && d.score >= 0.5), 'a confident zebra in the zebra photo');
 });
