@@ -44,15 +44,15 @@ function isConst(ctx: Ctx, name: string): boolean {
 let constIds = 0;
 /** A float constant as an ONNX initializer; a per-channel vector becomes [C, 1, 1] to broadcast over NCHW. */
 function floatConst(ctx: Ctx, c: TfConst): string {
-  const data = Float32Array.from(c.data);
+  if (c.dtype !== 'float32' || c.shape.length > 1) throw new Error(`translate: elementwise constant ${c.dtype}[${c.shape}] is not supported`);
   const dims = c.shape.length === 1 && c.shape[0] > 1 ? [c.shape[0], 1, 1] : c.shape;
-  if (c.shape.length > 1) throw new Error(`translate: elementwise constant of shape [${c.shape}] is not supported`);
-  return ctx.g.floats(`w_${constIds++}`, data, dims);
+  return ctx.g.floats(`w_${constIds++}`, Float32Array.from(c.data), dims);
 }
 
 /** The ONNX value of a TF node input (a float constant is materialised on first use). */
 function value(ctx: Ctx, name: string): string {
   if (name.startsWith('^')) throw new Error(`translate: control input ${name}`);
+  if (ref(name)[1] !== 0) throw new Error(`translate: ${name}: only first outputs are supported`);
   const v = ctx.values.get(ref(name)[0]);
   if (v !== undefined) return v;
   return floatConst(ctx, constOf(ctx, name));
@@ -74,9 +74,9 @@ function convWeights(ctx: Ctx, c: TfConst, depthwise: boolean): { name: string; 
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < ci; i++)
         for (let o = 0; o < co; o++) {
-          const src = ((y * kw + x) * ci + i) * co + o;
-          const [oc, ic] = depthwise ? [i * co + o, 0] : [o, i];
-          w[((oc * inPerGroup + ic) * kh + y) * kw + x] = c.data[src];
+          const oc = depthwise ? i * co + o : o;
+          const ic = depthwise ? 0 : i;
+          w[((oc * inPerGroup + ic) * kh + y) * kw + x] = c.data[((y * kw + x) * ci + i) * co + o];
         }
   return { name: ctx.g.floats(`w_${constIds++}`, w, [out, inPerGroup, kh, kw]), out, k: [kh, kw] };
 }
