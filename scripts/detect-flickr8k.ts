@@ -2,7 +2,7 @@
 // detector's sha256 and input size), and compares it with another such file:
 //   npx tsx scripts/detect-flickr8k.ts [--images ../shared/data/flickr8k/images]
 //     [--names-from ../shared/data/flickr8k/train.txt,../shared/data/flickr8k/dev.txt]
-//     [--out cache/detections] [--size 448] [--models-dir models]
+//     [--out cache/detections] [--size 384] [--tensor-size 448] [--models-dir models]
 //     [--compare ../shared/data/flickr8k-detections/centernet-512.json] [--thresholds 0.2,0.3,0.4]
 // Agreement at τ treats the other file's detections ≥ τ as the truth: category precision/recall
 // per photo and box recall/precision at IoU ≥ 0.5 (src/detector/quality.ts), over the common photos.
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     'names-from': { type: 'string', default: `${shared}/data/flickr8k/train.txt,${shared}/data/flickr8k/dev.txt` },
     out: { type: 'string', default: 'cache/detections' },
     size: { type: 'string' },
+    'tensor-size': { type: 'string', default: '448' },
     'models-dir': { type: 'string', default: process.env.MODELS_DIR ?? 'models' },
     compare: { type: 'string' },
     thresholds: { type: 'string', default: '0.2,0.3,0.4' },
@@ -29,7 +30,8 @@ const { values: args } = parseArgs({
 });
 
 const names = args['names-from'].split(',').flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean));
-const detector = await Detector.load({ modelsDir: args['models-dir'], inputSize: args.size ? Number(args.size) : undefined });
+// --tensor-size 512 --size 512 is the shared file's own pipeline (each photo squashed to 512 by sharp).
+const detector = await Detector.load({ modelsDir: args['models-dir'], inputSize: args.size ? Number(args.size) : undefined, tensorSize: Number(args['tensor-size']) });
 const t0 = performance.now();
 const path = await buildDetectionsFile({
   imagesDir: args.images,
