@@ -6,7 +6,8 @@ const T = onnx.TensorProto.DataType;
 
 export type ElemType = 'float' | 'int64';
 type Dim = number | string;
-type Attr = number | number[];
+/** Integers, integer lists, strings, and floats (wrapped: a JS number alone is an INT). */
+export type Attr = number | number[] | string | { float: number };
 
 const ELEM: Record<ElemType, number> = { float: T.FLOAT, int64: T.INT64 };
 
@@ -49,9 +50,7 @@ export class GraphBuilder {
   /** Adds one node and returns the name of its (first) output. */
   op(type: string, inputs: string[], attrs: Record<string, Attr> = {}, out = `${type.toLowerCase()}_${this.n++}`, outputs = 1): string {
     const names = outputs === 1 ? [out] : Array.from({ length: outputs }, (_, i) => `${out}_${i}`);
-    const attribute = Object.entries(attrs).map(([name, v]) =>
-      Array.isArray(v) ? { name, type: onnx.AttributeProto.AttributeType.INTS, ints: v } : { name, type: onnx.AttributeProto.AttributeType.INT, i: v },
-    );
+    const attribute = Object.entries(attrs).map(([name, v]) => attributeOf(name, v));
     this.nodes.push({ opType: type, input: inputs, output: names, name: `${out}_node`, attribute });
     return names[0];
   }
@@ -72,6 +71,14 @@ export class GraphBuilder {
     });
     return onnx.ModelProto.encode(model).finish();
   }
+}
+
+function attributeOf(name: string, v: Attr): onnxProto.onnx.IAttributeProto {
+  const A = onnx.AttributeProto.AttributeType;
+  if (Array.isArray(v)) return { name, type: A.INTS, ints: v };
+  if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
+  if (typeof v === 'object') return { name, type: A.FLOAT, f: v.float };
+  return { name, type: A.INT, i: v };
 }
 
 function valueInfo(name: string, type: ElemType, dims: Dim[]): onnxProto.onnx.IValueInfoProto {
