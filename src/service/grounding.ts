@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PreparedImage } from '../encoder/preprocess.ts';
+import { Detector } from '../detector/detector.ts';
 import type { RawDetection } from '../detector/types.ts';
 import { assignGrounding, type WordGrounding } from '../grounding/assign.ts';
 import { DISPLAY_THRESHOLD, shownDetections, toApiDetection } from '../grounding/detections.ts';
@@ -31,8 +32,6 @@ export async function loadDetector(modelsDir: string, opts: { intraOpThreads: nu
     log(`no object detector (${missing.join(', ')} missing in ${resolve(modelsDir)}): words get no boxes, and the decoding's grounding reads the encoder's ImageNet classes only`);
     return null;
   }
-  // @ts-ignore until the detector stage (branch det) is merged
-  const { Detector } = await import('../detector/detector.ts');
   // It reads the encoder's prepared tensor (one decode per image), so it is told that tensor's side.
   const detector: ObjectDetector = await Detector.load({ modelsDir, intraOpThreads: opts.intraOpThreads, tensorSize: opts.tensorSize, allowDownload: false });
   log(`object detector: ${detector.id} (input ${detector.inputSize}×${detector.inputSize}, sha256 ${detector.sha256.slice(0, 12)}…); words are grounded by default`);
