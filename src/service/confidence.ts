@@ -96,8 +96,11 @@ export function assess(caption: string, words: number, logprob: number, classes:
   }
   if (inputs) {
     // Words the detector does not back (likely hallucinations), then objects it is sure of that go unnamed.
-    const unsupported = new Set(objects!.groundings.flatMap((g) => (g && !('box' in g) ? [g.category] : [])));
-    for (const c of unsupported) warnings.push(`possibly not in the photo: ${c} (the object detector finds none)`);
+    // The groundings are the caption's words', in order.
+    const words = caption.split(' ');
+    const unsupported = new Map<string, string>(); // word → category, each word once
+    objects!.groundings.forEach((g, i) => { if (g && !('box' in g)) unsupported.set(words[i], g.category); });
+    for (const [w, c] of unsupported) warnings.push(`possibly not in the photo: "${w}" (the object detector finds no ${c})`);
     const best = new Map<string, number>();
     for (const d of inputs.unnamed) best.set(d.category, Math.max(best.get(d.category) ?? 0, d.score));
     for (const [c, score] of best) {

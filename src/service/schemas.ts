@@ -72,7 +72,7 @@ export const CaptionResultSchema = z.object({
   caption: z.string(),
   logprob: z.number().describe('log-probability of the caption (its words and <end>) under the model'),
   confidence: z.number().min(0).max(1).describe('calibrated probability that the caption is good (per-caption CIDEr-D above the threshold in README "Confidence"), from the length-normalised log-probability, the agreement with the encoder\'s ImageNet top-5 and with the detections when there are any (confidenceInputs)'),
-  warnings: z.array(z.string()).describe('plain-language caveats: "low confidence (…)", "subject not in the model\'s vocabulary: zebra (…)", with detections "possibly not in the photo: dog (…)" and "not named: zebra (…)", "caption cut at maxLength"'),
+  warnings: z.array(z.string()).describe('plain-language caveats: "low confidence (…)", "subject not in the model\'s vocabulary: zebra (…)", with detections \'possibly not in the photo: "dog" (…)\' and "not named: zebra (…)", "caption cut at maxLength"'),
   confidenceInputs: z.object({
     meanLogprob: z.number().describe('logprob / (words + 1)'),
     agreement: z.number().describe('Σ score of the encoder\'s top-5 ImageNet classes that the caption names (0–1)'),

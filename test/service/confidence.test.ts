@@ -30,7 +30,7 @@ t.test('warnings name the unsupported word and the unnamed object, and whether t
     groundings: [undefined, grounded('person', 3, 0.9), undefined, undefined, undefined, missing('dog')],
   };
   const a = assess('a man is riding a dog', 6, -6, [], has, false, o);
-  t.ok(a.warnings.includes('possibly not in the photo: dog (the object detector finds none)'), a.warnings.join(' | '));
+  t.ok(a.warnings.includes('possibly not in the photo: "dog" (the object detector finds no dog)'), a.warnings.join(' | '));
   t.ok(a.warnings.includes('not named: zebra (the object detector finds one, 0.79; the model has no word for it)'), 'zebra: once, its best score, no word');
   t.ok(a.warnings.includes('not named: bicycle (the object detector finds one, 0.60)'), 'bicycle: the model has "bike"');
   t.notOk(a.warnings.some((w) => /person/.test(w)), 'the named person earns no warning');
