@@ -2,7 +2,8 @@
 // hovering/focusing/clicking a word blends that word's attention map over the image on a canvas,
 // with the box of the detected object it names (grounding); the detected objects are listed too.
 import { OPTIONS } from './options.js';
-import { attentionMap, blend, BOX_HEX, boxFractions, boxThickness, cellBox, fitSize, pixelBox } from './overlay.js';
+import { drawDetectionBox, groundingText, objectItems } from './objects.js';
+import { attentionMap, blend, cellBox, fitSize } from './overlay.js';
 
 const API = { captions: '/v1/captions', overlays: '/v1/overlays', models: '/v1/models' };
 const MAX_CANVAS_SIDE = 1024;
@@ -403,23 +404,9 @@ function renderObjects(r) {
   el.objectsNote.hidden = dets.length > 0;
   el.objectsNote.textContent = 'The detector found no object above its display threshold.';
   el.objectsMeta.textContent = `${dets.length} found${typeof r.timings?.detectMs === 'number' ? ` · ${ms_(r.timings.detectMs)}` : ''}`;
-  el.objects.replaceChildren(...dets.map((d, i) => {
-    const li = document.createElement('li');
-    const b = Object.assign(document.createElement('button'), { type: 'button' });
-    b.dataset.detection = String(i);
-    b.title = `box x ${Math.round(d.box.x)}, y ${Math.round(d.box.y)}, ${Math.round(d.box.w)}×${Math.round(d.box.h)} px`;
-    b.append(
-      Object.assign(document.createElement('span'), { className: 'swatch-box' }),
-      Object.assign(document.createElement('span'), { textContent: d.category }),
-      Object.assign(document.createElement('span'), { className: 'score', textContent: d.score.toFixed(2) }),
-    );
-    li.append(b);
-    return li;
-  }));
+  el.objects.replaceChildren(...objectItems(dets));
   el.objectsCard.hidden = false;
 }
-
-const groundingText = (g) => (g.box ? `${g.category} box, score ${g.score.toFixed(2)}, ${Math.round(g.attentionMass * 100)}% of the attention inside` : `${g.category}: not detected in the image`);
 
 function renderAlternatives(alts, best) {
   if (!alts.length) return;
@@ -522,31 +509,10 @@ function showWord(i) {
   el.wordDetail.hidden = false;
 }
 
-/**
- * Outlines a detection's box (API pixels of the original image) on the canvas with its label,
- * as the server's overlays draw it; canvas data-box holds the pixel box drawn.
- */
+/** Draws a detection's box on the canvas and records it in canvas data-box (see objects.js). */
 function drawBox(d, label) {
-  const image = state.result?.image;
-  if (!image?.width || !image?.height) return;
-  const { width, height } = el.canvas;
-  const b = pixelBox(boxFractions(d.box, image.width, image.height), width, height);
-  const lw = boxThickness(width, height);
-  ctx.save();
-  ctx.strokeStyle = BOX_HEX;
-  ctx.lineWidth = lw;
-  ctx.strokeRect(b.x0 + lw / 2, b.y0 + lw / 2, b.x1 - b.x0 - lw, b.y1 - b.y0 - lw); // inside the box, crisp
-  const fontSize = Math.max(11, Math.round(Math.min(width, height) / 28));
-  ctx.font = `600 ${fontSize}px system-ui, sans-serif`;
-  const tw = Math.ceil(ctx.measureText(label).width) + 8, th = fontSize + 6;
-  const lx = Math.max(0, Math.min(b.x0, width - tw)), ly = b.y0 - th >= 0 ? b.y0 - th : b.y0; // above the box, else inside
-  ctx.fillStyle = BOX_HEX;
-  ctx.fillRect(lx, ly, tw, th);
-  ctx.fillStyle = '#ffffff';
-  ctx.textBaseline = 'top';
-  ctx.fillText(label, lx + 4, ly + 3);
-  ctx.restore();
-  el.canvas.dataset.box = `${b.x0},${b.y0},${b.x1},${b.y1}`;
+  const b = drawDetectionBox(ctx, state.result?.image, d, label);
+  if (b) el.canvas.dataset.box = `${b.x0},${b.y0},${b.x1},${b.y1}`;
 }
 
 /** Detection i's box over the plain image (hover/focus in the objects list). */
