@@ -104,7 +104,7 @@ async function loadModels() {
   state.detector = info.detector ?? null;
   // Without a detector the search's rules read the encoder's ImageNet classes only, and no word has a box.
   el.groundingNote.textContent = state.detector
-    ? `${state.detector.id} finds the objects: the caption names what it finds, and each word that names one points to its box (scores ≥ ${state.detector.displayThreshold}).`
+    ? `${state.detector.id} finds the objects; each word that names one points to its box (scores ≥ ${state.detector.displayThreshold}).`
     : 'No object detector is loaded: the rules use the encoder\'s ImageNet classes only, and words get no boxes.';
 }
 
