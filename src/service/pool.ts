@@ -320,7 +320,7 @@ export class WorkerCaptioner implements CaptionEngine {
   /**
    * Buffers are sent as transferred copies and decoded in the worker, which sends back the
    * prepared image (RGB for overlays) with the result; prepared images are sent as their
-   * tensor only (the detector reads it too) and come back as the caller's own objects. `onWord` gets the words the worker
+   * tensor only and come back as the caller's own objects. `onWord` gets the words the worker
    * posts while it decodes, on this thread, before the promise resolves.
    */
   async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run: RunOptions = {}): Promise<CaptionedImage[]> {
