@@ -4,6 +4,11 @@
 // P(good) = σ(b + w1·meanLogprob + w2·agreement) by logistic regression (Newton's method).
 // Fitted on the even-numbered images, reported on the odd ones, then refitted on all and written.
 //
+// When MODELS_DIR has the object detector, captions are grounded and the map that also reads the
+// detections is fitted: P(good) = σ(b + w1·meanLogprob + w2·agreement + w3·unsupported + w4·missed)
+// (src/service/confidence.ts); it is written as `grounded` beside the base map, which is kept,
+// and the base map refitted on the same captions is reported beside it for comparison.
+//
 // The map already in --out is scored on the same captions first (stderr), so a refit is judged
 // against it in one run.
 //
@@ -15,7 +20,6 @@ import { join } from 'node:path';
 import { loadDataset } from '../src/data/load.ts';
 import { normalize } from '../src/data/tokenize.ts';
 import { scoreAll } from '../src/eval/index.ts';
-import { calibrate } from '../src/service/confidence.ts';
 import { Captioner } from '../src/service/captioner.ts';
 import { CaptionOptionsSchema } from '../src/service/schemas.ts';
 import { parseArgs } from '../src/util/args.ts';
@@ -26,46 +30,53 @@ const limit = Number(options.limit ?? Infinity);
 const items = loadDataset({ format: 'auto', captions: String(options.captions), split: String(options.split) }).slice(0, limit);
 const captioner = await Captioner.load({ modelsDir: String(options.modelsDir ?? 'models'), allowDownload: false });
 const opts = CaptionOptionsSchema.parse({ beamSize: 3, includeMaps: false });
-const rows: { x1: number; x2: number; caption: string; refs: string[] }[] = [];
+const grounded = captioner.detector !== null;
+const rows: { x: number[]; caption: string; refs: string[] }[] = [];
 for (const [i, it] of items.entries()) {
   const [{ result }] = await captioner.caption([await readFile(join(String(options.images), it.image))], opts);
-  rows.push({ x1: result.confidenceInputs.meanLogprob, x2: result.confidenceInputs.agreement, caption: result.caption, refs: it.captions.map(normalize) });
+  const c = result.confidenceInputs;
+  rows.push({ x: [c.meanLogprob, c.agreement, ...(grounded ? [c.unsupported ?? 0, c.missed ?? 0] : [])], caption: result.caption, refs: it.captions.map(normalize) });
   if (i % 100 === 99) process.stderr.write(`  ${i + 1}/${items.length}\n`);
 }
 await captioner.dispose();
 const per = scoreAll(rows.map((r) => ({ hypothesis: r.caption, references: r.refs }))).perItem;
 const y = per.map((p) => (p.ciderD >= GOOD ? 1 : 0));
 
-/** Logistic regression on [1, x1, x2] by Newton's method, with a tiny ridge for stability. */
-function fit(idx: number[]): [number, number, number] {
-  let w = [0, 0, 0];
+/** Logistic regression on [1, the first k features] by Newton's method, with a tiny ridge for stability. */
+function fit(idx: number[], k: number): number[] {
+  const K = k + 1;
+  let w = new Array<number>(K).fill(0);
   for (let it = 0; it < 50; it++) {
-    const g = [0, 0, 0];
-    const H = [[1e-6, 0, 0], [0, 1e-6, 0], [0, 0, 1e-6]];
+    const g = new Array<number>(K).fill(0);
+    const H = Array.from({ length: K }, (_, a) => Array.from({ length: K }, (_, b) => (a === b ? 1e-6 : 0)));
     for (const i of idx) {
-      const x = [1, rows[i].x1, rows[i].x2];
-      const p = 1 / (1 + Math.exp(-(w[0] + w[1] * x[1] + w[2] * x[2])));
-      for (let a = 0; a < 3; a++) {
+      const x = [1, ...rows[i].x.slice(0, k)];
+      const p = sigmoid(x.reduce((s, v, a) => s + w[a] * v, 0));
+      for (let a = 0; a < K; a++) {
         g[a] += (y[i] - p) * x[a];
-        for (let b = 0; b < 3; b++) H[a][b] += p * (1 - p) * x[a] * x[b];
+        for (let b = 0; b < K; b++) H[a][b] += p * (1 - p) * x[a] * x[b];
       }
     }
-    w = w.map((v, a) => v + solve(H, g)[a]);
+    const step = solve(H, g);
+    w = w.map((v, a) => v + step[a]);
   }
-  return w as [number, number, number];
+  return w;
 }
 function solve(A: number[][], b: number[]): number[] {
+  const n = b.length;
   const M = A.map((r, i) => [...r, b[i]]);
-  for (let c = 0; c < 3; c++) {
+  for (let c = 0; c < n; c++) {
     const p = M.reduce((best, r, i) => (i >= c && Math.abs(r[c]) > Math.abs(M[best][c]) ? i : best), c);
     [M[c], M[p]] = [M[p], M[c]];
-    for (let r = 0; r < 3; r++) if (r !== c) { const f = M[r][c] / M[c][c]; for (let k = c; k < 4; k++) M[r][k] -= f * M[c][k]; }
+    for (let r = 0; r < n; r++) if (r !== c) { const f = M[r][c] / M[c][c]; for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k]; }
   }
-  return M.map((r, i) => r[3] / r[i]);
+  return M.map((r, i) => r[n] / r[i]);
 }
-function report(idx: number[], w: [number, number, number]) {
-  const c = { bias: w[0], wLogprob: w[1], wAgreement: w[2], lowConfidence: 0 };
-  const p = idx.map((i) => calibrate(rows[i].x1, rows[i].x2, c));
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+/** P(good) of row i under weights w (bias first) on its first w.length - 1 features. */
+const predict = (i: number, w: number[]) => sigmoid(w[0] + w.slice(1).reduce((s, v, a) => s + v * rows[i].x[a], 0));
+function report(idx: number[], w: number[]) {
+  const p = idx.map((i) => predict(i, w));
   const brier = idx.reduce((s, i, k) => s + (p[k] - y[i]) ** 2, 0) / idx.length;
   const base = idx.reduce((s, i) => s + y[i], 0) / idx.length;
   // AUC: probability that a good caption outranks a bad one.
@@ -82,19 +93,30 @@ function report(idx: number[], w: [number, number, number]) {
 const all = rows.map((_, i) => i);
 const even = all.filter((i) => i % 2 === 0), odd = all.filter((i) => i % 2 === 1);
 const outPath = String(options.out ?? 'src/service/confidence-calibration.json');
-if (existsSync(outPath)) {
-  const prev = JSON.parse(await readFile(outPath, 'utf8')) as { bias: number; wLogprob: number; wAgreement: number };
-  const w0: [number, number, number] = [prev.bias, prev.wLogprob, prev.wAgreement];
-  process.stderr.write(`the map now in ${outPath}, on these captions: ${JSON.stringify({ odd: report(odd, w0), all: report(all, w0) })}\n`);
+const prev = existsSync(outPath) ? JSON.parse(await readFile(outPath, 'utf8')) : undefined;
+if (prev) {
+  const w0 = [prev.bias, prev.wLogprob, prev.wAgreement];
+  process.stderr.write(`the base map now in ${outPath}, on these captions: ${JSON.stringify({ odd: report(odd, w0), all: report(all, w0) })}\n`);
+  const g = prev.grounded;
+  if (grounded && g) process.stderr.write(`its grounded map: ${JSON.stringify({ odd: report(odd, [g.bias, g.wLogprob, g.wAgreement, g.wUnsupported, g.wMissed]) })}\n`);
 }
-const held = report(odd, fit(even));
-const w = fit(all);
-const out = {
-  bias: +w[0].toFixed(4), wLogprob: +w[1].toFixed(4), wAgreement: +w[2].toFixed(4),
-  lowConfidence: 0.2,
-  fit: `logistic regression, P(per-caption CIDEr-D >= ${GOOD}) on ${rows.length} Flickr8k dev images, models/soft beam 3 (scripts/calibrate-confidence.ts)`,
-  heldOut: held,
-  inSample: report(all, w),
+const fitted = (k: number) => {
+  const w = fit(all, k);
+  const names = ['bias', 'wLogprob', 'wAgreement', 'wUnsupported', 'wMissed'];
+  return {
+    ...Object.fromEntries(w.map((v, a) => [names[a], +v.toFixed(4)])),
+    fit: `logistic regression, P(per-caption CIDEr-D >= ${GOOD}) on ${rows.length} Flickr8k dev images, models/soft beam 3${k > 2 ? ', grounded (detections as inputs)' : ''} (scripts/calibrate-confidence.ts)`,
+    heldOut: report(odd, fit(even, k)),
+    inSample: report(all, w),
+  };
 };
+let out;
+if (grounded) {
+  // The base map stays (it serves requests without grounding); the refit is only reported.
+  process.stderr.write(`base map refitted on the same (grounded) captions, for comparison: ${JSON.stringify({ heldOut: fitted(2).heldOut })}\n`);
+  out = { ...(prev ?? { ...fitted(2), lowConfidence: 0.2 }), grounded: fitted(4) };
+} else {
+  out = { ...fitted(2), lowConfidence: 0.2, ...(prev?.grounded ? { grounded: prev.grounded } : {}) };
+}
 console.log(JSON.stringify(out, null, 2));
 await writeFile(outPath, JSON.stringify(out, null, 2) + '\n');

@@ -11,6 +11,7 @@ import type { FoundImage } from './walk.ts';
 export type CaptionLine =
   | ({ path: string } & Pick<CaptionResult, 'caption' | 'logprob' | 'alternatives' | 'tokens' | 'image' | 'model'> & {
       tags?: CaptionResult['tags'];
+      detections?: CaptionResult['detections'];
       overlay?: string;
       timings: { prepareMs: number; encodeMs: number; decodeMs: number; overlayMs?: number; batch: number };
     })
@@ -32,6 +33,7 @@ export function resultLine(path: string, r: CaptionResult, maps: boolean, timing
     image: r.image,
     model: r.model,
     ...(r.tags ? { tags: r.tags } : {}),
+    ...(r.detections ? { detections: r.detections } : {}),
     timings,
   };
 }

@@ -8,6 +8,7 @@ import type { CaptionedImage } from '../service/engine.ts';
 import type { CaptionOptions } from '../service/schemas.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
+import { overlayWords } from '../service/overlay.ts';
 import { errorLine, resultLine, type CaptionLine, type ResultLine } from './caption-output.ts';
 import type { FoundImage } from './walk.ts';
 
@@ -93,7 +94,7 @@ async function writeOverlay(line: ResultLine, file: FoundImage, one: CaptionedIm
   try {
     const png = await renderSheet(
       { rgb: one.prepared.rgb, width: one.prepared.rgbWidth, height: one.prepared.rgbHeight },
-      one.result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob })),
+      overlayWords(one.result),
       { mode: o.captionOpts.attention, format: 'png', panelSize: o.overlays!.panelSize, title: file.relative },
     );
     const target = join(o.overlays!.outDir, rel);

@@ -6,6 +6,7 @@ import type { OverlayStyle } from './types.ts';
 import { clamp, rescaleToPeak, resizeBilinear } from './upsample.ts';
 
 export { VIRIDIS } from './colormap.ts';
+export { BOX_HEX, boxFractions, boxThickness, pixelBox } from './box-style.ts';
 export { resizeBilinear };
 
 /** Flattens a grid (rows of numbers) to a Float32Array, validating its shape. */
@@ -66,3 +67,4 @@ export function fitSize(width: number, height: number, maxSide: number): { width
   const s = Math.min(1, maxSide / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
 }
+

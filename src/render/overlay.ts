@@ -1,10 +1,11 @@
 // One attention map drawn over one image.
 import { DEFAULT_ALPHA, heatmap, outline, spotlight } from './blend.ts';
+import { drawBox } from './box.ts';
 import { VIRIDIS } from './colormap.ts';
 import { resolveRegion, toGrid } from './grid.ts';
 import { assertRgbImage, encodeRgb, resizeRgb, resolveSize } from './image.ts';
 import { cellBox, hardMap, upsampleSoft } from './upsample.ts';
-import type { AttentionGrid, AttentionMode, OutputFormat, OverlayStyle, RgbImage } from './types.ts';
+import type { AttentionGrid, AttentionMode, OutputFormat, OverlayStyle, RgbImage, WordBox } from './types.ts';
 
 export interface OverlayOptions {
   /** 'soft' (default): smooth map. 'hard': the sampled region as a crisp framed box. */
@@ -14,10 +15,12 @@ export interface OverlayOptions {
   /** Output size; defaults to the image's. Give one side to keep the aspect ratio. */
   width?: number;
   height?: number;
-  /** Blend strength in [0,1]; default 0.75 for spotlight, 0.5 for heatmap. */
+  /** Blend strength in [0,1]; default DEFAULT_ALPHA (0.6 spotlight, 0.5 heatmap). */
   alpha?: number;
-  /** Default 'spotlight' (paper style). See OverlayStyle. */
+  /** Default 'heatmap'. See OverlayStyle. */
   style?: OverlayStyle;
+  /** A grounded word's detection box, outlined and labelled over the map. */
+  box?: WordBox;
   /** Soft mode Gaussian blur sigma in grid cells (default 0.5, 0 = none). */
   blurCells?: number;
   /** Default 'png'. */
@@ -36,7 +39,7 @@ export async function overlayRgb(image: RgbImage, attention: AttentionGrid, opts
   const { width, height } = resolveSize(image, opts.width, opts.height);
   const base = await resizeRgb(image, width, height);
   const grid = toGrid(attention);
-  const style = opts.style ?? 'spotlight';
+  const style = opts.style ?? 'heatmap';
   const alpha = clamp01(opts.alpha ?? DEFAULT_ALPHA[style]);
 
   const hard = opts.mode === 'hard';
@@ -53,7 +56,7 @@ export async function overlayRgb(image: RgbImage, attention: AttentionGrid, opts
     const thickness = Math.max(1, Math.round(Math.min(width, height) / 150));
     outline(rgb, width, height, cellBox(grid.w, grid.h, region, width, height), FRAME, thickness);
   }
-  return { rgb, width, height };
+  return opts.box ? drawBox({ rgb, width, height }, opts.box) : { rgb, width, height };
 }
 
 /** renderOverlay: overlayRgb encoded as PNG (default) or JPEG. */

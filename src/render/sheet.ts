@@ -70,7 +70,7 @@ export async function renderSheet(image: RgbImage, words: WordAttention[], opts:
   const small = await resizeRgb(image, fitted.width, fitted.height);
   const panels = await Promise.all(words.map(async (w) => ({
     overlay: await overlayRgb(small, w.attention, {
-      mode: opts.mode, region: w.region, style: opts.style, alpha: opts.alpha, blurCells: opts.blurCells,
+      mode: opts.mode, region: w.region, style: opts.style, alpha: opts.alpha, blurCells: opts.blurCells, box: w.box,
     }),
     label: await renderLabel([wordRuns(w)], fontSize, P - 4, L - 2, SHEET_BG),
   })));

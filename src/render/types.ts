@@ -17,9 +17,10 @@ export type AttentionMode = Attention;
 
 /**
  * How a map is drawn over the image:
+ * - 'heatmap' (the default): the viridis-coloured map alpha-blended over the photo; shows at
+ *   a glance where the model looked, even on the diffuse maps soft attention gives.
  * - 'spotlight' (paper style, Figs 2/3): pixels keep their colour where attention is high
- *   and are darkened where it is low, so the photo stays readable.
- * - 'heatmap': the viridis-coloured map alpha-blended over the photo.
+ *   and are darkened where it is low; on diffuse maps the whole photo dims almost evenly.
  */
 export const OverlayStyleSchema = z.enum(['spotlight', 'heatmap']);
 export type OverlayStyle = z.infer<typeof OverlayStyleSchema>;
@@ -33,9 +34,19 @@ export const DrawOptionsSchema = z.object({
   word: z.union([z.string().regex(/^\d+$/).transform(Number), z.number().int().min(0), z.string().min(1).max(64)]).optional().describe('a 0-based word index, or a word of the caption (its first occurrence): that word\'s overlay at the image\'s resolution (longest side capped at 1024 px) instead of the contact sheet'),
   panelSize: z.coerce.number().int().min(16).max(1024).default(224).describe('contact sheet panel side in px'),
   columns: z.coerce.number().int().min(1).max(64).optional().describe('contact sheet panels per row'),
-  style: OverlayStyleSchema.default('spotlight').describe('spotlight darkens unattended pixels (paper style); heatmap blends a colour map'),
+  style: OverlayStyleSchema.default('heatmap').describe('heatmap (default) blends a colour map, readable even where attention is diffuse; spotlight darkens unattended pixels (paper style). Either way a grounded word\'s detection box is outlined and labelled'),
 });
 export type DrawOptions = z.output<typeof DrawOptionsSchema>;
+
+/** A detection box to outline over a word's overlay: corners as fractions (0–1) of the image, and its label. */
+export interface WordBox {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  /** e.g. "dog 0.87"; empty: outline only. */
+  label: string;
+}
 
 export interface WordAttention {
   word: string;
@@ -44,4 +55,6 @@ export interface WordAttention {
   region?: number;
   /** Natural-log probability of the word, shown as p=… when present. */
   logprob?: number;
+  /** The box of the detection the word is grounded in (drawn over its panel). */
+  box?: WordBox;
 }

@@ -21,6 +21,8 @@ import { assess } from './confidence.ts';
 import type { CaptionedImage, RunOptions } from './engine.ts';
 import { ModelUnavailableError } from './errors.ts';
 import { isRandomDecoding } from './options.ts';
+import { encodeAll } from './encode.ts';
+import { detectAll, detectorInfo, groundingOn, ImageObjects, loadDetector, type ObjectDetector } from './grounding.ts';
 import { captionOverlay, type OverlayOutput } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
 import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token, WorkerStats } from './schemas.ts';
@@ -50,6 +52,8 @@ export class Captioner {
     readonly runtime: DecoderRuntime,
     readonly warnings: string[],
     private readonly opts: CaptionerOptions,
+    /** The COCO object detector that grounds object words; null when MODELS_DIR lacks it. */
+    readonly detector: ObjectDetector | null,
   ) {}
 
   static async load(opts: CaptionerOptions): Promise<Captioner> {
@@ -97,7 +101,8 @@ export class Captioner {
       if (c.encoder.sha256 !== encoder.sha256 || c.grid.h !== encoder.grid.h || c.grid.w !== encoder.grid.w || c.featureDim !== encoder.featureDim)
         throw new Error(`decoder ${kind} was trained on ${c.encoder.id} ${c.grid.h}x${c.grid.w}x${c.featureDim} features, the encoder gives ${encoder.id} ${encoder.grid.h}x${encoder.grid.w}x${encoder.featureDim}`);
     }
-    return new Captioner(encoder, decoders, backend, runtime, warnings, opts);
+    const detector = await loadDetector(opts.modelsDir, { intraOpThreads: threads, tensorSize: encoder.inputSize }, log);
+    return new Captioner(encoder, decoders, backend, runtime, warnings, opts, detector);
   }
 
   info(): ModelsInfo {
@@ -105,6 +110,7 @@ export class Captioner {
     return {
       encoder: { id: e.id, sha256: e.sha256, inputSize: e.inputSize, grid: e.grid, featureDim: e.featureDim },
       decoders: [...this.decoders.values()].map((d) => d.info),
+      detector: detectorInfo(this.detector),
       backend: this.backend,
       runtime: this.runtime,
       default: this.decoders.has('soft') ? 'soft' : 'hard',
@@ -153,19 +159,30 @@ export class Captioner {
     const t0 = performance.now();
     const prepared = await Promise.all(parts.flatMap((p) => p.images.map((im) => (Buffer.isBuffer(im) ? this.prepare(im) : im))));
     const t1 = performance.now();
-    const { features, logits } = await this.encodeAll(prepared);
-    const t2 = performance.now();
     // Which part and image of it global image n is.
     const owner = parts.flatMap((p, part) => p.images.map((_, image) => ({ part, image })));
-    const maps = parts.some((p) => p.options.includeMaps);
+    const grounded = parts.map((p) => groundingOn(p.options, this.detector !== null));
+    // The detector runs beside the encoder (ONNX Runtime runs both sessions off this thread).
+    const [{ features, logits }, detected] = await Promise.all([encodeAll(this.encoder, prepared), detectAll(this.detector, prepared, owner.map((x) => grounded[x.part]))]);
+    const t2 = performance.now();
     const grid = decoder.config.grid;
+    const objects = detected.raw.map((raw, n) => raw && new ImageObjects(raw, prepared[n], grid));
+    // Grounding picks a word's box by its attention: the maps are needed even when not returned.
+    const maps = parts.some((p, i) => p.options.includeMaps || grounded[i]);
+    const token = (n: number, s: WordStep, po: CaptionOptions): Token => {
+      const t = toToken(s, grid, po);
+      const g = objects[n]?.word(s.word, s.alpha);
+      if (g) t.grounding = g;
+      return t;
+    };
     const onStep = onWord && ((n: number, s: WordStep) => {
       const { part, image } = owner[n];
-      onWord(part, image, toToken(s, grid, parts[part].options));
+      onWord(part, image, token(n, s, parts[part].options));
     });
     const hyps = decodeImages(decoder, features, o, maps, onStep);
     const t3 = performance.now();
     const { h, w } = grid;
+    // Encoding and detection overlap: encodeMs is both, detectMs the detector's own share.
     const timings = { preprocessMs: round(t1 - t0), encodeMs: round(t2 - t1), decodeMs: round(t3 - t2), batchImages: prepared.length };
     return parts.map((part, p) =>
       part.images.map((_, i) => {
@@ -177,23 +194,26 @@ export class Captioner {
         const img = prepared[n];
         const caption = best.words.join(' ');
         const classes = this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 5);
-        const { confidence, warnings, meanLogprob, agreement } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated);
+        const tokens = best.steps.map((s) => token(n, s, po));
+        const evidence = objects[n] && { detections: objects[n].detections, groundings: tokens.map((t) => t.grounding) };
+        const { confidence, warnings, ...confidenceInputs } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated, evidence);
         const result: CaptionResult = {
           caption,
           logprob: best.logprob,
           confidence,
           warnings,
-          confidenceInputs: { meanLogprob, agreement },
+          confidenceInputs,
           truncated: Boolean(best.truncated),
-          tokens: best.steps.map((s) => toToken(s, grid, po)),
+          tokens,
           alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score, truncated: Boolean(x.truncated) })),
           grid: { h, w },
           model: { id: info.id, attention: po.attention, trained: info.trained },
           backend: this.backend,
           runtime: decoder.runtime,
           image: { width: img.width, height: img.height, format: img.format },
-          timings,
+          timings: objects[n] ? { ...timings, detectMs: detected.ms } : timings,
         };
+        if (objects[n]) result.detections = objects[n].detections;
         if (po.tags) result.tags = classes.map(({ label, score }) => ({ label, score }));
         // Not the per-step record (best.steps): the tokens above carry what callers need.
         const hypothesis = { ids: best.ids, words: best.words, logprob: best.logprob, score: best.score, truncated: best.truncated };
@@ -213,24 +233,10 @@ export class Captioner {
     return { numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed };
   }
 
-  /** The encoder in chunks: its activations grow with the batch, and RSS must stay bounded. */
-  private async encodeAll(prepared: PreparedImage[]): Promise<{ features: Float32Array; logits: Float32Array }> {
-    const chunk = encodeChunk(this.encoder.inputSize);
-    if (prepared.length <= chunk) return this.encoder.encode(prepared.map((p) => p.tensor));
-    const chunks = [];
-    for (let i = 0; i < prepared.length; i += chunk) chunks.push(await this.encoder.encode(prepared.slice(i, i + chunk).map((p) => p.tensor)));
-    const cat = (xs: Float32Array[]) => {
-      const out = new Float32Array(xs.reduce((s, x) => s + x.length, 0));
-      let at = 0;
-      for (const x of xs) out.set(x, (at += x.length) - x.length);
-      return out;
-    };
-    return { features: cat(chunks.map((c) => c.features)), logits: cat(chunks.map((c) => c.logits)) };
-  }
-
   async dispose(): Promise<void> {
     for (const { decoder } of this.decoders.values()) decoder.dispose();
     await this.encoder.dispose();
+    await this.detector?.dispose?.();
   }
 }
 
@@ -313,12 +319,4 @@ function describe(kind: Attention, c: DecoderConfig, vocab: Vocabulary, path: st
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-/**
- * Images per encoder run. MobileNetV2's activations grow with images × pixels and ONNX Runtime's
- * arena keeps its peak, while batching does not make the encoder faster per image on CPU
- * (`npm run bench:encoder`), so a run holds four 224×224 images' worth of pixels: 4 at 224, 1 at
- * 448 (at 448 one image per run peaks 31 MB over the loaded encoder, four 102 MB, and is no slower: 17.3 vs 19.9 ms per image).
- */
-export function encodeChunk(inputSize: number): number {
-  return Math.max(1, Math.floor((4 * 224 * 224) / (inputSize * inputSize)));
-}
+export { encodeChunk } from './encode.ts';

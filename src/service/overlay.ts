@@ -1,12 +1,14 @@
 // The overlay use case: caption one prepared image and draw its attention (one word's overlay,
-// or the contact sheet of every word). The Captioner runs it in-thread, the pool's workers run
-// the same function, so the HTTP route does not care where it runs.
+// or the contact sheet of every word) with each grounded word's detection box. The Captioner
+// runs it in-thread, the pool's workers run the same function, so the HTTP route does not care
+// where it runs.
 import type { PreparedImage } from '../encoder/preprocess.ts';
+import { boxFractions } from '../render/box-style.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
-import type { DrawOptions } from '../render/types.ts';
+import type { DrawOptions, WordAttention, WordBox } from '../render/types.ts';
 import type { CaptionEngine } from './engine.ts';
 import { WordOutOfRangeError } from './errors.ts';
-import type { CaptionOptions } from './schemas.ts';
+import type { CaptionOptions, CaptionResult, Grounding } from './schemas.ts';
 
 export interface OverlayOutput {
   image: Buffer;
@@ -18,7 +20,7 @@ export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, 
   const opts = { ...o, includeMaps: true }; // the maps are the point here
   const [{ result }] = await captioner.caption([prepared], opts);
   const rgb = { rgb: prepared.rgb, width: prepared.rgbWidth, height: prepared.rgbHeight };
-  const tokens = result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob }));
+  const tokens = overlayWords(result);
   const out = { caption: result.caption, words: tokens.length };
   if (draw.word === undefined) {
     return { ...out, image: await renderSheet(rgb, tokens, { mode: opts.attention, panelSize: draw.panelSize, columns: draw.columns, format: draw.format, style: draw.style }) };
@@ -27,5 +29,16 @@ export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, 
   const t = tokens[index];
   if (!t && typeof draw.word === 'string') throw new WordOutOfRangeError(`word: "${draw.word}" is not in the caption "${result.caption}"`);
   if (!t) throw new WordOutOfRangeError(`word: index ${draw.word} is out of range, the caption "${result.caption}" has ${tokens.length} word(s) (indices 0–${tokens.length - 1})`);
-  return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style }) };
+  return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style, box: t.box }) };
+}
+
+/** The result's words as the renderer draws them: map, sampled region, probability, and a grounded word's box. */
+export function overlayWords(result: Pick<CaptionResult, 'tokens' | 'image'>): WordAttention[] {
+  return result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob, box: groundedBox(t.grounding, result.image) }));
+}
+
+/** A grounded word's box as fractions of the image (what the renderer draws at any size), labelled "category score". */
+function groundedBox(g: Grounding | undefined, image: { width: number; height: number }): WordBox | undefined {
+  if (!g || !('box' in g)) return undefined;
+  return { ...boxFractions(g.box, image.width, image.height), label: `${g.category} ${g.score.toFixed(2)}` };
 }

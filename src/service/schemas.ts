@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_REPETITION_PENALTY } from '../decoding/constraints.ts';
+import { COCO_CATEGORIES } from '../detector/types.ts';
 import { AttentionSchema } from '../model/config.ts';
 
 /**
@@ -22,9 +23,40 @@ export const CaptionOptionsSchema = z.object({
   mapDecimals: z.coerce.number().int().min(1).max(8).default(4).describe('attention map values are rounded to this many decimals (4: ±5e-5, plenty for overlays, a third of the bytes)'),
   repetitionPenalty: z.coerce.number().min(0).max(10).default(DEFAULT_REPETITION_PENALTY).describe('repetition guard: log-probability taken off a content word already in the caption ("a helmet and helmet"); 0 = off. <unk> is never generated.'),
   tags: bool.default(false).describe('include the encoder\'s ImageNet top-5 labels'),
+  grounding: bool.default(true).describe('grounding rules in the search: object words whose COCO category neither the detector nor the encoder\'s ImageNet classes support are not said, confidently detected objects are favoured (docs/grounding.md); false = the model alone'),
 });
 export type CaptionOptions = z.infer<typeof CaptionOptionsSchema>;
 export type CaptionOptionsInput = z.input<typeof CaptionOptionsSchema>;
+
+/** One detected object as the API shows it (see src/grounding/detections.ts for how they are chosen). */
+export const DetectionSchema = z.object({
+  category: z.enum(COCO_CATEGORIES).describe('COCO object category'),
+  score: z.number().min(0).max(1).describe('the detector\'s confidence (0–1)'),
+  box: z.object({
+    x: z.number().describe('left edge, px from the image\'s left'),
+    y: z.number().describe('top edge, px from the image\'s top'),
+    w: z.number().describe('width, px'),
+    h: z.number().describe('height, px'),
+  }).describe('in the pixels of the original image as shown (after EXIF orientation; image.width × image.height)'),
+});
+export type Detection = z.infer<typeof DetectionSchema>;
+
+/** Where an object word points: the detection it is grounded in, or why it is not. */
+export const GroundingSchema = z.union([
+  z.object({
+    category: z.enum(COCO_CATEGORIES).describe('the COCO category the word names'),
+    box: DetectionSchema.shape.box,
+    score: z.number().min(0).max(1).describe('the detection\'s score'),
+    detection: z.number().int().min(0).describe('index of that detection in the result\'s `detections`'),
+    attentionMass: z.number().min(0).max(1).describe('share of the word\'s attention α_t that falls inside the box (the rule that picked it among the category\'s detections)'),
+  }).describe('grounded: of the detections of its category, the one whose box holds most of the word\'s attention'),
+  z.object({
+    category: z.enum(COCO_CATEGORIES).describe('the COCO category the word names'),
+    grounded: z.literal(false),
+    reason: z.enum(['not_detected']).describe('not_detected: the detector found no object of this category (above the display threshold) in the image'),
+  }).describe('the word names a category but no detection supports it'),
+]);
+export type Grounding = z.infer<typeof GroundingSchema>;
 
 export const TokenSchema = z.object({
   word: z.string(),
@@ -32,17 +64,20 @@ export const TokenSchema = z.object({
   beta: z.number().describe('gate β_t: weight of the visual context for this word'),
   attention: z.array(z.array(z.number())).optional().describe('α_t as a grid.h × grid.w array (rows sum to 1 overall)'),
   region: z.object({ index: z.number().int(), row: z.number().int(), col: z.number().int() }).optional().describe('hard attention: the region the context came from'),
+  grounding: GroundingSchema.optional().describe('only on object words (words that name a COCO category, e.g. dog, man → person), when the answer lists detections: the detected box the word refers to, or why there is none'),
 });
 export type Token = z.infer<typeof TokenSchema>;
 
 export const CaptionResultSchema = z.object({
   caption: z.string(),
   logprob: z.number().describe('log-probability of the caption (its words and <end>) under the model'),
-  confidence: z.number().min(0).max(1).describe('calibrated probability that the caption is good (per-caption CIDEr-D above the threshold in README "Confidence"), from the length-normalised log-probability and the agreement with the encoder\'s ImageNet top-5'),
-  warnings: z.array(z.string()).describe('plain-language caveats: "low confidence (…)", "subject not in the model\'s vocabulary: zebra (…)", "caption cut at maxLength"'),
+  confidence: z.number().min(0).max(1).describe('calibrated probability that the caption is good (per-caption CIDEr-D above the threshold in README "Confidence"), from the length-normalised log-probability, the agreement with the encoder\'s ImageNet top-5 and with the detections when there are any (confidenceInputs)'),
+  warnings: z.array(z.string()).describe('plain-language caveats: "low confidence (…)", "subject not in the model\'s vocabulary: zebra (…)", with detections \'possibly not in the photo: "dog" (…)\' and "not named: zebra (…)", "caption cut at maxLength"'),
   confidenceInputs: z.object({
     meanLogprob: z.number().describe('logprob / (words + 1)'),
     agreement: z.number().describe('Σ score of the encoder\'s top-5 ImageNet classes that the caption names (0–1)'),
+    unsupported: z.number().optional().describe('with detections: share of the caption\'s object words whose category the detector did not find (0–1)'),
+    missed: z.number().optional().describe('with detections: the best score of a detection ≥ 0.5 whose category the caption does not name (0: none)'),
   }),
   truncated: z.boolean().describe('maxLength cut the caption (the model had not chosen to end it)'),
   tokens: z.array(TokenSchema),
@@ -53,10 +88,12 @@ export const CaptionResultSchema = z.object({
   runtime: z.enum(['ort', 'tfjs']).describe('what ran the decoder: ONNX Runtime or tfjs (DECODER_RUNTIME)'),
   image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
   tags: z.array(z.object({ label: z.string(), score: z.number() })).optional(),
+  detections: z.array(DetectionSchema).optional().describe('the objects the detector found, best first (score ≥ /v1/models detector.displayThreshold, at most 20: docs/api-grounding.md); absent when grounding=false or the server has no detector (/v1/models detector: null)'),
   timings: z.object({
     preprocessMs: z.number(),
     encodeMs: z.number(),
     decodeMs: z.number(),
+    detectMs: z.number().optional().describe('object detection (with detections), beside the encoder'),
     batchImages: z.number().int().describe('images encoded and decoded together with this one (batching across requests); the times are the whole batch\'s'),
   }),
 });
@@ -77,6 +114,12 @@ export type DecoderInfo = z.infer<typeof DecoderInfoSchema>;
 export const ModelsInfoSchema = z.object({
   encoder: z.object({ id: z.string(), sha256: z.string(), inputSize: z.number().int(), grid: z.object({ h: z.number().int(), w: z.number().int() }), featureDim: z.number().int() }),
   decoders: z.array(DecoderInfoSchema),
+  detector: z.object({
+    id: z.string(),
+    sha256: z.string().describe('of the weights file'),
+    inputSize: z.number().int().describe('side of the square the detector sees, px'),
+    displayThreshold: z.number().describe('detections below this score are not listed nor used for grounding'),
+  }).nullable().describe('the COCO object detector that grounds object words; null: none in MODELS_DIR (captions are not grounded)'),
   backend: z.string(),
   runtime: z.enum(['ort', 'tfjs']).describe('decoder runtime (DECODER_RUNTIME)'),
   default: AttentionSchema,

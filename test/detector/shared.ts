@@ -1,7 +1,7 @@
 // The detector tests' real inputs in ../shared (override: SHARED_DIR): the TF.js graph models and
 // coco-mini-train's photos with their COCO boxes.
 import { existsSync } from 'node:fs';
-import { SHARED_DIR, SHARED_MODELS } from '../encoder/shared-dir.ts';
+import { SHARED_DIR, SHARED_MODELS } from '../helpers/shared-dir.ts';
 
 /** Holds detector/centernet.{json,bin}: a models folder for Detector.load. */
 export const DETECTOR_MODELS = SHARED_MODELS;

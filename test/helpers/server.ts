@@ -14,7 +14,7 @@ import { Captioner } from '../../src/service/captioner.ts';
 import { LocalEngine } from '../../src/service/local.ts';
 import { CaptionResultSchema } from '../../src/service/schemas.ts';
 import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
-import { MODEL_FILE, skipWithoutModel } from './shared-dir.ts';
+import { DETECTOR_DIR, MODEL_FILE, SHARED_DIR, skipWithoutDetector, skipWithoutModel } from './shared-dir.ts';
 import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';
 import { defaultConfig } from '../../src/model/config.ts';
@@ -22,20 +22,28 @@ import { saveDecoder } from '../../src/model/io.ts';
 import { initParams } from '../../src/model/params.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 
-export { skipWithoutModel };
+export { skipWithoutDetector, skipWithoutModel, SHARED_DIR };
 export const REPO_MODELS = process.env.MODELS_DIR ?? fileURLToPath(new URL('../../models', import.meta.url));
+
+/** What a test models dir holds besides the encoder and decoders. */
+export interface ModelsDirOptions {
+  /** Link the object detector (when there is one): captions are grounded by default. */
+  detector?: boolean;
+}
 
 /**
  * A temp dir holding the encoder (symlink) and, when training has produced them, the real
- * decoders from models/; without them the captioner serves its untrained decoder.
+ * decoders from models/; without them the captioner serves its untrained decoder. The object
+ * detector only when asked for (then grounding is on by default, and every caption runs it).
  */
-export function makeModelsDir(): { dir: string; cleanup: () => void } {
+export function makeModelsDir(opts: ModelsDirOptions = {}): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'sat-server-'));
   symlinkSync(MODEL_FILE, join(dir, 'mobilenetv2-12-int8.onnx'));
   for (const kind of ['soft', 'hard']) {
     const src = join(REPO_MODELS, kind);
     if (existsSync(join(src, 'config.json'))) symlinkSync(src, join(dir, kind));
   }
+  if (opts.detector && DETECTOR_DIR) symlinkSync(DETECTOR_DIR, join(dir, 'detector'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -85,8 +93,8 @@ export async function testApp(env: Record<string, string> = {}, extra: Partial<A
  * A WorkerCaptioner over a temp models dir kept until dispose (a restarted worker reloads the
  * model from disk). Test hooks on, so tests can crash a worker.
  */
-export async function startWorkerCaptioner(opts: Partial<WorkerCaptionerOptions> = {}, slow = false): Promise<{ captioner: WorkerCaptioner; dispose: () => Promise<void> }> {
-  const models = slow ? await makeSlowModelsDir() : makeModelsDir();
+export async function startWorkerCaptioner(opts: Partial<WorkerCaptionerOptions> = {}, slow = false, dirOpts: ModelsDirOptions = {}): Promise<{ captioner: WorkerCaptioner; dispose: () => Promise<void> }> {
+  const models = slow ? await makeSlowModelsDir() : makeModelsDir(dirOpts);
   try {
     const captioner = await WorkerCaptioner.start({ modelsDir: models.dir, allowDownload: false, testHooks: true, ...opts });
     return { captioner, dispose: async () => { await captioner.dispose(); models.cleanup(); } };
@@ -103,10 +111,10 @@ export interface ListeningApp extends CaptionApp {
   close: () => Promise<void>;
 }
 
-export async function listeningWorkerApp(env: Record<string, string> = {}, opts: Partial<WorkerCaptionerOptions> = {}, slow = false): Promise<ListeningApp> {
+export async function listeningWorkerApp(env: Record<string, string> = {}, opts: Partial<WorkerCaptionerOptions> = {}, slow = false, dirOpts: ModelsDirOptions = {}): Promise<ListeningApp> {
   const config = testConfig(env);
   const { modelsDir: _, jobTimeoutMs: __, ...fromConfig } = poolOptions(config);
-  const { captioner, dispose } = await startWorkerCaptioner({ ...fromConfig, ...opts }, slow);
+  const { captioner, dispose } = await startWorkerCaptioner({ ...fromConfig, ...opts }, slow, dirOpts);
   const created = createApp({ captioner, config });
   await created.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(created.app.server.address() as AddressInfo).port}`;

@@ -19,3 +19,12 @@ export function skipWithoutShared(what: string, ...paths: string[]): string | fa
 
 /** tap `skip` option: false when the encoder is there, else the reason shown in the report. */
 export const skipWithoutModel: string | false = skipWithoutShared('encoder model', MODEL_FILE);
+
+/**
+ * The COCO object detector's folder (centernet.json + .bin): the repo's models/detector when
+ * provisioned, else ../shared's; undefined when neither has it.
+ */
+export const DETECTOR_DIR = [join(REPO, 'models', 'detector'), join(SHARED_MODELS, 'detector')].find((d) => existsSync(join(d, 'centernet.json')) && existsSync(join(d, 'centernet.bin')));
+
+/** tap `skip` option for tests needing the encoder and the detector. */
+export const skipWithoutDetector: string | false = skipWithoutModel || (DETECTOR_DIR ? false : skipWithoutShared('object detector', join(SHARED_MODELS, 'detector', 'centernet.json')));

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { sheetLayout } from '../../src/render/layout.ts';
+import { BOX_COLOR, pixelBox } from '../../src/render/box.ts';
+import { panelOrigin, sheetLayout } from '../../src/render/layout.ts';
 import { renderSheet, wordRuns } from '../../src/render/sheet.ts';
 import type { RgbImage, WordAttention } from '../../src/render/types.ts';
 
@@ -86,4 +87,33 @@ t.test('panel labels name the number: "p = 0.61" after the word', async (t) => {
   const runs = wordRuns({ word: 'dog', attention: [[1]], logprob: Math.log(0.61) });
   t.same(runs.map((r) => r.text.trim()), ['dog', 'p = 0.61']);
   t.same(wordRuns({ word: 'dog', attention: [[1]] }).map((r) => r.text), ['dog'], 'no logprob, no number');
+});
+
+t.test('a grounded word\'s panel outlines its box; the other panels draw none', async (t) => {
+  const image = await scene(); // 400×300: letterboxed to 224×168 in each 224 px panel, 28 px above and below
+  const box = { x1: 0.125, y1: 0.5, x2: 0.55, y2: 0.8, label: 'dog 0.91' }; // the drawn dog
+  const words: WordAttention[] = [
+    { word: 'a', attention: blob(0.5, 0.5, 0.5) },
+    { word: 'dog', attention: blob(0.32, 0.62), box },
+    { word: 'runs', attention: blob(0.5, 0.7, 0.2) },
+  ];
+  for (const style of ['heatmap', 'spotlight'] as const) {
+    const png = await renderSheet(image, words, { style, format: 'png' });
+    const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const layout = sheetLayout(words.length + 1, 224);
+    const isBox = (x: number, y: number) => { const j = (y * info.width + x) * 3; return data[j] === BOX_COLOR[0] && data[j + 1] === BOX_COLOR[1] && data[j + 2] === BOX_COLOR[2]; };
+    const count = (panel: number) => {
+      const o = panelOrigin(layout, panel);
+      let n = 0;
+      for (let y = o.y; y < o.y + 224; y++) for (let x = o.x; x < o.x + 224; x++) if (isBox(x, y)) n++;
+      return n;
+    };
+    const o = panelOrigin(layout, 2);
+    const b = pixelBox(box, 224, 168);
+    const top = o.y + 28;
+    t.ok(isBox(o.x + b.x0, top + ((b.y0 + b.y1) >> 1)) && isBox(o.x + b.x1 - 1, top + ((b.y0 + b.y1) >> 1)), `${style}: left and right edges of the box in the "dog" panel`);
+    t.ok(isBox(o.x + ((b.x0 + b.x1) >> 1), top + b.y1 - 1), `${style}: bottom edge`);
+    t.notOk(isBox(o.x + ((b.x0 + b.x1) >> 1), top + ((b.y0 + b.y1) >> 1)), `${style}: not inside`);
+    t.same([count(0), count(1), count(3)], [0, 0, 0], `${style}: the photo and the other words' panels have no box`);
+  }
 });

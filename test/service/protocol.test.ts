@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
 import { ModelUnavailableError, serviceErrorStatus, WordOutOfRangeError, WorkerCrashedError } from '../../src/service/errors.ts';
-import { fromWire, fromWireError, toWire, toWireError, WorkerRequestSchema } from '../../src/service/protocol.ts';
+import { fromWire, fromWireError, toWire, toWireError, WorkerReplySchema, WorkerRequestSchema } from '../../src/service/protocol.ts';
 import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
 
 const prepared = { tensor: new Float32Array([1, 2, 3]), width: 4, height: 2, format: 'png', rgb: Buffer.from([9, 8, 7, 6, 5, 4]), rgbWidth: 2, rgbHeight: 1 };
@@ -40,4 +40,23 @@ t.test('service errors map to one status table; anything else is not the service
   t.same(serviceErrorStatus(new ModelUnavailableError('m')), { status: 400, code: 'model_unavailable', message: 'm', headers: {} });
   t.same(serviceErrorStatus(new WorkerCrashedError('c')), { status: 503, code: 'worker_crashed', message: 'c', headers: { 'retry-after': '2' } });
   t.equal(serviceErrorStatus(new Error('bug')), undefined);
+});
+
+t.test('grounding crosses the wire typed: the option, a streamed word\'s grounding, the ready info\'s detector', async (t) => {
+  const options = CaptionOptionsSchema.parse({ grounding: 'false' });
+  const req = WorkerRequestSchema.parse(structuredClone({ kind: 'caption', id: 1, parts: [{ images: [], options, words: false }] }));
+  t.equal(req.kind === 'caption' && req.parts[0].options.grounding, false, 'grounding=false reaches the worker');
+  t.equal(CaptionOptionsSchema.parse({}).grounding, true, 'on by default');
+  const grounded = { category: 'dog', box: { x: 1, y: 2, w: 3, h: 4 }, score: 0.8, detection: 0, attentionMass: 0.5 };
+  const word = (grounding: unknown) => WorkerReplySchema.safeParse(structuredClone({ kind: 'word', id: 1, part: 0, image: 0, token: { word: 'dog', logprob: -1, beta: 0.5, grounding } }));
+  t.ok(word(grounded).success, 'a grounded word');
+  t.ok(word({ category: 'dog', grounded: false, reason: 'not_detected' }).success, 'a word with nothing detected');
+  t.notOk(word({ ...grounded, category: 'unicorn' }).success, 'not a COCO category');
+  t.notOk(word({ category: 'dog', grounded: false }).success, 'not grounded without a reason');
+  const info = { encoder: { id: 'e', sha256: 's', inputSize: 448, grid: { h: 14, w: 14 }, featureDim: 1280 }, decoders: [], backend: 'onnxruntime-cpu', runtime: 'ort', default: 'soft', warnings: [] };
+  const stats = { numTensors: 0, numBytes: 0, heapUsed: 1 };
+  const ready = (detector: unknown) => WorkerReplySchema.safeParse({ kind: 'ready', info: { ...info, detector }, stats });
+  t.ok(ready({ id: 'centernet', sha256: 'x', inputSize: 448, displayThreshold: 0.2 }).success, 'with a detector');
+  t.ok(ready(null).success, 'without one');
+  t.notOk(ready(undefined).success, 'the worker must say which');
 });

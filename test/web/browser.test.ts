@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { MODEL_FILE, SHARED_DIR, skipWithoutModel } from '../helpers/shared-dir.ts';
+import { DETECTOR_DIR as DETECTOR, MODEL_FILE, SHARED_DIR, skipWithoutModel } from '../helpers/shared-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = join(ROOT, 'test-output', 'web');
 const ZEBRA = join(SHARED_DIR, 'data', 'coco-mini-train', 'train2017', '000000281789.jpg');
+/** A batter at the plate (COCO boxes a person over 44% of the photo). */
+const BATTER = join(SHARED_DIR, 'data', 'coco-mini-train', 'train2017', '000000544238.jpg');
 
 if (skipWithoutModel) t.plan(0, `${skipWithoutModel}: skipping the browser test`);
 else if (!existsSync(CHROMIUM)) t.plan(0, `${CHROMIUM} not found (apt-get install -y chromium, or set CHROMIUM_PATH): skipping the browser test`);
@@ -33,6 +35,7 @@ async function main() {
   const modelsDir = mkdtempSync(join(tmpdir(), 'sat-web-models-'));
   t.teardown(() => rmSync(modelsDir, { recursive: true, force: true }));
   symlinkSync(MODEL_FILE, join(modelsDir, 'mobilenetv2-12-int8.onnx'));
+  if (DETECTOR) symlinkSync(DETECTOR, join(modelsDir, 'detector'));
   let trained = false;
   for (const kind of ['soft', 'hard']) {
     const dir = join(ROOT, 'models', kind);
@@ -177,6 +180,51 @@ async function main() {
     if (n === 0) await page.screenshot({ path: join(OUT, 'page.png'), fullPage: true });
     t.same(consoleErrors, [], 'no console errors');
     t.same(foreign, [], 'no requests to other hosts');
+  });
+
+  await t.test('a photo with a person: the named object\'s box on hover, the objects listed, grounding off', { skip: DETECTOR && trained && existsSync(BATTER) ? false : 'needs the detector, the shipped decoder and the COCO mini batter photo' }, async (t) => {
+    const { boxFractions, pixelBox } = await import('../../src/render/box-style.ts');
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes('/v1/captions')), page.setInputFiles('#file', BATTER)]);
+    const r = (await res.json()).results[0];
+    await page.waitForSelector('body[data-state="done"]');
+    t.comment(`caption: "${r.caption}"; detections: ${r.detections.map((d: { category: string; score: number }) => `${d.category} ${d.score}`).join(', ')}`);
+    t.ok(await page.isChecked('#grounding'), 'grounding on by default');
+    t.equal(await page.locator('#objects button').count(), r.detections.length, 'every detection listed');
+    t.match(await page.textContent('#objects'), /person/);
+    const i = r.tokens.findIndex((x: { grounding?: { box?: unknown } }) => x.grounding?.box);
+    t.ok(i >= 0, 'a word is grounded');
+    const g = r.tokens[i].grounding;
+    const chip = page.locator(`#words .chip[data-index="${i}"]`);
+    t.equal(await chip.getAttribute('data-grounded'), 'true', 'its chip is marked');
+    await page.mouse.move(5, 5);
+    await chip.hover();
+    await page.waitForSelector(`#canvas[data-word="${i}"][data-box]`);
+    const { w, h, box, at } = await page.evaluate(() => {
+      const c = document.getElementById('canvas') as HTMLCanvasElement;
+      const [x0, y0, x1, y1] = c.dataset.box!.split(',').map(Number);
+      const px = (x: number, y: number) => Array.from(c.getContext('2d')!.getImageData(x, y, 1, 1).data.slice(0, 3));
+      const my = (y0 + y1) >> 1, mx = (x0 + x1) >> 1;
+      return { w: c.width, h: c.height, box: [x0, y0, x1, y1], at: { left: px(x0, my), right: px(x1 - 1, my), bottom: px(mx, y1 - 1), middle: px(mx, my) } };
+    });
+    const want = pixelBox(boxFractions(g.box, r.image.width, r.image.height), w, h);
+    t.same(box, [want.x0, want.y0, want.x1, want.y1], 'the box drawn is the API box at the canvas size');
+    t.same([at.left, at.right, at.bottom], [[255, 45, 85], [255, 45, 85], [255, 45, 85]], 'its edges in the box colour');
+    t.notSame(at.middle, [255, 45, 85], 'not its middle');
+    t.match(await page.textContent('#word-detail'), new RegExp(`${g.category} box, score ${g.score.toFixed(2)}`), 'the word detail names the category and score');
+    await page.screenshot({ path: join(OUT, 'grounded.png'), fullPage: true });
+    await page.locator('#objects button').first().hover();
+    await page.waitForSelector('#canvas[data-detection="0"][data-box]');
+    t.pass('hovering an object draws its box');
+
+    // Grounding off: the page re-captions and sends grounding=false; no boxes, no objects.
+    const [off] = await Promise.all([page.waitForResponse((x) => x.url().includes('/v1/captions')), page.uncheck('#grounding')]);
+    t.equal((await off.json()).results[0].detections, undefined, 'the server was asked for no grounding (it grounds by default)');
+    await page.waitForSelector('body[data-state="done"]');
+    t.notOk(await page.isVisible('#objects-card'), 'no objects listed');
+    t.equal(await page.locator('#words .chip.object').count(), 0, 'no grounded chips');
+    await Promise.all([page.waitForResponse((x) => x.url().includes('/v1/captions')), page.check('#grounding')]);
+    await page.waitForSelector('body[data-state="done"]');
+    t.same(consoleErrors, [], 'no console errors');
   });
 
   await t.test('a zebra photo: low confidence and the out-of-vocabulary warning on the page', { skip: existsSync(ZEBRA) && trained ? false : 'needs the COCO mini zebra photo and the shipped decoder' }, async (t) => {

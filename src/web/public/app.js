@@ -1,6 +1,8 @@
 // Show, Attend and Tell demo page: upload → POST /v1/captions → caption, alternatives, word chips;
-// hovering/focusing/clicking a word blends that word's attention map over the image on a canvas.
+// hovering/focusing/clicking a word blends that word's attention map over the image on a canvas,
+// with the box of the detected object it names (grounding); the detected objects are listed too.
 import { OPTIONS } from './options.js';
+import { drawDetectionBox, groundingText, objectItems } from './objects.js';
 import { attentionMap, blend, cellBox, fitSize } from './overlay.js';
 
 const API = { captions: '/v1/captions', overlays: '/v1/overlays', models: '/v1/models' };
@@ -23,6 +25,8 @@ const el = {
   nBest: /** @type {HTMLInputElement} */ ($('nBest')), maxLength: /** @type {HTMLInputElement} */ ($('maxLength')),
   sample: /** @type {HTMLInputElement} */ ($('sample')), temperature: /** @type {HTMLInputElement} */ ($('temperature')),
   temperatureOut: $('temperature-out'), seed: /** @type {HTMLInputElement} */ ($('seed')),
+  grounding: /** @type {HTMLInputElement} */ ($('grounding')), groundingNote: $('grounding-note'),
+  objectsCard: $('objects-card'), objects: $('objects'), objectsMeta: $('objects-meta'), objectsNote: $('objects-note'),
   altsCard: $('alts-card'), alts: $('alts'), detailsCard: $('details-card'), details: $('details'), timingBar: $('timing-bar'),
   dialog: /** @type {HTMLDialogElement} */ ($('sheet-dialog')), sheetImage: /** @type {HTMLImageElement} */ ($('sheet-image')),
   sheetDownload: /** @type {HTMLAnchorElement} */ ($('sheet-download')),
@@ -42,6 +46,7 @@ const state = {
   /** @type {AbortController|null} */ inflight: null,
   sheetUrl: '',
   generation: 0,
+  /** @type {any} */ detector: undefined, // /v1/models → detector (null: none loaded)
 };
 
 // ---------- API helpers ----------
@@ -96,6 +101,11 @@ async function loadModels() {
   }
   const warnings = Array.isArray(info.warnings) ? info.warnings.map(String) : [];
   if (warnings.length) showBanner(warnings, 'warn');
+  state.detector = info.detector ?? null;
+  // Without a detector the search's rules read the encoder's ImageNet classes only, and no word has a box.
+  el.groundingNote.textContent = state.detector
+    ? `${state.detector.id} finds the objects; each word that names one points to its box (scores ≥ ${state.detector.displayThreshold}).`
+    : 'No object detector is loaded: the rules use the encoder\'s ImageNet classes only, and words get no boxes.';
 }
 
 const dot = () => Object.assign(document.createElement('span'), { className: 'dot' });
@@ -209,6 +219,7 @@ function readOptions() {
     sample: String(sample),
     includeMaps: 'true',
   };
+  if (!el.grounding.checked) o.grounding = 'false'; // on by default
   if (!sample) o.beamSize = String(beam);
   if (sample) {
     o.temperature = String(Number(el.temperature.value) || OPTIONS.temperature.default);
@@ -300,6 +311,8 @@ function resetResult() {
   el.detailsCard.hidden = true;
   el.captionLogprob.textContent = '';
   el.confidence.hidden = true;
+  el.objectsCard.hidden = true;
+  el.objects.replaceChildren();
   el.warnings.hidden = true;
   el.warnings.replaceChildren();
   el.placeholder.hidden = false;
@@ -343,6 +356,7 @@ function renderResult(r, options, roundTripMs) {
   }
   el.actions.hidden = false;
   updateSheetLabel();
+  renderObjects(r);
   renderAlternatives(r.alternatives ?? [], r.caption);
   renderDetails(r, options, roundTripMs);
 }
@@ -357,7 +371,11 @@ function renderChips(tokens) {
     b.setAttribute('aria-pressed', 'false');
     b.tabIndex = i === 0 ? 0 : -1;
     const p = Math.exp(t.logprob);
-    b.title = `p = ${p.toFixed(3)} · log p = ${fmt(t.logprob)} · β = ${fmt(t.beta, 2)}`;
+    b.title = `p = ${p.toFixed(3)} · log p = ${fmt(t.logprob)} · β = ${fmt(t.beta, 2)}${t.grounding ? ` · ${groundingText(t.grounding)}` : ''}`;
+    if (t.grounding) {
+      b.classList.add('object');
+      b.dataset.grounded = String(Boolean(t.grounding.box));
+    }
     b.setAttribute('aria-label', `${t.word}, probability ${(p * 100).toFixed(0)} percent`);
     const w = Object.assign(document.createElement('span'), { className: 'w', textContent: t.word });
     const lp = Object.assign(document.createElement('span'), { className: 'lp', textContent: fmt(t.logprob) });
@@ -370,6 +388,24 @@ function renderChips(tokens) {
   });
   el.words.replaceChildren(frag);
   el.words.hidden = false;
+}
+
+/** The detections as a list; hovering or focusing one draws its box over the plain image. */
+function renderObjects(r) {
+  const dets = Array.isArray(r.detections) ? r.detections : null;
+  if (!dets) {
+    // Not run: say why, when the reason is the server's (no detector), not the user's choice.
+    el.objectsCard.hidden = state.detector !== null;
+    el.objectsNote.textContent = 'No object detector is loaded on the server: words get no boxes.';
+    el.objectsNote.hidden = false;
+    el.objectsMeta.textContent = '';
+    return;
+  }
+  el.objectsNote.hidden = dets.length > 0;
+  el.objectsNote.textContent = 'The detector found no object above its display threshold.';
+  el.objectsMeta.textContent = `${dets.length} found${typeof r.timings?.detectMs === 'number' ? ` · ${ms_(r.timings.detectMs)}` : ''}`;
+  el.objects.replaceChildren(...objectItems(dets));
+  el.objectsCard.hidden = false;
 }
 
 function renderAlternatives(alts, best) {
@@ -407,6 +443,7 @@ function renderDetails(r, options, roundTripMs) {
     ['Preprocess', timed('t-pre', t.preprocessMs)],
     ['Encode', timed('t-enc', t.encodeMs)],
     ['Decode', timed('t-dec', t.decodeMs)],
+    ...(typeof t.detectMs === 'number' ? [['Detect', `${ms_(t.detectMs)} (beside encoding)`]] : []),
     ['Round trip', timed('t-net', roundTripMs)],
   ];
   el.details.replaceChildren(...rows.flatMap(([k, v]) => {
@@ -436,8 +473,11 @@ function showWord(i) {
   const token = i === null ? null : tokens[i];
   state.shown = token ? i : null;
   for (const chip of el.words.querySelectorAll('.chip')) chip.classList.toggle('active', Number(/** @type {HTMLElement} */ (chip).dataset.index) === state.shown);
+  for (const b of el.objects.querySelectorAll('button')) b.classList.remove('active');
+  delete el.canvas.dataset.detection;
   if (!token) {
     ctx.putImageData(state.base, 0, 0);
+    delete el.canvas.dataset.box;
     el.canvas.dataset.word = '';
     el.wordDetail.hidden = true;
     return;
@@ -455,6 +495,8 @@ function showWord(i) {
     ctx.putImageData(state.base, 0, 0);
   }
   const grid = state.result.grid;
+  if (token.grounding?.box) drawBox(token.grounding, `${token.grounding.category} ${token.grounding.score.toFixed(2)}`);
+  else delete el.canvas.dataset.box;
   if (token.region && grid) {
     const b = cellBox(token.region.row, token.region.col, grid, width, height);
     ctx.lineWidth = Math.max(2, Math.round(Math.min(width, height) / 150));
@@ -467,8 +509,26 @@ function showWord(i) {
   el.wordDetail.hidden = false;
 }
 
+/** Draws a detection's box on the canvas and records it in canvas data-box (see objects.js). */
+function drawBox(d, label) {
+  const b = drawDetectionBox(ctx, state.result?.image, d, label);
+  if (b) el.canvas.dataset.box = `${b.x0},${b.y0},${b.x1},${b.y1}`;
+}
+
+/** Detection i's box over the plain image (hover/focus in the objects list). */
+function showDetection(i) {
+  const d = state.result?.detections?.[i];
+  if (!d || !state.base) return;
+  ctx.putImageData(state.base, 0, 0);
+  drawBox(d, `${d.category} ${d.score.toFixed(2)}`);
+  for (const b of el.objects.querySelectorAll('button')) b.classList.toggle('active', Number(/** @type {HTMLElement} */ (b).dataset.detection) === i);
+  el.canvas.dataset.word = '';
+  el.canvas.dataset.detection = String(i);
+}
+
 function describeToken(t, grid) {
   const parts = [`“${t.word}”: p = ${Math.exp(t.logprob).toFixed(3)}`, `β = ${fmt(t.beta, 2)}`];
+  if (t.grounding) parts.push(groundingText(t.grounding));
   if (t.region) parts.push(`attended region row ${t.region.row + 1}, col ${t.region.col + 1}`);
   else if (Array.isArray(t.attention) && grid) {
     let best = -1, r0 = 0, c0 = 0;
@@ -511,6 +571,11 @@ el.words.addEventListener('keydown', (e) => {
   chips.forEach((c, j) => { c.tabIndex = j === next ? 0 : -1; });
   chips[next].focus();
 });
+const detectionOf = (target) => /** @type {HTMLElement|null} */ (target instanceof Element ? target.closest('button[data-detection]') : null);
+el.objects.addEventListener('pointerover', (e) => { const b = detectionOf(e.target); if (b) showDetection(Number(b.dataset.detection)); });
+el.objects.addEventListener('focusin', (e) => { const b = detectionOf(e.target); if (b) showDetection(Number(b.dataset.detection)); });
+for (const type of ['pointerleave', 'focusout']) el.objects.addEventListener(type, () => { delete el.canvas.dataset.detection; showWord(state.pinned); });
+
 el.style.addEventListener('change', () => {
   el.legend.classList.toggle('spotlight', el.style.value === 'spotlight');
   showWord(state.shown);
