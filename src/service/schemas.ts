@@ -22,6 +22,7 @@ export const CaptionOptionsSchema = z.object({
   mapDecimals: z.coerce.number().int().min(1).max(8).default(4).describe('attention map values are rounded to this many decimals (4: ±5e-5, plenty for overlays, a third of the bytes)'),
   repetitionPenalty: z.coerce.number().min(0).max(10).default(DEFAULT_REPETITION_PENALTY).describe('repetition guard: log-probability taken off a content word already in the caption ("a helmet and helmet"); 0 = off. <unk> is never generated.'),
   tags: bool.default(false).describe('include the encoder\'s ImageNet top-5 labels'),
+  grounding: bool.default(true).describe('grounding rules in the search: object words whose COCO category neither the detector nor the encoder\'s ImageNet classes support are not said, confidently detected objects are favoured (docs/grounding.md); false = the model alone'),
 });
 export type CaptionOptions = z.infer<typeof CaptionOptionsSchema>;
 export type CaptionOptionsInput = z.input<typeof CaptionOptionsSchema>;
