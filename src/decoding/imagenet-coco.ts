@@ -6,9 +6,9 @@
 // listed only when every picture of it shows the COCO object (a breed, a model, a kind: tabby →
 // cat, minivan → car, goblet → wine glass) or a part that cannot be seen without it (car wheel →
 // car, airplane wing → airplane). Left out: classes that are only sometimes the object or belong
-// to two categories (ambulance: car or truck; "kite" (index 21) is a bird of prey, not a kite;
-// street sign; tricycle; desk; plate), and wild relatives COCO does not include (wolf, bison,
-// bighorn, leopard).
+// to two categories (ambulance: car or truck; street sign; tricycle; desk; plate) and wild
+// relatives COCO does not include (wolf, bison, bighorn, leopard). ImageNet's "kite" (index 21)
+// is a bird of prey: a bird, never the COCO kite.
 import { COCO_CATEGORIES, type CocoCategory } from '../detector/types.ts';
 
 const RANGES: [from: number, to: number, category: CocoCategory][] = [
