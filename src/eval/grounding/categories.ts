@@ -2,7 +2,7 @@
 // hallucination metrics (chair.ts) and the decoding's grounding rules (src/decoding/grounding.ts).
 //
 // The rule: a word counts only when it names the object itself, in the singular or plural
-// (dog, dogs, puppy → dog; man, woman, boy, people, skier → person; van, jeep, taxi → car; ship,
+// (dog, dogs, puppy, terrier and the other breeds → dog; man, woman, boy, people, skier → person; van, jeep, taxi → car; ship,
 // yacht → boat). Words for parts, groups of unclear extent, places or actions are left out (hand,
 // crowd, field, street, riding), and so are words that name two categories or a COCO and a
 // non-COCO thing (bat: animal or baseball bat; "sign"; "glass"; "mouse": animal or computer;
@@ -19,7 +19,7 @@ export const CATEGORY_WORDS: Readonly<Record<string, readonly string[]>> = {
     'baby', 'babies', 'toddler', 'toddlers', 'guy', 'guys', 'lady', 'ladies', 'player', 'players', 'adult', 'adults', 'teenager',
     'teenagers', 'teen', 'teens', 'skier', 'skiers', 'surfer', 'surfers', 'skateboarder', 'skateboarders', 'snowboarder',
     'snowboarders', 'biker', 'bikers', 'cyclist', 'cyclists', 'rider', 'riders', 'climber', 'climbers', 'swimmer', 'swimmers',
-    'dancer', 'dancers', 'runner', 'runners', 'couple', 'gentleman', 'skater', 'skaters', 'batter', 'catcher', 'pitcher',
+    'dancer', 'dancers', 'runner', 'runners', 'couple', 'gentleman', 'skater', 'skaters', 'batter', 'catcher', 'pitcher', 'motorcyclist', 'motorcyclists',
   ],
   bicycle: ['bicycle', 'bicycles', 'bike', 'bikes'],
   car: ['car', 'cars', 'van', 'vans', 'jeep', 'jeeps', 'suv', 'suvs', 'taxi', 'taxis', 'cab', 'cabs', 'automobile', 'automobiles', 'sedan', 'minivan'],
@@ -35,8 +35,12 @@ export const CATEGORY_WORDS: Readonly<Record<string, readonly string[]>> = {
   'fire hydrant': ['hydrant', 'hydrants'],
   bench: ['bench', 'benches'],
   bird: ['bird', 'birds', 'duck', 'ducks', 'seagull', 'seagulls', 'goose', 'geese', 'pigeon', 'pigeons'],
-  cat: ['cat', 'cats', 'kitten', 'kittens'],
-  dog: ['dog', 'dogs', 'puppy', 'puppies'],
+  cat: ['cat', 'cats', 'kitten', 'kittens', 'kitty'],
+  dog: [
+    'dog', 'dogs', 'puppy', 'puppies', 'poodle', 'poodles', 'terrier', 'terriers', 'greyhound', 'greyhounds', 'collie', 'collies',
+    'dalmatian', 'dalmatians', 'labrador', 'labradors', 'retriever', 'retrievers', 'pitbull', 'pitbulls', 'beagle', 'beagles',
+    'dachshund', 'dachshunds', 'husky', 'huskies', 'doberman', 'hound', 'hounds', 'chihuahua', 'bulldog', 'bulldogs', 'spaniel', 'spaniels',
+  ],
   horse: ['horse', 'horses', 'pony', 'ponies'],
   sheep: ['sheep', 'lamb', 'lambs'],
   cow: ['cow', 'cows', 'cattle', 'bull', 'bulls', 'calf'],
