@@ -29,6 +29,11 @@ export interface GroundingRules {
   boost: number;
   /** nats taken off <end> per confident category not named yet */
   endPenalty: number;
+  /**
+   * λ in applyGrounding, 0–1: 1 = the boost only chooses WHICH object is named, not WHEN one is
+   * (the allowed object words keep the model's total probability); 0 = a plain +boost
+   */
+  within: number;
 }
 
 /**
@@ -36,7 +41,7 @@ export interface GroundingRules {
  * coco-mini-train; boost 4 (of 2, 4, 6) and endPenalty 0 (of 0, 2) also chosen on coco-mini-train
  * and checked on Flickr8k dev (docs/grounding.md).
  */
-export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0 };
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 1 };
 
 /** What one image's search needs: the bias per vocabulary id and which categories to name. */
 export interface ImageGrounding {
@@ -49,6 +54,7 @@ export interface ImageGrounding {
   /** [80] the boost each category's words get while unnamed (taken back once named) */
   boost: Float32Array;
   endPenalty: number;
+  within: number;
 }
 
 const wordCategories = new WeakMap<readonly string[], Int16Array>();
@@ -105,7 +111,7 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
     else bias[v] = boost[c];
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
-  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty };
+  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within };
 }
 
 /** Grounding off: no rules, but words of `supportedOnly` can never be said (null when there are none). */
@@ -114,7 +120,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0 };
+  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0 };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
@@ -133,19 +139,39 @@ function banUnsupported(bias: Float32Array, words: readonly string[], supportedO
 }
 
 /**
- * Adds an image's grounding to one row of log-probabilities (lp[offset .. offset+V)) for a
- * caption whose words so far are `history`: the bias, minus the boost of categories already
- * named, minus endPenalty on <end> per confident category not named yet.
+ * Adds an image's grounding to one row of log-probabilities (lp[offset .. offset+V), the model's
+ * own on entry) for a caption whose words so far are `history`: b_v = the bias, minus the boost
+ * of categories already named; then endPenalty off <end> per confident category not named yet.
+ * With λ = `within`, the allowed object words O (b_v ≥ 0) are renormalised among themselves:
+ *   lp'(v) = lp(v) + b_v + λ · log( Σ_O p(u) / Σ_O p(u)·e^{b_u} )   for v ∈ O
+ * λ = 1 keeps Σ_O p' = Σ_O p: the model still decides when to name an object ("a group of …"),
+ * the evidence decides which one; λ = 0 is a plain boost (naming sooner and more often).
  */
 export function applyGrounding(lp: Float32Array, offset: number, history: readonly number[], g: ImageGrounding): void {
   const V = g.bias.length;
-  for (let v = 0; v < V; v++) lp[offset + v] += g.bias[v];
   let named: Set<number> | undefined;
   for (const id of history) {
     const c = g.wordCategory[id];
     if (c >= 0 && g.confident[c]) (named ??= new Set()).add(c);
   }
-  if (named) for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && named.has(g.wordCategory[v])) lp[offset + v] -= g.boost[g.wordCategory[v]];
+  const b = (v: number) => {
+    const c = g.wordCategory[v];
+    return c >= 0 && named?.has(c) ? g.bias[v] - g.boost[c] : g.bias[v];
+  };
+  let z = 0, zb = 0;
+  for (let v = 0; v < V; v++) {
+    const bv = b(v);
+    if (g.within > 0 && g.wordCategory[v] >= 0 && bv >= 0) {
+      const p = Math.exp(lp[offset + v]);
+      z += p;
+      zb += p * Math.exp(bv);
+    }
+    lp[offset + v] += bv;
+  }
+  if (g.within > 0 && zb > 0) {
+    const shift = g.within * Math.log(z / zb);
+    for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && b(v) >= 0) lp[offset + v] += shift;
+  }
   if (g.endPenalty > 0) {
     let unnamed = 0;
     g.confident.forEach((c, i) => { if (c && !named?.has(i)) unnamed++; });

@@ -56,7 +56,7 @@ t.test('the bias vector from detections and ImageNet', async (t) => {
 t.test('applyGrounding: the boost ends once the category is named; <end> waits for confident categories', async (t) => {
   const v = tinyVocab();
   const [dog, a] = [v.id('dog'), v.id('a')];
-  const g = imageGrounding(v.words, { detections: [det('dog', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, boost: 3, endPenalty: 5 });
+  const g = imageGrounding(v.words, { detections: [det('dog', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, boost: 3, endPenalty: 5, within: 0 });
   const row = () => new Float32Array(v.size).fill(-2);
   const before = row();
   applyGrounding(before, 0, [a], g);
@@ -66,6 +66,19 @@ t.test('applyGrounding: the boost ends once the category is named; <end> waits f
   applyGrounding(after, 0, [a, dog], g);
   t.equal(after[dog], -2, 'named: the boost is taken back');
   t.equal(after[END_ID], -2, 'named: <end> free again');
+  // within: the allowed object words keep their total probability; the boost moves it to the dog.
+  const w = imageGrounding(v.words, { detections: [det('dog', 0.9), det('cat', 0.3), det('sports ball', 0.1)] }, { ...DEFAULT_GROUNDING_RULES, boost: Math.log(4), within: 1 });
+  const [cat, ball] = [v.id('cat'), v.id('ball')];
+  const model = new Float32Array(v.size).fill(Math.log(0.05));
+  model[dog] = Math.log(0.1);
+  model[cat] = Math.log(0.1);
+  const r = Float32Array.from(model);
+  applyGrounding(r, 0, [], w);
+  // O = {dog, cat}: Σ p = 0.2; dog ×4 → weights 0.4 : 0.1, renormalised to 0.2 → dog 0.16, cat 0.04.
+  t.ok(Math.abs(Math.exp(r[dog]) - 0.16) < 1e-6, `dog ${Math.exp(r[dog])}`);
+  t.ok(Math.abs(Math.exp(r[cat]) - 0.04) < 1e-6, `cat ${Math.exp(r[cat])}`);
+  t.equal(r[a], model[a], 'non-object words untouched: the model still decides when to name an object');
+  t.equal(r[ball], model[ball] - DEFAULT_GROUNDING_RULES.penalty, 'unsupported: still penalised');
   const cats = imageGrounding(v.words, { detections: [det('zebra', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, endPenalty: 5 });
   t.equal(cats.confident[cls('zebra')], 0, 'a category with no word in the vocabulary cannot hold up <end>');
 });
@@ -104,7 +117,7 @@ t.test('every search: an unsupported favourite is never said, a confident object
   const f = randomFeatures(2, d.config, 5);
   const one = f.subarray(0, d.regions * d.config.featureDim);
   // Image 0: a cat, no dog; image 1: grounding off.
-  const g = imageGrounding(v.words, { detections: [det('cat', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, boost: 6 });
+  const g = imageGrounding(v.words, { detections: [det('cat', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, boost: 6, within: 0 });
   const has = (h: Hypothesis, id: number) => h.ids.includes(id);
   const off = beamSearch(steps, one, { beamSize: 3, nBest: 1, maxLength: 8, lengthPenalty: 0 })[0];
   t.ok(has(off, dog), `off: the model says dog: "${off.words.join(' ')}"`);
