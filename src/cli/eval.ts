@@ -18,8 +18,9 @@ import { formatScores } from '../eval/index.ts';
 import { loadInstances } from '../eval/grounding/instances.ts';
 import { flagName, optionHelp } from './help.ts';
 import { formatPointing, pointingGame, type PointingResult } from '../eval/grounding/game.ts';
-
-
+import { chair, formatChair, type ChairResult } from '../eval/grounding/chair.ts';
+import { imagenetTop, loadDetectionsFile } from '../eval/grounding/evidence.ts';
+import { DEFAULT_GROUNDING_RULES, imageGrounding, type GroundingRules } from '../decoding/grounding.ts';
 
 /** A path option: parseArgs turns numeric-looking values into numbers, so accept those too. */
 const pathOption = (what: string) =>
@@ -28,6 +29,9 @@ const pathOption = (what: string) =>
     .transform(String);
 const optionalPath = (what: string, def: string) =>
   z.union([z.string().min(1), z.number()], { error: `expects ${what}` }).transform(String).default(def);
+
+const flag = z.union([z.boolean(), z.enum(['true', 'false'])], { error: 'expects true or false' }).transform((v) => v === true || v === 'true');
+const rule = (k: Exclude<keyof GroundingRules, 'within'>) => z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').default(DEFAULT_GROUNDING_RULES[k]);
 
 export const EvalOptionsSchema = z
   .object({
@@ -44,7 +48,17 @@ export const EvalOptionsSchema = z
     cache: optionalPath('a folder', 'cache/features').describe('on-disk feature cache, reused across runs'),
     format: z.enum(['auto', 'flickr8k', 'karpathy', 'coco'], { error: 'expects auto, flickr8k, karpathy or coco' }).default('auto').describe('format of --captions'),
     limit: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').optional().describe('evaluate the first N images of the split only'),
-    instances: pathOption('a COCO instances file: --instances FILE').optional().describe('COCO instances_*.json: also play the pointing game (does each object word\'s attention map peak inside that object\'s box?)'),
+    instances: pathOption('a COCO instances file: --instances FILE').optional().describe('COCO instances_*.json: also play the pointing game (does each object word\'s attention map peak inside that object\'s box?) and score object hallucination (CHAIR_i, CHAIR_s) and object recall'),
+    detections: pathOption('a detections file: --detections FILE').optional().describe('precomputed detections (layout of ../shared/data/flickr8k-detections/centernet-512.json; scripts/detect-centernet.ts) for the grounding rules'),
+    grounding: flag.default(true).describe('grounding rules in the search (docs/grounding.md): --no-grounding or --grounding false = the model alone'),
+    imagenetFile: pathOption('a JSON file: --imagenet-file FILE').optional().describe('where the encoder\'s ImageNet top-10 per image is kept (default: imagenet-top10.json in the feature cache folder)'),
+    evidence: z.enum(['both', 'detector', 'imagenet'], { error: 'expects both, detector or imagenet' }).default('both').describe('what grounding believes: detections, the encoder\'s ImageNet classes, or both'),
+    groundFloor: rule('floor').describe('support below this: the category is not in the photo'),
+    groundPenalty: rule('penalty').describe('nats off words of unsupported categories'),
+    groundConfident: rule('confident').describe('support at or above this: confidently in the photo'),
+    groundBoost: rule('boost').describe('nats added to words of confident categories until named'),
+    groundEndPenalty: rule('endPenalty').describe('nats off <end> per confident category not named yet'),
+    groundWithin: z.number({ error: 'expects a number from 0 to 1' }).min(0, 'expects a number from 0 to 1').max(1, 'expects a number from 0 to 1').default(DEFAULT_GROUNDING_RULES.within).describe('λ: 1 = the boost only chooses which object word (the model decides when), 0 = a plain +boost'),
     help: z.boolean().optional().describe('this text'),
   })
   .strict();
@@ -55,13 +69,16 @@ export function evalUsage(): string {
   return `npm run eval -- --images DIR --captions FILE --split FILE [options]
 
 options:
-${optionHelp(EvalOptionsSchema, { values: { images: 'DIR', captions: 'FILE', split: 'FILE|NAME', model: 'DIR', out: 'FILE', modelsDir: 'DIR', cache: 'DIR', instances: 'FILE' } })}
+${optionHelp(EvalOptionsSchema, { values: { images: 'DIR', captions: 'FILE', split: 'FILE|NAME', model: 'DIR', out: 'FILE', modelsDir: 'DIR', cache: 'DIR', instances: 'FILE', detections: 'FILE', imagenetFile: 'FILE' } })}
 
 Scores: BLEU-1..4, CIDEr-D and ROUGE-L (coco-caption definitions, all references per image).
 METEOR is not computed (it needs the Java METEOR 1.5 jar).
 Pointing game (--instances): hit rate of the argmax cell, attention mass inside the boxes, and
 the same for a fixed guess at the image centre / a uniform map and a random cell, overall and
-per category (word list: src/eval/grounding/categories.ts).
+per category (word list: src/eval/grounding/categories.ts); object hallucination CHAIR_i / CHAIR_s
+and object recall (src/eval/grounding/chair.ts).
+Grounding (on unless --no-grounding): the search's grounding rules see --detections (when given)
+and the encoder's ImageNet top-10 (computed once, kept beside the feature cache).
 `;
 }
 
@@ -90,6 +107,8 @@ export interface EvalResultFile {
   meteor: null;
   captions: { image: string; caption: string; references: string[]; bleu4?: number; ciderD?: number }[];
   pointing?: Omit<PointingResult, 'items'> & { items: PointingResult['items'] };
+  grounding: false | { rules: GroundingRules; evidence: string; detections: string | null };
+  objects?: ChairResult;
 }
 
 /** Runs an evaluation from command-line options; returns the process exit code. */
@@ -119,6 +138,9 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   if (o.limit !== undefined) items = items.slice(0, o.limit);
   if (items.length === 0) throw new Error(`split ${o.split} has no images`);
   const objects = o.instances === undefined ? undefined : loadInstances(o.instances);
+  const detections = o.detections === undefined ? undefined : loadDetectionsFile(o.detections);
+  const undetected = detections && items.find((it) => !detections.has(it.image));
+  if (undetected) throw new Error(`${o.detections} has no entry for ${undetected.image}: it must hold the detections of the same images`);
   const unboxed = objects && items.find((it) => !objects.has(it.image));
   if (unboxed) throw new Error(`${o.instances} has no entry for ${unboxed.image}: the pointing game needs the instances file of the same images`);
 
@@ -132,6 +154,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   // ---- features: reuse the on-disk cache, encoding only images it does not have ----
   const encoder = await Encoder.load({ modelsDir: o.modelsDir, inputSize: config.encoder.inputSize as InputSize });
   let cachePath: string;
+  let imagenet: Awaited<ReturnType<typeof imagenetTop>> | undefined;
   try {
     if (encoder.sha256 !== config.encoder.sha256 || encoder.grid.h !== config.grid.h || encoder.grid.w !== config.grid.w || encoder.featureDim !== config.featureDim)
       throw new Error(
@@ -144,17 +167,22 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
       imagesDir: o.images, names, cacheDir: o.cache, encoder, batchSize: 16,
       onProgress: (p) => bar.update(p.done),
     });
+    if (o.grounding && o.evidence !== 'detector') imagenet = await imagenetTop(encoder, o.images, names, o.imagenetFile ?? resolve(cachePath, 'imagenet-top10.json'));
   } finally {
     await encoder.dispose();
   }
   const cache = await loadFeatureCache(cachePath);
 
   // ---- captions and scores ----
+  const rules: GroundingRules = { floor: o.groundFloor, penalty: o.groundPenalty, confident: o.groundConfident, boost: o.groundBoost, endPenalty: o.groundEndPenalty, within: o.groundWithin };
   const evalItems: EvalItem[] = items.map((it) => {
     const row = cache.index.get(it.image);
     if (row === undefined) throw new Error(`feature cache ${cachePath} has no row for ${it.image}`);
-    return { image: it.image, features: () => rowFeatures(cache, row), references: it.captions.map(normalize) };
+    const evidence = { detections: o.evidence !== 'imagenet' ? detections?.get(it.image) : undefined, imagenet: imagenet?.get(it.image) };
+    const grounding = o.grounding ? imageGrounding(saved.vocab.words, evidence, rules, config.supportedOnly) : undefined;
+    return { image: it.image, features: () => rowFeatures(cache, row), references: it.captions.map(normalize), grounding };
   });
+  log(`eval: grounding ${o.grounding ? `on (evidence ${o.evidence}${detections ? `, detections ${o.detections}` : ', no detections'}; ${JSON.stringify(rules)})` : 'off'}`);
   const decoder = new Decoder(config, saved.vocab, saved.params);
   let result: Awaited<ReturnType<typeof evaluateDecoder>>;
   try {
@@ -170,6 +198,10 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   process.stdout.write(`METEOR: not computed (needs the Java METEOR 1.5 jar; no comparable JS implementation)\n`);
   const pointing = objects ? pointingGame(result.maps, objects, config.grid) : undefined;
   if (pointing) process.stdout.write(`${formatPointing(pointing)}\n`);
+  const chairResult = objects
+    ? chair(result.captions.map((c) => ({ image: c.image, caption: c.caption, references: c.references, boxed: new Set(objects.get(c.image)!.boxes.keys()) })))
+    : undefined;
+  if (chairResult) process.stdout.write(`${formatChair(chairResult)}\n`);
 
   const out: EvalResultFile = {
     model: o.model,
@@ -186,6 +218,8 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     meteor: null,
     captions: result.captions.map((c, i) => ({ ...c, bleu4: perItem[i]?.bleu[3], ciderD: perItem[i]?.ciderD })),
     ...(pointing ? { pointing } : {}),
+    grounding: o.grounding ? { rules, evidence: o.evidence, detections: o.detections ?? null } : false,
+    ...(chairResult ? { objects: chairResult } : {}),
   };
   await mkdir(dirname(resolve(o.out)), { recursive: true });
   await writeFile(o.out, JSON.stringify(out, null, 2) + '\n');

@@ -1,6 +1,7 @@
 import { END_ID, START_ID } from '../data/vocab.ts';
 import type { StepDecoder } from '../model/step.ts';
 import { constrainRow, contentWordMask, DEFAULT_REPETITION_PENALTY, endIsBest } from './constraints.ts';
+import { searchGrounding, type ImageGrounding } from './grounding.ts';
 import type { Hypothesis, WordStep } from './types.ts';
 
 export interface BeamOptions {
@@ -11,6 +12,8 @@ export interface BeamOptions {
   /** false: keep no attention maps in the steps (α is empty); default true */
   maps?: boolean;
   repetitionPenalty?: number; // see constraints.ts (default DEFAULT_REPETITION_PENALTY)
+  /** per image: its grounding rules (grounding.ts); missing or null: grounding off */
+  grounding?: readonly (ImageGrounding | null | undefined)[];
 }
 
 interface Beam {
@@ -43,6 +46,7 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
   const finished: Hypothesis[][] = Array.from({ length: N }, () => []);
   const constraints = { repetitionPenalty: opts.repetitionPenalty ?? DEFAULT_REPETITION_PENALTY };
   const content = contentWordMask(decoder.vocab.words);
+  const grounding = searchGrounding(decoder.vocab.words, decoder.config.supportedOnly, opts.grounding, N);
   let beams: Beam[][] = Array.from({ length: N }, () => [{ logprob: 0, guided: 0, steps: [] }]);
   let state = decoder.init(features, N);
   let prev = new Int32Array(N).fill(START_ID);
@@ -53,7 +57,7 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
       const rows = beams.reduce((s, b) => s + b.length, 0);
       const glp = Float32Array.from(lp.subarray(0, rows * V)); // constrained copy; lp stays the model's
       let r0 = 0;
-      for (const mine of beams) for (const beam of mine) constrainRow(glp, r0++ * V, beam.steps.map((s) => s.id), content, constraints);
+      beams.forEach((mine, n) => { for (const beam of mine) constrainRow(glp, r0++ * V, beam.steps.map((s) => s.id), content, constraints, grounding[n]); });
       const parents: number[] = [];
       const words: number[] = [];
       let row0 = 0; // rows of image n: row0 .. row0 + beams[n].length - 1

@@ -1,6 +1,7 @@
 // What the search may not (or should rather not) emit, applied to the log-probabilities in JS so
 // that every runtime's search (beam, greedy, sampling) shares it.
 import { END_ID, UNK_ID } from '../data/vocab.ts';
+import { applyGrounding, type ImageGrounding } from './grounding.ts';
 
 /**
  * Words that legitimately repeat in a caption ("a man and a dog on the grass"): the repetition
@@ -31,9 +32,11 @@ export function contentWordMask(words: readonly string[]): Uint8Array {
  * Adjusts one row of log-probabilities (lp[offset .. offset+V)) in place for a caption whose
  * words so far are `history`: <unk> can never be chosen (like <pad> and <start>, which the model
  * itself masks), and content words already used lose `repetitionPenalty` (once, however often
- * they occur). Callers keep an unmodified copy: results report the model's own log-probabilities.
+ * they occur); with `grounding` (this row's image), the grounding rules of grounding.ts apply.
+ * Callers keep an unmodified copy: results report the model's own log-probabilities.
  */
-export function constrainRow(lp: Float32Array, offset: number, history: readonly number[], content: Uint8Array, c: DecodeConstraints): void {
+export function constrainRow(lp: Float32Array, offset: number, history: readonly number[], content: Uint8Array, c: DecodeConstraints, grounding?: ImageGrounding | null): void {
+  if (grounding) applyGrounding(lp, offset, history, grounding);
   lp[offset + UNK_ID] = -Infinity;
   if (c.repetitionPenalty > 0) for (const id of new Set(history)) if (content[id]) lp[offset + id] -= c.repetitionPenalty;
 }

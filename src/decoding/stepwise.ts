@@ -2,6 +2,7 @@ import { END_ID, START_ID } from '../data/vocab.ts';
 import type { ContextMode, StepDecoder } from '../model/step.ts';
 import { imageCount } from './beam.ts';
 import { constrainRow, contentWordMask, DEFAULT_REPETITION_PENALTY, endIsBest } from './constraints.ts';
+import { searchGrounding, type ImageGrounding } from './grounding.ts';
 import type { Hypothesis, WordStep } from './types.ts';
 
 /** Chooses the next word of each of K captions from their log-probabilities (row-major [K, V]). */
@@ -45,11 +46,12 @@ export function samplingChooser(rng: () => number, temperature: number): Chooser
  * and the sampled region are read out for it even without `details`; `steps` stays empty then).
  * Within one decoder step the images are reported in order 0..K-1. An exception thrown by
  * onStep aborts the decoding. `maps: false` leaves every step's α empty (no map work).
+ * `grounding[k]`: image k's grounding rules (grounding.ts; missing: off).
  */
 export function decodeStepwise<S>(
   decoder: StepDecoder<S>,
   features: Float32Array,
-  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; maps?: boolean; onStep?: (k: number, step: WordStep) => void; repetitionPenalty?: number },
+  opts: { maxLength: number; choose: Chooser; mode?: ContextMode; details?: boolean; maps?: boolean; onStep?: (k: number, step: WordStep) => void; repetitionPenalty?: number; grounding?: readonly (ImageGrounding | null | undefined)[] },
 ): Hypothesis[] {
   const K = imageCount(decoder, features);
   const V = decoder.config.vocabSize;
@@ -60,6 +62,7 @@ export function decodeStepwise<S>(
   const maps = opts.maps ?? true;
   const constraints = { repetitionPenalty: opts.repetitionPenalty ?? DEFAULT_REPETITION_PENALTY };
   const content = contentWordMask(decoder.vocab.words);
+  const grounding = searchGrounding(decoder.vocab.words, decoder.config.supportedOnly, opts.grounding, K);
   let state = decoder.init(features, K);
   let prev: Int32Array = new Int32Array(K).fill(START_ID);
   try {
@@ -68,9 +71,9 @@ export function decodeStepwise<S>(
       decoder.release(state);
       state = out.state;
       const { logprobs: lp, alpha, beta, region } = out;
-      // The chooser sees the constrained copy (no <unk>, repetition guard); results keep lp.
+      // The chooser sees the constrained copy (no <unk>, repetition guard, grounding); results keep lp.
       const glp = Float32Array.from(lp);
-      for (let k = 0; k < K; k++) constrainRow(glp, k * V, hyps[k].ids, content, constraints);
+      for (let k = 0; k < K; k++) constrainRow(glp, k * V, hyps[k].ids, content, constraints, grounding[k]);
       // The last allowed step can only end the caption.
       const last = t === opts.maxLength;
       const next = last ? new Int32Array(K).fill(END_ID) : opts.choose(glp, K, V);

@@ -1,7 +1,8 @@
 import type { Decoder } from '../model/decoder.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { decodeStepwise, argmaxChooser } from '../decoding/stepwise.ts';
-import { beamSearch } from '../decoding/beam.ts';
+import { beamSearchBatch } from '../decoding/beam.ts';
+import type { ImageGrounding } from '../decoding/grounding.ts';
 import { scoreAll, type CaptionScores } from './index.ts';
 import { ProgressBar } from '../util/progress.ts';
 
@@ -10,6 +11,7 @@ export interface EvalItem {
   image: string;
   features: () => Float32Array; // [L, D]
   references: string[]; // normalised
+  grounding?: ImageGrounding; // the grounding rules for this image (none: grounding off)
 }
 
 /** The repetition guard is off unless asked for, so training's early stopping keeps its metric. */
@@ -21,7 +23,8 @@ export async function evaluateDecoder(
   const { h, w } = decoder.config.grid;
   const L = h * w, D = decoder.config.featureDim;
   const beam = opts.beam ?? 1;
-  const batch = beam > 1 ? 1 : opts.batch ?? 100;
+  // Beam search decodes a chunk of images as one batch too (per image the same search, far fewer steps).
+  const batch = opts.batch ?? (beam > 1 ? 16 : 100);
   const captions: { image: string; caption: string; references: string[] }[] = [];
   const maps: { image: string; words: string[]; alphas: Float32Array[] }[] = []; // per-word α_t, with keepMaps
   const steps = new TfjsStepDecoder(decoder);
@@ -32,8 +35,8 @@ export async function evaluateDecoder(
     chunk.forEach((it, k) => data.set(it.features(), k * L * D));
     const hyps =
       beam > 1
-        ? [beamSearch(steps, data, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1, repetitionPenalty: opts.repetitionPenalty ?? 0 })[0]]
-        : decodeStepwise(steps, data, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps, repetitionPenalty: opts.repetitionPenalty ?? 0 });
+        ? beamSearchBatch(steps, data, { beamSize: beam, maxLength: opts.maxLength, lengthPenalty: opts.lengthPenalty ?? 0, nBest: 1, maps: Boolean(opts.keepMaps), repetitionPenalty: opts.repetitionPenalty ?? 0, grounding: chunk.map((it) => it.grounding) }).map((hs) => hs[0])
+        : decodeStepwise(steps, data, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps, repetitionPenalty: opts.repetitionPenalty ?? 0, grounding: chunk.map((it) => it.grounding) });
     hyps.forEach((hyp, k) => {
       captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references });
       if (opts.keepMaps) maps.push({ image: chunk[k].image, words: hyp.words, alphas: hyp.steps.map((s) => s.alpha) });

@@ -18,6 +18,8 @@ export const DecoderConfigSchema = z.object({
   maxLength: z.number().int().positive(),
   encoder: z.object({ id: z.string(), sha256: z.string(), inputSize: z.number().int().positive() }),
   trained: z.boolean(),
+  /** words added by vocabulary expansion (src/decoding/expand-vocab.ts): said only when the photo supports their COCO category */
+  supportedOnly: z.array(z.string()).optional(),
 });
 export type DecoderConfig = z.infer<typeof DecoderConfigSchema>;
 

@@ -15,6 +15,8 @@ import { Vocabulary, SPECIALS } from '../data/vocab.ts';
 import { beamSearchBatch } from '../decoding/beam.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
+import { imageGrounding, type ImageGrounding } from '../decoding/grounding.ts';
+import type { RawDetection } from '../detector/types.ts';
 import * as tf from '../runtime/tf.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
@@ -179,7 +181,11 @@ export class Captioner {
       const { part, image } = owner[n];
       onWord(part, image, token(n, s, parts[part].options));
     });
-    const hyps = decodeImages(decoder, features, o, maps, onStep);
+    // Grounding rules per image: its detections (when a detector ran) and ImageNet top-10.
+    const grounding = o.grounding
+      ? owner.map(({ part, image }, n) => imageGrounding(decoder.vocab.words, { detections: parts[part].detections?.[image], imagenet: this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10) }, undefined, decoder.config.supportedOnly))
+      : undefined;
+    const hyps = decodeImages(decoder, features, o, maps, onStep, grounding);
     const t3 = performance.now();
     const { h, w } = grid;
     // Encoding and detection overlap: encodeMs is both, detectMs the detector's own share.
@@ -247,6 +253,8 @@ export const ORT_BACKEND = 'onnxruntime-cpu';
 export interface CaptionPart {
   images: (Buffer | PreparedImage)[];
   options: CaptionOptions;
+  /** per image: the detector's boxes (undefined: no detector ran), for the grounding rules */
+  detections?: (readonly RawDetection[] | undefined)[];
 }
 
 /** Receives each word of image `image` of part `part` as the decoder emits it. */
@@ -259,11 +267,11 @@ export type OnPartWord = (part: number, image: number, token: Token) => void;
  */
 export function batchKey(o: CaptionOptions): string | undefined {
   if (isRandomDecoding(o)) return undefined;
-  return JSON.stringify([o.attention, o.beamSize, o.maxLength, o.lengthPenalty, o.repetitionPenalty]);
+  return JSON.stringify([o.attention, o.beamSize, o.maxLength, o.lengthPenalty, o.repetitionPenalty, o.grounding]);
 }
 
 /** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
-function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOptions, maps: boolean, onStep?: (n: number, s: WordStep) => void): Hypothesis[][] {
+function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOptions, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[]): Hypothesis[][] {
   const per = decoder.regions * decoder.config.featureDim;
   const N = features.length / per;
   const { repetitionPenalty } = o;
@@ -279,16 +287,16 @@ function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOp
         const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
         const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
         const step = j === 0 && onStep ? (_k: number, s: WordStep) => onStep(n, s) : undefined;
-        return decodeStepwise(decoder, features.subarray(n * per, (n + 1) * per), { maxLength: o.maxLength, choose, mode, details: true, maps, onStep: step, repetitionPenalty })[0];
+        return decodeStepwise(decoder, features.subarray(n * per, (n + 1) * per), { maxLength: o.maxLength, choose, mode, details: true, maps, onStep: step, repetitionPenalty, grounding: grounding && [grounding[n]] })[0];
       }),
     );
   }
   if (o.beamSize === 1) {
     // Greedy: deterministic, so all images are decoded as one batch, word by word.
-    return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep, repetitionPenalty }).map((h) => [h]);
+    return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep, repetitionPenalty, grounding }).map((h) => [h]);
   }
   // nBest = beamSize: the search does not depend on nBest, each request keeps its own n-best.
-  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty });
+  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty, grounding });
   // Beam search: the words are only final once the search ends.
   if (onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
   return hyps;

@@ -1,0 +1,181 @@
+// Grounding rules for the search: an object word may only be said when the photo supports its COCO
+// category, and a confidently seen object should be named. Like the repetition guard, they change
+// only what the search ranks by; results keep the model's own log-probabilities.
+//
+// Evidence per COCO category c (0–1), from the detector and the encoder's ImageNet classifier:
+//   support(c) = max( max score of a detection of c ,  Σ p(ImageNet class) over c's classes )
+// Rules, per vocabulary word w naming c (CATEGORY_WORDS), added to log p(w | …) at every step:
+//   support(c) <  floor      → −penalty  (unsupported: effectively never said)
+//   support(c) ≥ confident   → +boost    while no word of c has been said yet
+//   otherwise                → 0
+// and, while a confident category is still unnamed, <end> loses `endPenalty` per such category
+// (a soft form of constrained beam search, Anderson et al. 2017: the caption should not end
+// before it has named what is clearly there). Words added by vocabulary expansion (the
+// decoder config's `supportedOnly`) are never said without support, even with grounding off.
+import { END_ID } from '../data/vocab.ts';
+import { COCO_CATEGORIES } from '../detector/types.ts';
+import type { RawDetection } from '../detector/types.ts';
+import { categoryOf } from '../eval/grounding/categories.ts';
+import { imagenetSupport } from './imagenet-coco.ts';
+
+export interface GroundingRules {
+  /** support below this: the category is not in the photo */
+  floor: number;
+  /** nats taken off a word of an unsupported category */
+  penalty: number;
+  /** support at or above this: the category is confidently in the photo */
+  confident: number;
+  /** nats added to a word of a confident category, until one of its words is said */
+  boost: number;
+  /** nats taken off <end> per confident category not named yet */
+  endPenalty: number;
+  /**
+   * λ in applyGrounding, 0–1: 1 = the boost only chooses WHICH object is named, not WHEN one is
+   * (the allowed object words keep the model's total probability); 0 = a plain +boost
+   */
+  within: number;
+}
+
+/**
+ * floor 0.2 / penalty 10 / confident 0.4: the issue's experiment (issue 17), chosen on
+ * coco-mini-train; penalty 10 (of 4, 10), boost 4 (of 2, 4, 6), endPenalty 0 (of 0, 2) and
+ * within 0 (of 0, 0.5, 1) also chosen on coco-mini-train; Flickr8k dev pays for them
+ * (docs/grounding.md).
+ */
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 0 };
+
+/** What one image's search needs: the bias per vocabulary id and which categories to name. */
+export interface ImageGrounding {
+  /** [V] added to the log-probabilities of every row of this image */
+  bias: Float32Array;
+  /** [V] COCO category index of each word, −1 for none (shared per vocabulary) */
+  wordCategory: Int16Array;
+  /** [80] 1 where the category is confident (boosted until named; <end> waits for it) */
+  confident: Uint8Array;
+  /** [80] the boost each category's words get while unnamed (taken back once named) */
+  boost: Float32Array;
+  endPenalty: number;
+  within: number;
+}
+
+const wordCategories = new WeakMap<readonly string[], Int16Array>();
+
+/** COCO category index per vocabulary word (cached per vocabulary). */
+export function wordCategoryIds(words: readonly string[]): Int16Array {
+  let out = wordCategories.get(words);
+  if (!out) {
+    out = Int16Array.from(words, (w) => {
+      const c = categoryOf(w);
+      return c === undefined ? -1 : COCO_CATEGORIES.indexOf(c as (typeof COCO_CATEGORIES)[number]);
+    });
+    wordCategories.set(words, out);
+  }
+  return out;
+}
+
+/**
+ * Evidence per category: max detection score, or the ImageNet probability mass, whichever is
+ * larger. `detections` undefined means no detector ran (different from "found nothing").
+ */
+export function categorySupport(detections: readonly RawDetection[] | undefined, imagenet: readonly { index: number; score: number }[] = []): Float32Array {
+  const s = imagenetSupport(imagenet);
+  for (const d of detections ?? []) s[d.classIndex] = Math.max(s[d.classIndex], d.score);
+  return s;
+}
+
+export interface GroundingInput {
+  /** the detector's boxes for this image; undefined: no detector ran (nothing is penalised then, only boosted) */
+  detections?: readonly RawDetection[];
+  /** the encoder's ImageNet classes with softmax probabilities (e.g. top 10) */
+  imagenet?: readonly { index: number; score: number }[];
+}
+
+/**
+ * One image's grounding from its evidence. Without a detector, a missing category is not
+ * evidence of absence (ImageNet names one thing per photo), so nothing is penalised except
+ * words that are said only with support (`supportedOnly`).
+ */
+export function imageGrounding(words: readonly string[], input: GroundingInput, rules: GroundingRules = DEFAULT_GROUNDING_RULES, supportedOnly: readonly string[] = []): ImageGrounding {
+  const support = categorySupport(input.detections, input.imagenet);
+  const wordCategory = wordCategoryIds(words);
+  // Confident and nameable: a category with no word in the vocabulary cannot hold up <end>.
+  const nameable = new Uint8Array(COCO_CATEGORIES.length);
+  for (const c of wordCategory) if (c >= 0) nameable[c] = 1;
+  const confident = Uint8Array.from(support, (s, c) => (s >= rules.confident && nameable[c] ? 1 : 0));
+  const boost = Float32Array.from(confident, (c) => c * rules.boost);
+  const bias = new Float32Array(words.length);
+  const detected = input.detections !== undefined;
+  for (let v = 0; v < words.length; v++) {
+    const c = wordCategory[v];
+    if (c < 0) continue;
+    if (support[c] < rules.floor) bias[v] = detected ? -rules.penalty : 0;
+    else bias[v] = boost[c];
+  }
+  banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
+  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within };
+}
+
+/** Grounding off: no rules, but words of `supportedOnly` can never be said (null when there are none). */
+export function ungrounded(words: readonly string[], supportedOnly: readonly string[] = []): ImageGrounding | null {
+  if (!supportedOnly.length) return null;
+  const bias = new Float32Array(words.length);
+  banUnsupported(bias, words, supportedOnly, () => false);
+  const n = COCO_CATEGORIES.length;
+  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0 };
+}
+
+/** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
+export function searchGrounding(words: readonly string[], supportedOnly: readonly string[] | undefined, given: readonly (ImageGrounding | null | undefined)[] | undefined, N: number): (ImageGrounding | null)[] {
+  const off = ungrounded(words, supportedOnly);
+  return Array.from({ length: N }, (_, n) => given?.[n] ?? off);
+}
+
+function banUnsupported(bias: Float32Array, words: readonly string[], supportedOnly: readonly string[], supported: (c: number) => boolean): void {
+  if (!supportedOnly.length) return;
+  const only = new Set(supportedOnly);
+  const wc = wordCategoryIds(words);
+  words.forEach((w, v) => {
+    if (only.has(w) && (wc[v] < 0 || !supported(wc[v]))) bias[v] = -Infinity;
+  });
+}
+
+/**
+ * Adds an image's grounding to one row of log-probabilities (lp[offset .. offset+V), the model's
+ * own on entry) for a caption whose words so far are `history`: b_v = the bias, minus the boost
+ * of categories already named; then endPenalty off <end> per confident category not named yet.
+ * With λ = `within`, the allowed object words O (b_v ≥ 0) are renormalised among themselves:
+ *   lp'(v) = lp(v) + b_v + λ · log( Σ_O p(u) / Σ_O p(u)·e^{b_u} )   for v ∈ O
+ * λ = 1 keeps Σ_O p' = Σ_O p: the model still decides when to name an object ("a group of …"),
+ * the evidence decides which one; λ = 0 is a plain boost (naming sooner and more often).
+ */
+export function applyGrounding(lp: Float32Array, offset: number, history: readonly number[], g: ImageGrounding): void {
+  const V = g.bias.length;
+  let named: Set<number> | undefined;
+  for (const id of history) {
+    const c = g.wordCategory[id];
+    if (c >= 0 && g.confident[c]) (named ??= new Set()).add(c);
+  }
+  const b = (v: number) => {
+    const c = g.wordCategory[v];
+    return c >= 0 && named?.has(c) ? g.bias[v] - g.boost[c] : g.bias[v];
+  };
+  let z = 0, zb = 0;
+  for (let v = 0; v < V; v++) {
+    const bv = b(v);
+    if (g.within > 0 && g.wordCategory[v] >= 0 && bv >= 0) {
+      const p = Math.exp(lp[offset + v]);
+      z += p;
+      zb += p * Math.exp(bv);
+    }
+    lp[offset + v] += bv;
+  }
+  if (g.within > 0 && zb > 0) {
+    const shift = g.within * Math.log(z / zb);
+    for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && b(v) >= 0) lp[offset + v] += shift;
+  }
+  if (g.endPenalty > 0) {
+    let unnamed = 0;
+    g.confident.forEach((c, i) => { if (c && !named?.has(i)) unnamed++; });
+    lp[offset + END_ID] -= g.endPenalty * unnamed;
+  }
+}

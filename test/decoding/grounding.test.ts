@@ -1,0 +1,154 @@
+// The grounding rules: the bias vector an image's evidence gives, the ImageNet → COCO map, and the
+// rules inside every search (beam, greedy, sampling) on a real tiny decoder.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { initBackend } from '../../src/runtime/backend.ts';
+import { END_ID, START_ID } from '../../src/data/vocab.ts';
+import { COCO_CATEGORIES, type RawDetection } from '../../src/detector/types.ts';
+import { beamSearch, beamSearchBatch } from '../../src/decoding/beam.ts';
+import { applyGrounding, DEFAULT_GROUNDING_RULES, imageGrounding, ungrounded } from '../../src/decoding/grounding.ts';
+import { IMAGENET_TO_COCO, imagenetSupport } from '../../src/decoding/imagenet-coco.ts';
+import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
+import type { Hypothesis } from '../../src/decoding/types.ts';
+import { Decoder } from '../../src/model/decoder.ts';
+import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
+import { initParams, paramLayout, view } from '../../src/model/params.ts';
+import { mulberry32 } from '../../src/util/rng.ts';
+import { randomFeatures, tinyConfig, tinyVocab } from '../helpers/tiny.ts';
+
+await initBackend();
+
+const cls = (name: string) => COCO_CATEGORIES.indexOf(name as (typeof COCO_CATEGORIES)[number]);
+const det = (name: string, score: number): RawDetection => ({ classIndex: cls(name), score, x1: 0.1, y1: 0.1, x2: 0.5, y2: 0.5 });
+const labels: string[] = JSON.parse(readFileSync(new URL('../../models/imagenet-labels.json', import.meta.url), 'utf8'));
+
+t.test('ImageNet → COCO: written from the label names', async (t) => {
+  const of = (i: number) => (IMAGENET_TO_COCO[i] >= 0 ? COCO_CATEGORIES[IMAGENET_TO_COCO[i]] : null);
+  t.equal(labels[281].split(',')[0], 'tabby');
+  t.equal(of(281), 'cat');
+  t.equal(of(340), 'zebra', labels[340]);
+  t.equal(of(151), 'dog', labels[151]);
+  t.equal(of(268), 'dog', labels[268]);
+  t.equal(of(21), 'bird', `"${labels[21]}" is a bird of prey: a bird, never the COCO kite`);
+  t.equal(of(404), 'airplane', labels[404]);
+  t.equal(of(963), 'pizza', labels[963]);
+  const s = imagenetSupport([{ index: 151, score: 0.3 }, { index: 207, score: 0.25 }, { index: 281, score: 0.1 }]);
+  t.ok(Math.abs(s[cls('dog')] - 0.55) < 1e-6, 'dog breeds add up');
+  t.ok(Math.abs(s[cls('cat')] - 0.1) < 1e-6);
+});
+
+t.test('the bias vector from detections and ImageNet', async (t) => {
+  const v = tinyVocab();
+  const [dog, cat, ball, grass] = ['dog', 'cat', 'ball', 'grass'].map((w) => v.id(w));
+  const r = DEFAULT_GROUNDING_RULES;
+  const g = imageGrounding(v.words, { detections: [det('dog', 0.7), det('sports ball', 0.3), det('cat', 0.15)] });
+  t.equal(g.bias[dog], r.boost, 'confident (0.7 ≥ 0.4): boosted');
+  t.equal(g.bias[ball], 0, 'supported (0.3), not confident: left alone');
+  t.equal(g.bias[cat], -r.penalty, 'below the floor (0.15 < 0.2): penalised');
+  t.equal(g.bias[grass], 0, 'not an object word');
+  const withTags = imageGrounding(v.words, { detections: [det('dog', 0.7)], imagenet: [{ index: 281, score: 0.5 }] });
+  t.equal(withTags.bias[cat], r.boost, 'ImageNet tabby 0.5 makes cat confident though the detector missed it');
+  const noDetector = imageGrounding(v.words, { imagenet: [{ index: 281, score: 0.5 }] });
+  t.equal(noDetector.bias[dog], 0, 'no detector ran: absence is no evidence, nothing penalised');
+  t.equal(noDetector.bias[cat], r.boost, '… but ImageNet still boosts');
+});
+
+t.test('applyGrounding: the boost ends once the category is named; <end> waits for confident categories', async (t) => {
+  const v = tinyVocab();
+  const [dog, a] = [v.id('dog'), v.id('a')];
+  const g = imageGrounding(v.words, { detections: [det('dog', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, boost: 3, endPenalty: 5, within: 0 });
+  const row = () => new Float32Array(v.size).fill(-2);
+  const before = row();
+  applyGrounding(before, 0, [a], g);
+  t.equal(before[dog], 1, 'unnamed: −2 + 3');
+  t.equal(before[END_ID], -7, '<end> − 5 while the dog is unnamed');
+  const after = row();
+  applyGrounding(after, 0, [a, dog], g);
+  t.equal(after[dog], -2, 'named: the boost is taken back');
+  t.equal(after[END_ID], -2, 'named: <end> free again');
+  // within: the allowed object words keep their total probability; the boost moves it to the dog.
+  const w = imageGrounding(v.words, { detections: [det('dog', 0.9), det('cat', 0.3), det('sports ball', 0.1)] }, { ...DEFAULT_GROUNDING_RULES, boost: Math.log(4), within: 1 });
+  const [cat, ball] = [v.id('cat'), v.id('ball')];
+  const model = new Float32Array(v.size).fill(Math.log(0.05));
+  model[dog] = Math.log(0.1);
+  model[cat] = Math.log(0.1);
+  const r = Float32Array.from(model);
+  applyGrounding(r, 0, [], w);
+  // O = {dog, cat}: Σ p = 0.2; dog ×4 → weights 0.4 : 0.1, renormalised to 0.2 → dog 0.16, cat 0.04.
+  t.ok(Math.abs(Math.exp(r[dog]) - 0.16) < 1e-6, `dog ${Math.exp(r[dog])}`);
+  t.ok(Math.abs(Math.exp(r[cat]) - 0.04) < 1e-6, `cat ${Math.exp(r[cat])}`);
+  t.equal(r[a], model[a], 'non-object words untouched: the model still decides when to name an object');
+  t.equal(r[ball], model[ball] - DEFAULT_GROUNDING_RULES.penalty, 'unsupported: still penalised');
+  const cats = imageGrounding(v.words, { detections: [det('zebra', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, endPenalty: 5 });
+  t.equal(cats.confident[cls('zebra')], 0, 'a category with no word in the vocabulary cannot hold up <end>');
+});
+
+/** A tiny decoder whose output bias favours the given words by `boost` (so they dominate). */
+function biased(boost: Record<number, number>, over = {}): Decoder {
+  const cfg = tinyConfig(over);
+  const flat = initParams(cfg, mulberry32(4));
+  const outB = view(flat, paramLayout(cfg).specs.find((s) => s.name === 'outB')!);
+  for (const [id, b] of Object.entries(boost)) outB[Number(id)] += b;
+  return new Decoder(cfg, tinyVocab(), flat);
+}
+
+/** The model's own log-probability of each word of a caption, teacher-forced. */
+function modelLogprobs(d: TfjsStepDecoder, features: Float32Array, ids: number[]): number[] {
+  let state = d.init(features, 1);
+  const out: number[] = [];
+  let prev = START_ID;
+  for (const id of [...ids, END_ID]) {
+    const s = d.step(state, new Int32Array([prev]));
+    d.release(state);
+    state = s.state;
+    out.push(s.logprobs[id]);
+    prev = id;
+  }
+  d.release(state);
+  return out;
+}
+
+t.test('every search: an unsupported favourite is never said, a confident object is; log-probabilities stay the model\'s', async (t) => {
+  const v = tinyVocab();
+  const [dog, cat] = [v.id('dog'), v.id('cat')];
+  const d = biased({ [dog]: 4 });
+  t.teardown(() => d.dispose());
+  const steps = new TfjsStepDecoder(d);
+  const f = randomFeatures(2, d.config, 5);
+  const one = f.subarray(0, d.regions * d.config.featureDim);
+  // Image 0: a cat, no dog; image 1: grounding off.
+  const g = imageGrounding(v.words, { detections: [det('cat', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, boost: 6, within: 0 });
+  const has = (h: Hypothesis, id: number) => h.ids.includes(id);
+  const off = beamSearch(steps, one, { beamSize: 3, nBest: 1, maxLength: 8, lengthPenalty: 0 })[0];
+  t.ok(has(off, dog), `off: the model says dog: "${off.words.join(' ')}"`);
+  const [beamOn, beamOff] = beamSearchBatch(steps, f, { beamSize: 3, nBest: 3, maxLength: 8, lengthPenalty: 0, grounding: [g, null] }).map((hs) => hs[0]);
+  const greedy = decodeStepwise(steps, f, { maxLength: 8, choose: argmaxChooser, grounding: [g] });
+  const sampled = decodeStepwise(steps, f, { maxLength: 8, choose: samplingChooser(mulberry32(3), 1), grounding: [g, undefined] });
+  for (const [name, h] of [['beam', beamOn], ['greedy', greedy[0]], ['sampling', sampled[0]]] as const) {
+    t.notOk(has(h, dog), `${name}, grounded: no dog in "${h.words.join(' ')}"`);
+    t.ok(has(h, cat), `${name}, grounded: the detected cat is named in "${h.words.join(' ')}"`);
+  }
+  t.ok(has(beamOff, dog), `beam, image 1 of the same batch ungrounded: "${beamOff.words.join(' ')}"`);
+  t.ok(has(greedy[1], dog), 'greedy, image 1 ungrounded');
+  const own = modelLogprobs(steps, one, beamOn.ids);
+  beamOn.steps.forEach((s, i) => t.equal(s.logprob, own[i], `step ${i} "${s.word}": the model's log-probability`));
+  t.ok(Math.abs(beamOn.logprob - own.reduce((a, b) => a + b, 0)) < 1e-4, 'caption log-probability: the model\'s own');
+});
+
+t.test('supportedOnly words (vocabulary expansion) need support, even with grounding off', async (t) => {
+  const v = tinyVocab();
+  const cat = v.id('cat');
+  const d = biased({ [cat]: 6 }, { supportedOnly: ['cat'] });
+  t.teardown(() => d.dispose());
+  const steps = new TfjsStepDecoder(d);
+  const f = randomFeatures(1, d.config, 5);
+  t.equal(ungrounded(v.words, ['cat'])!.bias[cat], -Infinity);
+  t.equal(ungrounded(v.words, []), null, 'nothing to ban: no bias at all');
+  const off = [beamSearch(steps, f, { beamSize: 3, nBest: 3, maxLength: 8, lengthPenalty: 0 }), decodeStepwise(steps, f, { maxLength: 8, choose: argmaxChooser })].flat();
+  for (const h of off) t.notOk(h.ids.includes(cat), `grounding off: no cat in "${h.words.join(' ')}"`);
+  const unsupported = imageGrounding(v.words, { detections: [det('dog', 0.9)] }, DEFAULT_GROUNDING_RULES, ['cat']);
+  t.equal(unsupported.bias[cat], -Infinity, 'unsupported: banned outright');
+  const supported = imageGrounding(v.words, { detections: [det('cat', 0.3)] }, DEFAULT_GROUNDING_RULES, ['cat']);
+  const on = beamSearch(steps, f, { beamSize: 3, nBest: 1, maxLength: 8, lengthPenalty: 0, grounding: [supported] })[0];
+  t.ok(on.ids.includes(cat), `supported at 0.3: said in "${on.words.join(' ')}"`);
+});
