@@ -2,7 +2,7 @@
 // against all of each image's references (BLEU-1..4, CIDEr-D, ROUGE-L; METEOR is not computed).
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { initBackend } from '../runtime/backend.ts';
 import { Encoder, type InputSize } from '../encoder/encoder.ts';
@@ -20,6 +20,8 @@ import { flagName, optionHelp } from './help.ts';
 import { formatPointing, pointingGame, type PointingResult } from '../eval/grounding/game.ts';
 import { chair, formatChair, type ChairResult } from '../eval/grounding/chair.ts';
 import { imagenetTop, loadDetectionsFile } from '../eval/grounding/evidence.ts';
+import { Detector } from '../detector/detector.ts';
+import { buildDetectionsFile } from '../detector/detections-file.ts';
 import { DEFAULT_GROUNDING_RULES, imageGrounding, type GroundingRules } from '../decoding/grounding.ts';
 
 /** A path option: parseArgs turns numeric-looking values into numbers, so accept those too. */
@@ -78,7 +80,8 @@ the same for a fixed guess at the image centre / a uniform map and a random cell
 per category (word list: src/eval/grounding/categories.ts); object hallucination CHAIR_i / CHAIR_s
 and object recall (src/eval/grounding/chair.ts).
 Grounding (on unless --no-grounding): the search's grounding rules see --detections (when given)
-and the encoder's ImageNet top-10 (computed once, kept beside the feature cache).
+(else the detector in --models-dir, run on each photo as the server prepares it and cached beside
+the features) and the encoder's ImageNet top-10 (computed once, kept beside the feature cache).
 `;
 }
 
@@ -138,8 +141,8 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   if (o.limit !== undefined) items = items.slice(0, o.limit);
   if (items.length === 0) throw new Error(`split ${o.split} has no images`);
   const objects = o.instances === undefined ? undefined : loadInstances(o.instances);
-  const detections = o.detections === undefined ? undefined : loadDetectionsFile(o.detections);
-  const undetected = detections && items.find((it) => !detections.has(it.image));
+  let detections = o.detections === undefined ? undefined : loadDetectionsFile(o.detections);
+  const undetected = detections && items.find((it) => !detections!.has(it.image));
   if (undetected) throw new Error(`${o.detections} has no entry for ${undetected.image}: it must hold the detections of the same images`);
   const unboxed = objects && items.find((it) => !objects.has(it.image));
   if (unboxed) throw new Error(`${o.instances} has no entry for ${unboxed.image}: the pointing game needs the instances file of the same images`);
@@ -155,6 +158,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   const encoder = await Encoder.load({ modelsDir: o.modelsDir, inputSize: config.encoder.inputSize as InputSize });
   let cachePath: string;
   let imagenet: Awaited<ReturnType<typeof imagenetTop>> | undefined;
+  let detectionsSource = o.detections ?? null;
   try {
     if (encoder.sha256 !== config.encoder.sha256 || encoder.grid.h !== config.grid.h || encoder.grid.w !== config.grid.w || encoder.featureDim !== config.featureDim)
       throw new Error(
@@ -167,6 +171,19 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
       imagesDir: o.images, names, cacheDir: o.cache, encoder, batchSize: 16,
       onProgress: (p) => bar.update(p.done),
     });
+    // Without --detections the grounding rules see what the server's would: the detector in
+    // MODELS_DIR run on each photo as the service prepares it (cached beside the features).
+    if (o.grounding && o.evidence !== 'imagenet' && !detections && existsSync(join(o.modelsDir, 'detector'))) {
+      const detector = await Detector.load({ modelsDir: o.modelsDir, tensorSize: config.encoder.inputSize });
+      try {
+        const dbar = new ProgressBar('  detections', names.length, 'images');
+        const file = await buildDetectionsFile({ imagesDir: o.images, names, rootDir: resolve(cachePath, 'detections'), detector, onProgress: (done) => dbar.update(done) });
+        detections = loadDetectionsFile(file);
+        detectionsSource = `${detector.id} at ${detector.inputSize} (${file})`;
+      } finally {
+        await detector.dispose();
+      }
+    }
     if (o.grounding && o.evidence !== 'detector') imagenet = await imagenetTop(encoder, o.images, names, o.imagenetFile ?? resolve(cachePath, 'imagenet-top10.json'));
   } finally {
     await encoder.dispose();
@@ -182,7 +199,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     const grounding = o.grounding ? imageGrounding(saved.vocab.words, evidence, rules, config.supportedOnly) : undefined;
     return { image: it.image, features: () => rowFeatures(cache, row), references: it.captions.map(normalize), grounding };
   });
-  log(`eval: grounding ${o.grounding ? `on (evidence ${o.evidence}${detections ? `, detections ${o.detections}` : ', no detections'}; ${JSON.stringify(rules)})` : 'off'}`);
+  log(`eval: grounding ${o.grounding ? `on (evidence ${o.evidence}${detections ? `, detections ${detectionsSource}` : ', no detections'}; ${JSON.stringify(rules)})` : 'off'}`);
   const decoder = new Decoder(config, saved.vocab, saved.params);
   let result: Awaited<ReturnType<typeof evaluateDecoder>>;
   try {
@@ -218,7 +235,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     meteor: null,
     captions: result.captions.map((c, i) => ({ ...c, bleu4: perItem[i]?.bleu[3], ciderD: perItem[i]?.ciderD })),
     ...(pointing ? { pointing } : {}),
-    grounding: o.grounding ? { rules, evidence: o.evidence, detections: o.detections ?? null } : false,
+    grounding: o.grounding ? { rules, evidence: o.evidence, detections: detectionsSource } : false,
     ...(chairResult ? { objects: chairResult } : {}),
   };
   await mkdir(dirname(resolve(o.out)), { recursive: true });

@@ -13,7 +13,7 @@ export const DISPLAY_THRESHOLD = 0.2;
 export const DISPLAY_LIMIT = 20;
 
 /** Detections worth showing: score ≥ DISPLAY_THRESHOLD, boxes clipped to the image and non-empty, best first, at most DISPLAY_LIMIT. */
-export function shownDetections(raw: RawDetection[]): (RawDetection & CategoryBox)[] {
+export function shownDetections(raw: readonly RawDetection[]): (RawDetection & CategoryBox)[] {
   return raw
     .filter((d) => d.score >= DISPLAY_THRESHOLD && COCO_CATEGORIES[d.classIndex] !== undefined)
     .map((d) => ({ ...d, category: COCO_CATEGORIES[d.classIndex], x1: clamp01(Math.min(d.x1, d.x2)), y1: clamp01(Math.min(d.y1, d.y2)), x2: clamp01(Math.max(d.x1, d.x2)), y2: clamp01(Math.max(d.y1, d.y2)) }))

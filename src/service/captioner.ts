@@ -164,11 +164,14 @@ export class Captioner {
     // Which part and image of it global image n is.
     const owner = parts.flatMap((p, part) => p.images.map((_, image) => ({ part, image })));
     const grounded = parts.map((p) => groundingOn(p.options, this.detector !== null));
-    // The detector runs beside the encoder (ONNX Runtime runs both sessions off this thread).
-    const [{ features, logits }, detected] = await Promise.all([encodeAll(this.encoder, prepared), detectAll(this.detector, prepared, owner.map((x) => grounded[x.part]))]);
+    // Detections a caller already has (evaluation from a file) are used as given; the detector
+    // runs on the rest, beside the encoder (ONNX Runtime runs both sessions off this thread).
+    const given = owner.map(({ part, image }) => parts[part].detections?.[image]);
+    const [{ features, logits }, detected] = await Promise.all([encodeAll(this.encoder, prepared), detectAll(this.detector, prepared, owner.map((x, n) => grounded[x.part] && !given[n]))]);
     const t2 = performance.now();
     const grid = decoder.config.grid;
-    const objects = detected.raw.map((raw, n) => raw && new ImageObjects(raw, prepared[n], grid));
+    const raw = owner.map((x, n) => (grounded[x.part] ? given[n] ?? detected.raw[n] : undefined));
+    const objects = raw.map((r, n) => r && new ImageObjects(r, prepared[n], grid));
     // Grounding picks a word's box by its attention: the maps are needed even when not returned.
     const maps = parts.some((p, i) => p.options.includeMaps || grounded[i]);
     const token = (n: number, s: WordStep, po: CaptionOptions): Token => {
@@ -183,7 +186,7 @@ export class Captioner {
     });
     // Grounding rules per image: its detections (when a detector ran) and ImageNet top-10.
     const grounding = o.grounding
-      ? owner.map(({ part, image }, n) => imageGrounding(decoder.vocab.words, { detections: parts[part].detections?.[image], imagenet: this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10) }, undefined, decoder.config.supportedOnly))
+      ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10) }, undefined, decoder.config.supportedOnly))
       : undefined;
     const hyps = decodeImages(decoder, features, o, maps, onStep, grounding);
     const t3 = performance.now();

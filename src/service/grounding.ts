@@ -69,7 +69,7 @@ export class ImageObjects {
   readonly detections: Detection[];
   private readonly shown: ReturnType<typeof shownDetections>;
 
-  constructor(raw: RawDetection[], image: { width: number; height: number }, private readonly grid: { h: number; w: number }) {
+  constructor(raw: readonly RawDetection[], image: { width: number; height: number }, private readonly grid: { h: number; w: number }) {
     this.shown = shownDetections(raw);
     this.detections = this.shown.map((d) => toApiDetection(d, image.width, image.height));
   }

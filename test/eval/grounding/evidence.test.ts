@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { COCO_CATEGORIES } from '../../../src/detector/types.ts';
 import { loadDetectionsFile } from '../../../src/eval/grounding/evidence.ts';
-import { SHARED_DIR } from '../../encoder/shared-dir.ts';
+import { SHARED_DIR } from '../../helpers/shared-dir.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detections-'));
 const write = (name: string, body: unknown) => {
