@@ -154,8 +154,10 @@ export class JobStore {
         return await job.waitUntilFinished(this.events.events, Math.max(1, Math.min(WAIT_SLICE_MS, deadline - Date.now())));
       } catch (err) {
         if (!/timed out before finishing/.test(err instanceof Error ? err.message : String(err))) throw err;
-        const fresh = await Job.fromId(this.queue, job.id!);
-        const state = await fresh?.getState();
+        // State first, then the job: a job read before it finished has no return value yet,
+        // even when the state read a moment later already says completed.
+        const state = await this.queue.getJobState(job.id!);
+        const fresh = state === 'completed' || state === 'failed' ? await Job.fromId(this.queue, job.id!) : undefined;
         if (fresh && state === 'completed') return fresh.returnvalue;
         if (fresh && state === 'failed') throw new Error(fresh.failedReason);
         if (Date.now() >= deadline) throw err;
