@@ -34,6 +34,12 @@ export interface GroundingRules {
    * (the allowed object words keep the model's total probability); 0 = a plain +boost
    */
   within: number;
+  /**
+   * whether the boost applies to the caption's first word too; false: the model chooses how the
+   * caption opens (captions open with a determiner or a number, and a boosted bare noun there
+   * turns "a group of people are …" into "people are …")
+   */
+  boostFirst: boolean;
 }
 
 /**
@@ -42,7 +48,7 @@ export interface GroundingRules {
  * within 0 (of 0, 0.5, 1) also chosen on coco-mini-train; Flickr8k dev pays for them
  * (docs/grounding.md).
  */
-export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 0 };
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 0, boostFirst: false };
 
 /** What one image's search needs: the bias per vocabulary id and which categories to name. */
 export interface ImageGrounding {
@@ -56,6 +62,7 @@ export interface ImageGrounding {
   boost: Float32Array;
   endPenalty: number;
   within: number;
+  boostFirst: boolean;
 }
 
 const wordCategories = new WeakMap<readonly string[], Int16Array>();
@@ -112,7 +119,7 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
     else bias[v] = boost[c];
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
-  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within };
+  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst };
 }
 
 /** Grounding off: no rules, but words of `supportedOnly` can never be said (null when there are none). */
@@ -121,7 +128,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0 };
+  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
@@ -155,9 +162,11 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
     const c = g.wordCategory[id];
     if (c >= 0 && g.confident[c]) (named ??= new Set()).add(c);
   }
+  // No boost once the category is named, nor on the first word unless boostFirst.
+  const held = history.length === 0 && !g.boostFirst;
   const b = (v: number) => {
     const c = g.wordCategory[v];
-    return c >= 0 && named?.has(c) ? g.bias[v] - g.boost[c] : g.bias[v];
+    return c >= 0 && (held || named?.has(c)) ? g.bias[v] - g.boost[c] : g.bias[v];
   };
   let z = 0, zb = 0;
   for (let v = 0; v < V; v++) {

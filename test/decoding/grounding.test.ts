@@ -53,6 +53,19 @@ t.test('the bias vector from detections and ImageNet', async (t) => {
   t.equal(noDetector.bias[cat], r.boost, '… but ImageNet still boosts');
 });
 
+t.test('applyGrounding: the first word is the model\'s own choice unless boostFirst (penalties apply from the start)', async (t) => {
+  const v = tinyVocab();
+  const [dog, cat] = [v.id('dog'), v.id('cat')];
+  const rules = { ...DEFAULT_GROUNDING_RULES, boost: 3, within: 0 };
+  const first = new Float32Array(v.size).fill(-2);
+  applyGrounding(first, 0, [], imageGrounding(v.words, { detections: [det('dog', 0.9)] }, rules));
+  t.equal(first[dog], -2, 'no boost on the first word');
+  t.equal(first[cat], -2 - rules.penalty, 'an unsupported category is penalised on the first word too');
+  const boosted = new Float32Array(v.size).fill(-2);
+  applyGrounding(boosted, 0, [], imageGrounding(v.words, { detections: [det('dog', 0.9)] }, { ...rules, boostFirst: true }));
+  t.equal(boosted[dog], 1, 'boostFirst: −2 + 3 on the first word');
+});
+
 t.test('applyGrounding: the boost ends once the category is named; <end> waits for confident categories', async (t) => {
   const v = tinyVocab();
   const [dog, a] = [v.id('dog'), v.id('a')];
@@ -67,7 +80,7 @@ t.test('applyGrounding: the boost ends once the category is named; <end> waits f
   t.equal(after[dog], -2, 'named: the boost is taken back');
   t.equal(after[END_ID], -2, 'named: <end> free again');
   // within: the allowed object words keep their total probability; the boost moves it to the dog.
-  const w = imageGrounding(v.words, { detections: [det('dog', 0.9), det('cat', 0.3), det('sports ball', 0.1)] }, { ...DEFAULT_GROUNDING_RULES, boost: Math.log(4), within: 1 });
+  const w = imageGrounding(v.words, { detections: [det('dog', 0.9), det('cat', 0.3), det('sports ball', 0.1)] }, { ...DEFAULT_GROUNDING_RULES, boost: Math.log(4), within: 1, boostFirst: true });
   const [cat, ball] = [v.id('cat'), v.id('ball')];
   const model = new Float32Array(v.size).fill(Math.log(0.05));
   model[dog] = Math.log(0.1);
