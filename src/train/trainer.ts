@@ -34,6 +34,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   await mkdir(o.out, { recursive: true });
   const ckptDir = join(o.out, 'checkpoint');
   const bestDir = join(o.out, 'best');
+  if (o.attentionTargets && o.objective === 'scst') throw new Error('--attention-targets supervises teacher-forced (xe) training only, not --objective scst');
   if (hasCheckpoint(ckptDir) && !o.resume) throw new Error(`${o.out} already has a checkpoint: pass --resume to continue it, or choose another --out`);
   const backend = await initBackend(o.backend);
 
