@@ -2,6 +2,8 @@
 // scored on dev at beam 1 and 3 *from the shipped file*, with a model card (card.json + README.md).
 //   npx tsx scripts/ship-model.ts --run runs/soft --kind soft --captions C --dev DEV --cache CACHE [--note "..."]
 //       [--coco DIR --coco-cache DIR]   also the pointing game on a COCO folder (train2017/, captions_*.json, instances_*.json)
+//       [--from DIR]  a decoder other than <run>/best, e.g. <run>/latest (the last checkpoint of a run cut off mid-epoch)
+//       [--beams 3]   dev decodings to score (default 1,3; beam 1 doubles the time on a busy machine)
 // A run that started from another model (--init-from) keeps that model's recipe as its first stage.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
@@ -20,7 +22,7 @@ import { runEval, type EvalResultFile } from '../src/cli/eval.ts';
 import { tmpdir } from 'node:os';
 
 const o = z
-  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional(), from: z.string().optional() /* decoder dir; default <run>/best */, coco: z.string().optional(), cocoCache: z.string().default('cache/coco'), modelsDir: z.string().default('models') })
+  .object({ run: z.string(), kind: z.enum(['soft', 'hard']), captions: z.string(), dev: z.string(), cache: z.string(), out: z.string().default('models'), note: z.string().default(''), limit: z.number().int().positive().optional(), from: z.string().optional() /* decoder dir; default <run>/best */, coco: z.string().optional(), beams: z.union([z.number(), z.string()]).default('1,3').transform((b) => String(b).split(',').map(Number)), cocoCache: z.string().default('cache/coco'), modelsDir: z.string().default('models') })
   .parse(parseArgs(process.argv.slice(2)).options);
 const backend = await initBackend();
 const best = await loadDecoder(o.from ?? join(o.run, 'best'));
@@ -46,12 +48,12 @@ const dev = loadDataset({ format: 'auto', captions: o.captions, split: o.dev }).
 const items = dev.map((it) => ({ image: it.image, features: () => rowFeatures(cache, cache.index.get(it.image)!), references: it.captions.map(normalize) }));
 const scores: Record<string, unknown> = {};
 let samples: { image: string; caption: string; references: string[] }[] = [];
-for (const beam of [1, 3]) {
+for (const beam of o.beams) {
   const r = await evaluateDecoder(decoder, items, { beam, maxLength: shipped.config.maxLength, progress: `dev beam ${beam}` });
   const { perItem: _, ...s } = r.scores;
   scores[`beam${beam}`] = s;
   console.log(`dev beam ${beam}: ${formatScores(r.scores)}`);
-  if (beam === 3) samples = r.captions.slice(0, 10);
+  if (beam === Math.max(...o.beams)) samples = r.captions.slice(0, 10);
 }
 // The pointing game on COCO photos with object boxes, beam 3, from the shipped file.
 let pointing: EvalResultFile['pointing'] | undefined;
@@ -96,18 +98,21 @@ writeFileSync(join(dest, 'README.md'), modelCard(card));
 console.log(`shipped ${dest}`);
 decoder.dispose();
 
-function pointingSection(p: NonNullable<typeof card.pointing>): string {
+function pointingSection(p: NonNullable<typeof card.pointing>, c0: typeof card): string {
   const pct = (x: number) => (x * 100).toFixed(1) + '%';
-  const rows = Object.entries(p.perCategory).sort((a, b) => b[1].words - a[1].words).map(([cat, s]) => `| ${cat} | ${s.words} | ${pct(s.hitRate)} | ${pct(s.centreHitRate)} | ${pct(s.randomHitRate)} | ${pct(s.mass)} | ${pct(s.uniformMass)} |`);
+  const sharp = (s: { maxAlpha?: number; top5Mass?: number }) => (s.maxAlpha === undefined ? '— | —' : `${s.maxAlpha.toFixed(3)} | ${pct(s.top5Mass!)}`);
+  const rows = Object.entries(p.perCategory).sort((a, b) => b[1].words - a[1].words).map(([cat, s]) => `| ${cat} | ${s.words} | ${pct(s.hitRate)} | ${pct(s.centreHitRate)} | ${pct(s.randomHitRate)} | ${pct(s.mass)} | ${pct(s.uniformMass)} | ${sharp(s)} |`);
   return `
 ## Attention faithfulness: pointing game (${p.data}, ${p.decoding})
 
 Does a word's attention map peak inside a box of the object it names (\`npm run eval -- --instances\`)?
 ${p.overall.words} grounded words; ${p.ungrounded.words} object words named a category the photo has no box for.
 
-| category | words | argmax in box | centre baseline | random cell | mass in boxes | uniform map |
-|---|---|---|---|---|---|---|
-| **all** | ${p.overall.words} | **${pct(p.overall.hitRate)}** | ${pct(p.overall.centreHitRate)} | ${pct(p.overall.randomHitRate)} | ${pct(p.overall.mass)} | ${pct(p.overall.uniformMass)} |
+Sharpness: the mean over grounded words of the map's largest α (uniform: ${(1 / (c0.encoder.grid.h * c0.encoder.grid.w)).toFixed(4)}) and of the mass of its 5 largest cells.
+
+| category | words | argmax in box | centre baseline | random cell | mass in boxes | uniform map | max α | top-5 mass |
+|---|---|---|---|---|---|---|---|---|
+| **all** | ${p.overall.words} | **${pct(p.overall.hitRate)}** | ${pct(p.overall.centreHitRate)} | ${pct(p.overall.randomHitRate)} | ${pct(p.overall.mass)} | ${pct(p.overall.uniformMass)} | ${sharp(p.overall)} |
 ${rows.join('\n')}
 `;
 }
@@ -131,18 +136,17 @@ Show, Attend and Tell decoder (Xu et al. 2015) with **${c.attention} attention**
 - **Training:** ${JSON.stringify(c.hyperparameters)}
 - **Run:** best dev BLEU-4 (greedy) at epoch ${c.training.bestEpoch} of ${c.training.epochsRun} evaluated; ${c.training.steps} steps; ${c.training.hours} h wall-clock on 2 CPU cores (${c.training.backend}), median ${c.training.captionsPerSecMedian} captions/s. ${c.training.note}
 - **Dev BLEU-4 / CIDEr-D by epoch (greedy; epoch 0 = the starting model):** ${c.training.devBleu4ByEpoch.join(', ')} / ${c.training.devCiderDByEpoch.join(', ')}
-- **Recipe:** ${c.recipe.length} stage(s): ${c.recipe.map((st: any, i: number) => `(${i + 1}) ${st.hyperparameters.objective === 'scst' ? `self-critical CIDEr-D, K=${st.hyperparameters.scstSamples} samples, ${st.hyperparameters.scstBaseline} baseline` : st.hyperparameters.attention === 'hard' ? 'hard attention, REINFORCE' : 'cross-entropy'}, lr ${st.hyperparameters.lr}, ${st.training.epochsRun} epoch(s) evaluated, ${st.training.hours} h`).join('; ')}
+- **Recipe:** ${c.recipe.length} stage(s): ${c.recipe.map((st: any, i: number) => `(${i + 1}) ${st.hyperparameters.objective === 'scst' ? `self-critical CIDEr-D, K=${st.hyperparameters.scstSamples} samples, ${st.hyperparameters.scstBaseline} baseline` : st.hyperparameters.attention === 'hard' ? 'hard attention, REINFORCE' : 'cross-entropy'}${st.hyperparameters.attentionTargets ? ` + attention correctness (μ ${st.hyperparameters.mu}, detector score ≥ ${st.hyperparameters.targetThreshold}, ${st.hyperparameters.attentionTargets})` : ''}, lr ${st.hyperparameters.lr}, ${st.training.epochsRun} epoch(s) evaluated, ${st.training.hours} h`).join('; ')}
 - **Weights:** ${c.weights}.
 
 ## Dev scores (Flickr8k dev, 1,000 images, 5 references; coco-caption definitions; ×100)
 
 | decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | CIDEr-D | ROUGE-L |
 |---|---|---|---|---|---|---|
-${row('greedy (beam 1)', c.dev.beam1)}
-${row('beam 3', c.dev.beam3)}
+${Object.entries(c.dev).map(([k, s]) => row(k === 'beam1' ? 'greedy (beam 1)' : k.replace('beam', 'beam '), s)).join('\n')}
 
 METEOR is not computed (no faithful implementation here).
-${c.pointing ? pointingSection(c.pointing) : ''}
+${c.pointing ? pointingSection(c.pointing, c) : ''}
 ## 10 dev captions (beam 3)
 
 | image | generated | first reference |

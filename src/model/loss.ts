@@ -14,6 +14,11 @@ import { attentionEntropy, likelihoodRewards, locationAdvantage, type ReinforceO
  *   loss = −tokenScale Σ_b w_b Σ_t log p(y_t) + regScale Σ_b Σ_i (1 − Σ_t α_ti)²        (14)
  *   hard, sampled locations:  − tokenScale Σ_b λ_r (r_b − b) Σ_t log p(s_t)           (11, 12)
  *   hard:                     − tokenScale λ_e Σ_b Σ_t H[α_t]
+ *   attention correctness:    − attnScale Σ_b Σ_{t grounded} log Σ_{i ∈ R_bt} α_ti       (Liu et al. 2017)
+ * R_bt is the target region of the word predicted at step t (src/data/attention-targets.ts);
+ * attnScale = μ / (grounded words in the whole batch), so μ weighs the mean −log mass in the
+ * region against the mean token NLL. For hard attention it acts on α_t, the distribution the
+ * locations are drawn from (no sampling involved, so its gradient is exact, not REINFORCE).
  * Padded steps (target <pad>, after <end>) are masked out of every term.
  */
 export interface CaptionBatch {
@@ -21,6 +26,7 @@ export interface CaptionBatch {
   tokens: Int32Array; // [B, T+1]: <start> w_1 .. w_n <end>, then <pad> up to T+1 (masked)
   B: number;
   T: number; // number of predicted tokens (n + 1)
+  regions?: Uint8Array; // [B, T, L]: 1 on the target region of the word predicted at step t; a row of 0s: not grounded
 }
 
 export interface LossOptions {
@@ -30,6 +36,7 @@ export interface LossOptions {
   regScale: number; // λ / (captions in the whole batch × L)
   reinforce?: ReinforceOptions; // hard attention
   captionWeights?: Float32Array; // [B] w_b on each caption's log-likelihood (SCST advantages); default 1
+  attnScale?: number; // μ / (grounded words in the whole batch): the attention-correctness term; needs batch.regions
 }
 
 export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionBatch, o: LossOptions): tf.Scalar {
@@ -48,6 +55,7 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
   let state = initState(p, tf.tensor3d(batch.features, [B, L, cfg.featureDim]));
   let alphaSum: tf.Tensor = tf.zeros([B, L]);
   let entropy: tf.Tensor = tf.scalar(0);
+  let correctness: tf.Tensor = tf.scalar(0); // Σ −log(mass in region) over grounded words
   const tokenLogp: tf.Tensor[] = []; // log p(y_t), [B] per step
   const locationLogp: tf.Tensor[] = []; // log p(s_t), [B] per step
   for (let t = 0; t < T; t++) {
@@ -60,6 +68,13 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
     alphaSum = alphaSum.add(alpha.mul(m.expandDims(1)));
     if (mode.kind === 'sample') locationLogp.push(tf.log(alpha).mul(weights).sum(1).mul(m));
     if (hard && o.reinforce) entropy = entropy.add(attentionEntropy(alpha).mul(m).sum());
+    if (batch.regions && o.attnScale) {
+      const { region, grounded } = stepRegions(batch.regions, B, T, L, t);
+      const g = tf.tensor1d(grounded).mul(m);
+      // log(mass + 1 − g): ungrounded rows add log 1 = 0 instead of log 0
+      const mass = alpha.mul(tf.tensor2d(region, [B, L])).sum(1);
+      correctness = correctness.sub(mass.add(tf.scalar(1).sub(g)).log().mul(g).sum());
+    }
   }
   const nll = tf.addN(tokenLogp).mul(w).sum().neg();
   let loss = nll.mul(o.tokenScale).add(tf.scalar(1).sub(alphaSum).square().sum().mul(o.regScale));
@@ -70,5 +85,18 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
     loss = loss.sub(tf.addN(locationLogp).mul(advantages).sum().mul(o.tokenScale));
   }
   if (rf && hard) loss = loss.sub(entropy.mul(rf.entropy * o.tokenScale));
+  if (o.attnScale) loss = loss.add(correctness.mul(o.attnScale));
   return loss as tf.Scalar;
+}
+
+/** Step t's target regions [B, L] (0/1 as floats) and which captions have one (1) or not (0), from [B, T, L]. */
+export function stepRegions(regions: Uint8Array, B: number, T: number, L: number, t: number): { region: Float32Array; grounded: Float32Array } {
+  const region = new Float32Array(B * L);
+  const grounded = new Float32Array(B);
+  for (let b = 0; b < B; b++) {
+    const row = regions.subarray((b * T + t) * L, (b * T + t + 1) * L);
+    region.set(row, b * L);
+    grounded[b] = row.includes(1) ? 1 : 0;
+  }
+  return { region, grounded };
 }

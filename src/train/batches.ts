@@ -4,6 +4,7 @@ import { shuffleInPlace } from '../util/rng.ts';
 export interface Example {
   row: number;
   tokens: Int32Array;
+  targets?: { step: number; region: Uint8Array }[]; // attention targets of grounded words (src/train/examples.ts)
 }
 
 /**

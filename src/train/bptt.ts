@@ -2,7 +2,7 @@ import * as tf from '../runtime/tf.ts';
 import type { DecoderConfig } from '../model/config.ts';
 import { paramLayout, view, type ParamName } from '../model/params.ts';
 import { bannedLogits, embed, initState, sampleLocations, type ParamTensors } from '../model/decoder.ts';
-import type { CaptionBatch, LossOptions } from '../model/loss.ts';
+import { stepRegions, type CaptionBatch, type LossOptions } from '../model/loss.ts';
 import { likelihoodRewards, locationAdvantage } from '../model/reinforce.ts';
 import { explicitTranspose } from '../runtime/backend.ts';
 import { tanh } from '../model/ops.ts';
@@ -33,6 +33,9 @@ export interface GradStats {
   rewardSum: number; // Σ_b mean_t log p(y_t)  (REINFORCE reward, per caption)
   tokens: number;
   captions: number;
+  grounded: number; // words with a target region (batch.regions)
+  attnSum: number; // Σ −log(mass in region) over them
+  massSum: number; // Σ mass in region over them
 }
 
 export function computeGradients(
@@ -77,7 +80,7 @@ export function computeGradients(
   for (let k = 0; k < N; k++) rowWeight[k] = tokenMask[k] * (opts.captionWeights ? opts.captionWeights[k % B] : 1);
   const weighted = padded || opts.captionWeights !== undefined;
 
-  const stats: GradStats = { nllSum: 0, regSum: 0, rewardSum: 0, tokens: tokenMask.reduce((a, b) => a + b, 0), captions: B };
+  const stats: GradStats = { nllSum: 0, regSum: 0, rewardSum: 0, tokens: tokenMask.reduce((a, b) => a + b, 0), captions: B, grounded: 0, attnSum: 0, massSum: 0 };
   let dEyData: Float32Array = new Float32Array(0);
 
   const grads = tf.tidy(() => {
@@ -179,6 +182,7 @@ export function computeGradients(
     const dHp: tf.Tensor[] = new Array(T);
     const dBetaPre: tf.Tensor[] = new Array(T);
     const one = tf.scalar(1);
+    const acStats: tf.Tensor[] = []; // [3] per grounded step: count, Σ −log mass, Σ mass
     for (let t = T - 1; t >= 0; t--) {
       const s = saved[t];
       const dhT = dh.add(dHout.slice([t * B, 0], [B, H]));
@@ -202,6 +206,18 @@ export function computeGradients(
       // ctx = Σ_i α_i a_i: pathwise gradient only when α itself weighted the context.
       let dAlpha: tf.Tensor = stepMask ? dAlphaReg.mul(stepMask[t]) : dAlphaReg;
       if (!s.sample) dAlpha = dAlpha.add(tf.matMul(a, dCtx.reshape([B, D, 1])).reshape([B, L]));
+      // Attention correctness −attnScale Σ_b g_b log m_b, m_b = Σ_{i∈R} α_bi: ∂/∂α_bi = −attnScale g_b R_bi / m_b.
+      if (batch.regions) {
+        const { region, grounded } = stepRegions(batch.regions, B, T, L, t);
+        for (let b = 0; b < B; b++) grounded[b] *= tokenMask[t * B + b];
+        if (grounded.includes(1)) {
+          const R = tf.tensor2d(region, [B, L]);
+          const g = tf.tensor2d(grounded, [B, 1]);
+          const mass = s.alpha.mul(R).sum(1, true).add(one.sub(g)); // ungrounded rows: 1 (log 0 → 0)
+          acStats.push(tf.stack([g.sum(), mass.log().mul(g).sum().neg(), mass.mul(g).sum()]));
+          if (opts.attnScale) dAlpha = dAlpha.add(R.mul(g.div(mass)).mul(-opts.attnScale));
+        }
+      }
       // softmax backward
       let de = s.alpha.mul(dAlpha.sub(s.alpha.mul(dAlpha).sum(1, true)));
       let dePolicy: tf.Tensor | undefined; // REINFORCE on the locations and the entropy bonus
@@ -224,6 +240,8 @@ export function computeGradients(
       dhPrev = dhPrev.add(mm(dhp, WattHidT));
       dh = dhPrev;
     }
+
+    if (acStats.length) [stats.grounded, stats.attnSum, stats.massSum] = tf.addN(acStats).dataSync();
 
     const dGatesAll = tf.concat(dGates, 0); // [N, 4H], time-major like everything else
     const ZHall = tf.concat(saved.map((s) => s.zh), 0);

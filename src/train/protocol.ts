@@ -16,6 +16,7 @@ export interface StepRequest {
   kind: 'step';
   rows: Int32Array; // feature row per caption
   tokens: Int32Array; // [B, T+1]
+  regions?: Uint8Array; // [B, T, L] attention targets (copied with the message: ≤ 32·21·196 bytes)
   B: number;
   T: number;
   opts: GradOptions;

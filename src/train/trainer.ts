@@ -13,7 +13,9 @@ import { decodeHalf } from '../util/float16.ts';
 import { formatScores } from '../eval/index.ts';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../util/rng.ts';
 import { Adam, clipGlobalNorm } from './adam.ts';
-import { makeBatches, type Example } from './batches.ts';
+import { makeBatches } from './batches.ts';
+import { batchRegions, buildExamples } from './examples.ts';
+import { loadDetections } from '../data/attention-targets.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { evaluateDecoder, type EvalItem } from '../eval/evaluate.ts';
 import { TrainOptionsSchema, type TrainOptionsInput } from './options.ts';
@@ -32,6 +34,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   await mkdir(o.out, { recursive: true });
   const ckptDir = join(o.out, 'checkpoint');
   const bestDir = join(o.out, 'best');
+  if (o.attentionTargets && o.objective === 'scst') throw new Error('--attention-targets supervises teacher-forced (xe) training only, not --objective scst');
   if (hasCheckpoint(ckptDir) && !o.resume) throw new Error(`${o.out} already has a checkpoint: pass --resume to continue it, or choose another --out`);
   const backend = await initBackend(o.backend);
 
@@ -54,17 +57,9 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   await writeFile(vocabPath, JSON.stringify(vocab.toJSON()));
   await writeFile(join(o.out, 'options.json'), JSON.stringify({ ...o, resume: undefined, maxSteps: undefined }, null, 2));
 
-  const examples: Example[] = [];
-  let dropped = 0;
-  for (const it of trainItems)
-    for (const c of it.captions) {
-      const toks = tokenize(c);
-      if (toks.length === 0 || toks.length > o.maxLength) {
-        dropped++;
-        continue;
-      }
-      examples.push({ row: cache.rows.get(it.image)!, tokens: Int32Array.from(vocab.encode(toks)) });
-    }
+  const targets = o.attentionTargets ? { detections: loadDetections(o.attentionTargets), threshold: o.targetThreshold, grid: cache.index.grid } : undefined;
+  const { examples, dropped, grounded } = buildExamples(trainItems, cache.rows, vocab, o.maxLength, targets);
+  if (targets) log(`attention targets: ${grounded} grounded words (detector score ≥ ${o.targetThreshold}) in ${examples.filter((e) => e.targets?.length).length} captions, μ = ${o.mu}`);
   const config: DecoderConfig = defaultConfig({
     attention: o.attention,
     vocabSize: vocab.size,
@@ -136,6 +131,8 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   const checkpoint = async () => {
     state.adamT = adam.t;
     await saveCheckpoint(ckptDir, state, [params, adam.m, adam.v]);
+    // the checkpoint's parameters as a decoder too, to evaluate or ship a run cut off mid-epoch
+    await saveDecoder(join(o.out, 'latest'), { config, vocab, params, card: { epoch: state.epoch, batchIndex: state.batchIndex, step: state.step, initFrom: o.initFrom } }, 'float32');
   };
   const lossCurve: CurvePoint[] = [];
   const bleuCurve: CurvePoint[] = [];
@@ -177,7 +174,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
       const units = scst ? trainItems.length : examples.length;
       let done = batches.slice(0, state.batchIndex).reduce((s, b) => s + b.length, 0);
       const bar = new ProgressBar(`epoch ${state.epoch + 1}/${o.epochs}${scst ? ' (self-critical)' : ''}`, units, scst ? 'images' : 'captions', process.stderr, done);
-      let window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, reward: 0, greedy: 0, t0: Date.now() };
+      let window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, reward: 0, greedy: 0, grounded: 0, attn: 0, mass: 0, t0: Date.now() };
       for (; state.batchIndex < batches.length; state.batchIndex++) {
         if (stopRequested || (o.maxSteps !== undefined && state.step >= o.maxSteps)) break;
         const ids = batches[state.batchIndex];
@@ -199,7 +196,9 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
           const T = examples[ids[0]].tokens.length - 1;
           const stepRng = mulberry32(deriveSeed(o.seed, state.step, 0x5a));
           const hard = o.attention === 'hard';
+          const groundedInBatch = batchRegions(ids.map((id) => examples[id]), T, L)?.grounded ?? 0;
           const base = {
+            attnScale: groundedInBatch ? o.mu / groundedInBatch : undefined, // μ per grounded word of the whole batch
             sampled: hard && useSampledLocations(stepRng),
             dropout: o.dropout,
             tokenScale: 1 / (B * T),
@@ -212,7 +211,8 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
               if (!shard.length) return undefined;
               const tokens = new Int32Array(shard.length * (T + 1));
               shard.forEach((id, k) => tokens.set(examples[id].tokens, k * (T + 1)));
-              return workers[w].step({ rows: Int32Array.from(shard, (id) => examples[id].row), tokens, B: shard.length, T, opts: { ...base, seed: deriveSeed(o.seed, state.step, w + 1) } });
+              const regions = batchRegions(shard.map((id) => examples[id]), T, L)?.regions;
+              return workers[w].step({ rows: Int32Array.from(shard, (id) => examples[id].row), tokens, regions, B: shard.length, T, opts: { ...base, seed: deriveSeed(o.seed, state.step, w + 1) } });
             }),
           );
           grad.fill(0);
@@ -231,6 +231,9 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
             window.reg += s.regSum;
             window.tokens += s.tokens;
             window.captions += s.captions;
+            window.grounded += s.grounded;
+            window.attn += s.attnSum;
+            window.mass += s.massSum;
           }
         }
         window.steps++;
@@ -245,12 +248,13 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
           const images = scst ? window.captions / o.scstSamples : undefined;
           const rec = {
             type: 'train', epoch: state.epoch + 1, epochFloat, step: state.step, loss, reg: (o.lambda * window.reg) / (window.captions * L), captionsPerSec: window.captions / secs, lr: currentLr(o, state, epochFloat), baseline: state.baseline,
+            ...(window.grounded ? { groundedWords: window.grounded, attnCorrectness: window.attn / window.grounded, massInRegion: window.mass / window.grounded } : {}),
             ...(scst && images ? { objective: 'scst', rewardCiderD: window.reward / images, greedyCiderD: o.scstBaseline === 'greedy' ? window.greedy / images : undefined, imagesPerSec: images / secs } : {}),
             time: new Date().toISOString(),
           };
           await appendFile(logPath, JSON.stringify(rec) + '\n');
           lossCurve.push({ x: epochFloat, y: loss });
-          window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, reward: 0, greedy: 0, t0: Date.now() };
+          window = { nll: 0, reg: 0, tokens: 0, captions: 0, steps: 0, reward: 0, greedy: 0, grounded: 0, attn: 0, mass: 0, t0: Date.now() };
         }
         if (Date.now() - lastCkpt > o.checkpointMinutes * 60_000) {
           state.batchIndex++;

@@ -33,7 +33,7 @@ function features(rows: Int32Array): Float32Array {
 function gradientStep(req: StepRequest): WorkerReply {
   const p = paramTensors(init.config, params);
   try {
-    const stats = computeGradients(init.config, p, { features: features(req.rows), tokens: req.tokens, B: req.B, T: req.T }, req.opts, grad);
+    const stats = computeGradients(init.config, p, { features: features(req.rows), tokens: req.tokens, regions: req.regions, B: req.B, T: req.T }, req.opts, grad);
     return { kind: 'done', stats };
   } finally {
     tf.dispose(Object.values(p));

@@ -19,7 +19,7 @@ const cfg = (attention: 'soft' | 'hard'): DecoderConfig =>
     encoder: { id: 'test', sha256: 'x', inputSize: 224 },
   });
 
-async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce?: ReinforceOptions, scst = false) {
+async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce?: ReinforceOptions, scst = false, supervised = false) {
   const rng = mulberry32(7);
   const { specs, total } = paramLayout(c);
   const flat = initParams(c, rng);
@@ -30,10 +30,27 @@ async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce
   // SCST: sampled captions of different lengths, padded after <end>, each weighted by its advantage.
   if (scst) tokens[0].splice(2, 3, 2, 0, 0), tokens[2].splice(3, 2, 2, 0);
   const captionWeights = scst ? Float32Array.from([0.7, -1.3, 0.4]) : undefined;
-  const opts = { tokenScale: 1 / (B * T), regScale: 1 / (B * L), seed: 42, sampled, reinforce, captionWeights };
-  const batch = { features, tokens: Int32Array.from(tokens.flat()), B, T };
+  // Attention correctness: some words have a target region, of one cell or several; padded steps never do.
+  let regions: Uint8Array | undefined;
+  if (supervised) {
+    regions = new Uint8Array(B * T * L);
+    const mark = (b: number, t: number, cells: number[]) => cells.forEach((i) => (regions![(b * T + t) * L + i] = 1));
+    mark(0, 0, [1, 2]);
+    mark(1, 1, [4]);
+    mark(1, 3, [0, 3, 5]);
+    mark(2, 2, [0, 1, 2, 3]);
+  }
+  const opts = { tokenScale: 1 / (B * T), regScale: 1 / (B * L), seed: 42, sampled, reinforce, captionWeights, attnScale: supervised ? 1.7 / 4 : undefined };
+  const batch = { features, tokens: Int32Array.from(tokens.flat()), B, T, regions };
   const grad = new Float32Array(total);
-  computeGradients(c, paramTensors(c, flat), batch, { ...opts, dropout: 0 }, grad);
+  const stats = computeGradients(c, paramTensors(c, flat), batch, { ...opts, dropout: 0 }, grad);
+  if (supervised) {
+    t.equal(stats.grounded, 4, `${name}: four grounded words counted`);
+    const without = new Float32Array(total);
+    computeGradients(c, paramTensors(c, flat), { ...batch, regions: undefined }, { ...opts, dropout: 0 }, without);
+    const change = Math.max(...grad.map((g, i) => Math.abs(g - without[i])));
+    t.ok(change > 1e-3, `${name}: the term changes the gradient (max change ${change.toExponential(2)})`);
+  }
 
   const vars = paramTensors(c, flat);
   const names = specs.map((s) => s.name);
@@ -59,3 +76,7 @@ await check('hard/expected', cfg('hard'), false, { weight: 1, entropy: 0.01, bas
 await check('hard/sampled', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 });
 await check('soft/SCST (padded, advantage-weighted)', cfg('soft'), false, undefined, true);
 await check('hard/sampled, padded', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 }, true);
+await check('soft + attention correctness', cfg('soft'), false, undefined, false, true);
+await check('hard/expected + attention correctness', cfg('hard'), false, { weight: 1, entropy: 0.01, baseline: -2 }, false, true);
+await check('hard/sampled + attention correctness', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 }, false, true);
+await check('hard/sampled, padded + attention correctness', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 }, true, true);

@@ -44,5 +44,5 @@ export function pointingGame(captions: readonly CaptionedMaps[], objects: Readon
 export function formatPointing(r: PointingResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const o = r.overall;
-  return `pointing game: ${o.words} grounded words | hit ${pct(o.hitRate)} (centre ${pct(o.centreHitRate)}, random cell ${pct(o.randomHitRate)}) | mass in boxes ${pct(o.mass)} (uniform ${pct(o.uniformMass)}) | ${r.ungrounded.words} object words with no box`;
+  return `pointing game: ${o.words} grounded words | hit ${pct(o.hitRate)} (centre ${pct(o.centreHitRate)}, random cell ${pct(o.randomHitRate)}) | mass in boxes ${pct(o.mass)} (uniform ${pct(o.uniformMass)}) | max α ${o.maxAlpha.toFixed(3)}, top-5 mass ${pct(o.top5Mass)} | ${r.ungrounded.words} object words with no box`;
 }

@@ -12,6 +12,7 @@
 //           fraction of the image the boxes cover
 //   random  hit: the expected hit rate of a uniformly random cell = the fraction of cells whose
 //           centre lies in a box (an expectation, so it has no sampling noise)
+// Sharpness of the map, whatever the boxes: max α (uniform: 1/(h·w)) and the mass of its 5 largest cells.
 
 export type Box = readonly [x: number, y: number, width: number, height: number];
 
@@ -60,6 +61,8 @@ export interface PointingScore {
   centreHit: boolean;
   uniformMass: number;
   randomHit: number; // expected
+  maxAlpha: number;
+  top5Mass: number;
 }
 
 /** Scores one word's attention map α (length h·w, sums to 1) against its category's boxes. */
@@ -78,7 +81,8 @@ export function scorePointing(alpha: ArrayLike<number>, boxes: readonly Box[], g
     uniform += cover[i] / L;
     if (inAny(...cellCentre(g, i), boxes)) centres++;
   }
-  return { hit: inAny(...cellCentre(g, best), boxes), mass, centreHit: inAny(g.width / 2, g.height / 2, boxes), uniformMass: uniform, randomHit: centres / L };
+  const top5Mass = Array.from(alpha).sort((a, b) => b - a).slice(0, 5).reduce((a, b) => a + b, 0);
+  return { hit: inAny(...cellCentre(g, best), boxes), mass, centreHit: inAny(g.width / 2, g.height / 2, boxes), uniformMass: uniform, randomHit: centres / L, maxAlpha: alpha[best], top5Mass };
 }
 
 export interface PointingSummary {
@@ -88,6 +92,8 @@ export interface PointingSummary {
   centreHitRate: number;
   uniformMass: number;
   randomHitRate: number;
+  maxAlpha: number; // mean over words
+  top5Mass: number; // mean over words
 }
 
 export function summarise(scores: readonly PointingScore[]): PointingSummary {
@@ -100,5 +106,7 @@ export function summarise(scores: readonly PointingScore[]): PointingSummary {
     centreHitRate: avg((s) => +s.centreHit),
     uniformMass: avg((s) => s.uniformMass),
     randomHitRate: avg((s) => s.randomHit),
+    maxAlpha: avg((s) => s.maxAlpha),
+    top5Mass: avg((s) => s.top5Mass),
   };
 }
