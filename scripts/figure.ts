@@ -1,10 +1,11 @@
 // Renders the README figure: a generated scene (no dataset image is committed), captioned by the
-// shipped soft model, as a paper-style sheet. npx tsx scripts/figure.ts [--models-dir models] [--out docs/figure.png]
+// shipped soft model (grounded by the detector when models/detector is there), as a paper-style sheet. npx tsx scripts/figure.ts [--models-dir models] [--out docs/figure.png]
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { Captioner } from '../src/service/captioner.ts';
 import { CaptionOptionsSchema } from '../src/service/schemas.ts';
 import { renderSheet } from '../src/render/index.ts';
+import { overlayWords } from '../src/service/overlay.ts';
 import { parseArgs } from '../src/util/args.ts';
 
 const { options } = parseArgs(process.argv.slice(2));
@@ -27,7 +28,7 @@ const [r] = await captioner.caption([image], CaptionOptionsSchema.parse({ beamSi
 console.log(r.result.caption);
 const sheet = await renderSheet(
   { rgb: r.prepared.rgb, width: r.prepared.rgbWidth, height: r.prepared.rgbHeight },
-  r.result.tokens.map((t) => ({ word: t.word, attention: t.attention!, logprob: t.logprob })),
+  overlayWords(r.result), // grounded words carry their detection box
   { mode: 'soft', format: 'png', panelSize: 160, columns: 5, title: r.result.caption },
 );
 writeFileSync(out, sheet);

@@ -13,7 +13,7 @@ export const EnvSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   MODELS_DIR: z.string().min(1).default('./models').describe('holds the encoder file and the soft/ and hard/ decoders'),
-  ALLOW_DOWNLOAD: bool.default(true).describe('download the encoder from its official URL when missing'),
+  ALLOW_DOWNLOAD: bool.default(true).describe('download the encoder and the object detector from their official URLs when missing (sha256 checked)'),
   MAX_FILE_BYTES: int(1, 512 * MB).default(25 * MB).describe('per image (fits full-size camera JPEGs)'),
   MAX_FILES: int(1, 64).default(8).describe('images per request'),
   MAX_PIXELS: int(1, 500_000_000).default(40_000_000).describe('decoded pixels per image (decompression-bomb guard)'),

@@ -103,7 +103,7 @@ export class Captioner {
       if (c.encoder.sha256 !== encoder.sha256 || c.grid.h !== encoder.grid.h || c.grid.w !== encoder.grid.w || c.featureDim !== encoder.featureDim)
         throw new Error(`decoder ${kind} was trained on ${c.encoder.id} ${c.grid.h}x${c.grid.w}x${c.featureDim} features, the encoder gives ${encoder.id} ${encoder.grid.h}x${encoder.grid.w}x${encoder.featureDim}`);
     }
-    const detector = await loadDetector(opts.modelsDir, { intraOpThreads: threads, tensorSize: encoder.inputSize }, log);
+    const detector = await loadDetector(opts.modelsDir, { intraOpThreads: threads, tensorSize: encoder.inputSize, allowDownload: opts.allowDownload }, log);
     return new Captioner(encoder, decoders, backend, runtime, warnings, opts, detector);
   }
 

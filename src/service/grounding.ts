@@ -26,14 +26,23 @@ export const DETECTOR_FILES = ['detector/centernet.json', 'detector/centernet.bi
  * The detector when MODELS_DIR holds its files, else null: the service still starts and
  * captions without boxes, and says so in the log and in /v1/models.
  */
-export async function loadDetector(modelsDir: string, opts: { intraOpThreads: number; tensorSize: number }, log: (msg: string) => void): Promise<ObjectDetector | null> {
+export async function loadDetector(modelsDir: string, opts: { intraOpThreads: number; tensorSize: number; allowDownload?: boolean }, log: (msg: string) => void): Promise<ObjectDetector | null> {
   const missing = DETECTOR_FILES.filter((f) => !existsSync(join(modelsDir, f)));
-  if (missing.length) {
-    log(`no object detector (${missing.join(', ')} missing in ${resolve(modelsDir)}): words get no boxes, and the decoding's grounding reads the encoder's ImageNet classes only`);
+  const ungrounded = (why: string) => {
+    log(`no object detector (${why}): words get no boxes, and the decoding's grounding reads the encoder's ImageNet classes only`);
     return null;
-  }
+  };
+  if (missing.length && !opts.allowDownload) return ungrounded(`${missing.join(', ')} missing in ${resolve(modelsDir)}`);
   // It reads the encoder's prepared tensor (one decode per image), so it is told that tensor's side.
-  const detector: ObjectDetector = await Detector.load({ modelsDir, intraOpThreads: opts.intraOpThreads, tensorSize: opts.tensorSize, allowDownload: false });
+  // Missing files are fetched from models/detector.json's official URL when allowed (like the
+  // encoder, sha256 checked); a failed fetch leaves the service running ungrounded.
+  let detector: ObjectDetector;
+  try {
+    detector = await Detector.load({ modelsDir, intraOpThreads: opts.intraOpThreads, tensorSize: opts.tensorSize, allowDownload: Boolean(opts.allowDownload) });
+  } catch (err) {
+    if (!missing.length) throw err; // files present but wrong (sha256): a clear start-up error
+    return ungrounded(`${missing.join(', ')} missing in ${resolve(modelsDir)} and not downloaded: ${err instanceof Error ? err.message : err}`);
+  }
   log(`object detector: ${detector.id} (input ${detector.inputSize}×${detector.inputSize}, sha256 ${detector.sha256.slice(0, 12)}…); words are grounded by default`);
   return detector;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { categoryRegions, loadDetections, rasterise, wordRegions } from '../../src/data/attention-targets.ts';
 import { COCO_CATEGORIES } from '../../src/detector/types.ts';
 import { Vocabulary } from '../../src/data/vocab.ts';
-import { SHARED_DIR } from '../encoder/shared-dir.ts';
+import { SHARED_DIR } from '../helpers/shared-dir.ts';
 import { batchRegions, buildExamples } from '../../src/train/examples.ts';
 
 // A 4×4 grid: cell centres at 0.125, 0.375, 0.625, 0.875 of the width and height.
