@@ -6,7 +6,7 @@
 //       [--beams 3]   dev decodings to score (default 1,3; beam 1 doubles the time on a busy machine)
 // A run that started from another model (--init-from) keeps that model's recipe as its first stage.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { initBackend } from '../src/runtime/backend.ts';
 import { loadDecoder, saveDecoder } from '../src/model/io.ts';
@@ -85,7 +85,7 @@ const card = {
   recipe: [] as unknown[],
   dev: scores,
   weights: 'float16 (scores above are computed from the float16 file)',
-  pointing: pointing && { data: o.coco, decoding: 'beam 3', overall: pointing.overall, perCategory: pointing.perCategory, ungrounded: pointing.ungrounded },
+  pointing: pointing && { data: basename(o.coco!), decoding: 'beam 3', overall: pointing.overall, perCategory: pointing.perCategory, ungrounded: pointing.ungrounded },
   samples,
 };
 card.recipe = [...earlierStages, { hyperparameters: card.hyperparameters, training: card.training }];

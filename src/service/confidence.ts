@@ -3,6 +3,8 @@
 // detector ran, with its detections), plus plain warnings (low confidence, a subject the model
 // has no word for, an object word nothing was detected for, a confident detection left unnamed,
 // a cut caption).
+import { COCO_CATEGORIES } from '../detector/types.ts';
+import { IMAGENET_TO_COCO } from '../decoding/imagenet-coco.ts';
 import { CATEGORY_WORDS } from '../eval/grounding/categories.ts';
 import calibration from './confidence-calibration.json' with { type: 'json' };
 import { classWords } from './imagenet-words.ts';
@@ -92,7 +94,15 @@ export function assess(caption: string, words: number, logprob: number, classes:
   for (const c of classes) {
     if (c.score < SUBJECT_SCORE) continue;
     const cw = classWords(c.index, c.label);
-    if (!cw.some(known)) warnings.push(`subject not in the model's vocabulary: ${cw[0]} (the encoder sees "${c.label.split(',')[0]}", ${c.score.toFixed(2)})`);
+    const sees = `the encoder sees "${c.label.split(',')[0]}", ${c.score.toFixed(2)}`;
+    if (!cw.some(known)) warnings.push(`subject not in the model's vocabulary: ${cw[0]} (${sees})`);
+    else if (!inputs) {
+      // A COCO object the encoder is sure of that the caption leaves out, though the model has a
+      // word for it (the detector's own "not named" warning below covers this when it ran).
+      const cat = IMAGENET_TO_COCO[c.index];
+      const said = new Set(caption.split(' '));
+      if (cat >= 0 && !(CATEGORY_WORDS[COCO_CATEGORIES[cat]] ?? []).some((w) => said.has(w))) warnings.push(`not named: ${COCO_CATEGORIES[cat]} (${sees})`);
+    }
   }
   if (inputs) {
     // Words the detector does not back (likely hallucinations), then objects it is sure of that go unnamed.

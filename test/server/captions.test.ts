@@ -176,10 +176,12 @@ t.test('results over a real socket: confidence, warnings, truncation, sampled al
     for (const a of r.alternatives) t.notMatch(a.caption, /<unk>/);
   });
 
-  t.test('real photos: a zebra is flagged out of vocabulary; a Flickr8k dog photo scores higher', { skip: existsSync(ZEBRA) && existsSync(DOGS) ? false : `needs ${ZEBRA} and ${DOGS} (set SHARED_DIR)` }, async (t) => {
+  t.test('real photos: a zebra the caption does not name is flagged (out of vocabulary, or not named); a Flickr8k dog photo scores higher', { skip: existsSync(ZEBRA) && existsSync(DOGS) ? false : `needs ${ZEBRA} and ${DOGS} (set SHARED_DIR)` }, async (t) => {
     const [zebra] = results(await caption({ tags: 'true' }, '', [readFileSync(ZEBRA)]));
     t.match(zebra.tags?.[0].label, /zebra/, 'the encoder sees a zebra');
-    t.ok(zebra.warnings.some((w) => /subject not in the model's vocabulary: zebra/.test(w)), `warnings: ${JSON.stringify(zebra.warnings)}`);
+    // The expanded vocabulary has "zebra": said only when supported; if the caption still leaves it out, it says so.
+    if (!/zebra/.test(zebra.caption)) t.ok(zebra.warnings.some((w) => /(subject not in the model's vocabulary|not named): zebra/.test(w)), `"${zebra.caption}" warnings: ${JSON.stringify(zebra.warnings)}`);
+    else t.pass(`the caption names the zebra: "${zebra.caption}"`);
     const [dogs] = results(await caption({}, '', [readFileSync(DOGS)]));
     t.match(dogs.caption, /dog/);
     t.ok(dogs.confidence > zebra.confidence, `dogs ${dogs.confidence} > zebra ${zebra.confidence}`);

@@ -227,12 +227,14 @@ async function main() {
     t.same(consoleErrors, [], 'no console errors');
   });
 
-  await t.test('a zebra photo: low confidence and the out-of-vocabulary warning on the page', { skip: existsSync(ZEBRA) && trained ? false : 'needs the COCO mini zebra photo and the shipped decoder' }, async (t) => {
+  await t.test('a zebra photo: low confidence and a warning that the zebra is not named', { skip: existsSync(ZEBRA) && trained ? false : 'needs the COCO mini zebra photo and the shipped decoder' }, async (t) => {
     // The page is still "done" from the previous upload: wait for this request's answer first.
     await Promise.all([page.waitForResponse((r) => r.url().includes('/v1/captions')), page.setInputFiles('#file', ZEBRA)]);
     await page.waitForSelector('body[data-state="done"]');
     t.ok(await page.isVisible('#warnings'), 'warnings shown');
-    t.match(await page.textContent('#warnings'), /subject not in the model's vocabulary: zebra/);
+    // The expanded vocabulary has "zebra" (said only when supported): a caption that still leaves it out says so.
+    const caption = await page.textContent('#caption');
+    if (!/zebra/.test(caption ?? '')) t.match(await page.textContent('#warnings'), /(subject not in the model's vocabulary|not named): zebra/);
     t.not(await page.getAttribute('#confidence', 'data-level'), 'high', 'not shown as a confident caption');
     await page.screenshot({ path: join(OUT, 'warnings.png'), fullPage: true });
     t.same(consoleErrors, [], 'no console errors');
