@@ -24,6 +24,8 @@ export async function ensureDetectorFiles(
   const m = opts.manifest ?? detectorManifest;
   const entry = m.detectors[name];
   if (!entry) throw new DetectorFileError(`unknown detector "${name}": the manifest lists ${Object.keys(m.detectors).join(', ')}`);
-  const [json, bin] = await Promise.all(entry.files.map((spec) => ensureFile(modelsDir, spec, DETECTOR, opts)));
+  // One after the other: a missing graph file is reported first, whatever the disk's timing
+  // (in parallel, whichever check failed first won).
+  const [json, bin] = [await ensureFile(modelsDir, entry.files[0], DETECTOR, opts), await ensureFile(modelsDir, entry.files[1], DETECTOR, opts)];
   return { entry, json, bin };
 }
