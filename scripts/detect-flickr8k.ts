@@ -1,12 +1,12 @@
 // Makes the Flickr8k detection file with the project's own detector (resumable; keyed by the
 // detector's sha256 and input size), and compares it with another such file:
 //   npx tsx scripts/detect-flickr8k.ts [--images ../shared/data/flickr8k/images]
-//     [--names-from ../shared/data/flickr8k/train.txt,../shared/data/flickr8k/dev.txt]
+//     [--names-from ../shared/data/flickr8k/train.txt,../shared/data/flickr8k/dev.txt | all]
 //     [--out cache/detections] [--size 384] [--tensor-size 448] [--models-dir models]
 //     [--compare ../shared/data/flickr8k-detections/centernet-512.json] [--thresholds 0.2,0.3,0.4]
 // Agreement at τ treats the other file's detections ≥ τ as the truth: category precision/recall
 // per photo and box recall/precision at IoU ≥ 0.5 (src/detector/quality.ts), over the common photos.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDetectionsFile, DetectionsFileSchema, fromRow, type DetectionsFile } from '../src/detector/detections-file.ts';
@@ -29,7 +29,10 @@ const { values: args } = parseArgs({
   },
 });
 
-const names = args['names-from'].split(',').flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean));
+// --names-from all: every JPEG/PNG in --images (any photo folder, e.g. coco-mini-train/train2017).
+const names = args['names-from'] === 'all'
+  ? readdirSync(args.images).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort()
+  : args['names-from'].split(',').flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean));
 // --tensor-size 512 --size 512 is the shared file's own pipeline (each photo squashed to 512 by sharp).
 const detector = await Detector.load({ modelsDir: args['models-dir'], inputSize: args.size ? Number(args.size) : undefined, tensorSize: Number(args['tensor-size']) });
 const t0 = performance.now();

@@ -19,9 +19,9 @@ import { loadInstances } from '../eval/grounding/instances.ts';
 import { flagName, optionHelp } from './help.ts';
 import { formatPointing, pointingGame, type PointingResult } from '../eval/grounding/game.ts';
 import { chair, formatChair, type ChairResult } from '../eval/grounding/chair.ts';
-import { imagenetTop, loadDetectionsFile } from '../eval/grounding/evidence.ts';
+import { imagenetTop } from '../eval/grounding/evidence.ts';
 import { Detector } from '../detector/detector.ts';
-import { buildDetectionsFile } from '../detector/detections-file.ts';
+import { buildDetectionsFile, loadDetectionsFile } from '../detector/detections-file.ts';
 import { DEFAULT_GROUNDING_RULES, imageGrounding, type GroundingRules } from '../decoding/grounding.ts';
 
 /** A path option: parseArgs turns numeric-looking values into numbers, so accept those too. */
@@ -51,7 +51,7 @@ export const EvalOptionsSchema = z
     format: z.enum(['auto', 'flickr8k', 'karpathy', 'coco'], { error: 'expects auto, flickr8k, karpathy or coco' }).default('auto').describe('format of --captions'),
     limit: z.number({ error: 'expects a whole number ≥ 1' }).int('expects a whole number ≥ 1').min(1, 'expects a whole number ≥ 1').optional().describe('evaluate the first N images of the split only'),
     instances: pathOption('a COCO instances file: --instances FILE').optional().describe('COCO instances_*.json: also play the pointing game (does each object word\'s attention map peak inside that object\'s box?) and score object hallucination (CHAIR_i, CHAIR_s) and object recall'),
-    detections: pathOption('a detections file: --detections FILE').optional().describe('precomputed detections (layout of ../shared/data/flickr8k-detections/centernet-512.json; scripts/detect-centernet.ts) for the grounding rules'),
+    detections: pathOption('a detections file: --detections FILE').optional().describe('precomputed detections (layout of ../shared/data/flickr8k-detections/centernet-512.json; scripts/detect-flickr8k.ts); default: the detector in --models-dir'),
     grounding: flag.default(true).describe('grounding rules in the search (docs/grounding.md): --no-grounding or --grounding false = the model alone'),
     imagenetFile: pathOption('a JSON file: --imagenet-file FILE').optional().describe('where the encoder\'s ImageNet top-10 per image is kept (default: imagenet-top10.json in the feature cache folder)'),
     evidence: z.enum(['both', 'detector', 'imagenet'], { error: 'expects both, detector or imagenet' }).default('both').describe('what grounding believes: detections, the encoder\'s ImageNet classes, or both'),

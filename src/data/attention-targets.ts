@@ -9,32 +9,8 @@
 //   its centre ((c+½)/w, (r+½)/h) lies in the box (edges included), or
 //   it is the cell that contains the box's own centre,
 // the second so a box smaller than a cell (a distant dog) still has one cell, never none.
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { COCO_CATEGORIES, type RawDetection } from '../detector/types.ts';
 import { categoryOf } from '../eval/grounding/categories.ts';
-
-/** ../shared/data/flickr8k-detections/*.json: per photo [x1, y1, x2, y2, score, class], corners as fractions. */
-export const DetectionsFileSchema = z.object({
-  description: z.string().optional(),
-  categories: z.array(z.string()),
-  images: z.record(z.string(), z.array(z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().min(0).max(1), z.number().int().min(0)]))),
-});
-
-export type Detections = Map<string, RawDetection[]>;
-
-/** Reads a detections file; its category list must be COCO's order (the class indices refer to it). */
-export function loadDetections(path: string): Detections {
-  const file = DetectionsFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-  if (file.categories.join() !== COCO_CATEGORIES.join()) throw new Error(`${path}: categories are not the 80 COCO categories in detector order`);
-  const out: Detections = new Map();
-  for (const [image, rows] of Object.entries(file.images))
-    out.set(image, rows.map(([x1, y1, x2, y2, score, classIndex]) => {
-      if (classIndex >= COCO_CATEGORIES.length) throw new Error(`${path}: ${image} has class ${classIndex} (80 categories)`);
-      return { x1, y1, x2, y2, score, classIndex };
-    }));
-  return out;
-}
 
 export interface Grid {
   h: number;

@@ -3,7 +3,7 @@
 // corners as fractions), made by the project's own detector stage. Resumable: each finished photo
 // is appended to a JSON-lines file first, so a killed run picks up where it stopped; the folder
 // name carries the detector's sha256 and input size, so another detector never mixes in.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -11,9 +11,9 @@ import { prepareImage } from '../encoder/preprocess.ts';
 import type { Detector } from './detector.ts';
 import { COCO_CATEGORIES, type RawDetection } from './types.ts';
 
-const Row = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number().int()]);
+const Row = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().min(0).max(1), z.number().int().min(0)]);
 export const DetectionsFileSchema = z.object({
-  description: z.string(),
+  description: z.string().optional(),
   categories: z.array(z.string()),
   images: z.record(z.string(), z.array(Row)),
 });
@@ -28,6 +28,28 @@ export function detectionsKey(d: Pick<Detector, 'id' | 'sha256' | 'inputSize'>):
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 export const toRow = (d: RawDetection): z.infer<typeof Row> => [round4(d.x1), round4(d.y1), round4(d.x2), round4(d.y2), round4(d.score), d.classIndex];
 export const fromRow = ([x1, y1, x2, y2, score, classIndex]: z.infer<typeof Row>): RawDetection => ({ x1, y1, x2, y2, score, classIndex });
+
+/**
+ * Detections per photo name from a detections file (training targets, evaluation, comparisons):
+ * checked against the schema, and its category list must be COCO's order, which the class
+ * indices refer to.
+ */
+export function loadDetectionsFile(path: string): Map<string, RawDetection[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: not a readable JSON file (${err instanceof Error ? err.message : err})`);
+  }
+  const parsed = DetectionsFileSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`${path}: not a detections file: ${z.prettifyError(parsed.error)}`);
+  const { categories, images } = parsed.data;
+  if (categories.join() !== COCO_CATEGORIES.join()) throw new Error(`${path}: categories are not the 80 COCO categories in detector order`);
+  return new Map(Object.entries(images).map(([name, rows]) => [name, rows.map((row) => {
+    if (row[5] >= COCO_CATEGORIES.length) throw new Error(`${path}: ${name} has class ${row[5]} (80 categories)`);
+    return fromRow(row);
+  })]));
+}
 
 export interface DetectionsBuild {
   imagesDir: string;

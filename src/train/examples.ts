@@ -1,11 +1,12 @@
 // Training captions as token ids, each with the attention targets of its grounded words.
 import type { Vocabulary } from '../data/vocab.ts';
 import { tokenize } from '../data/tokenize.ts';
-import { categoryRegions, wordRegions, type Detections, type Grid } from '../data/attention-targets.ts';
+import { categoryRegions, wordRegions, type Grid } from '../data/attention-targets.ts';
+import type { RawDetection } from '../detector/types.ts';
 import type { Example } from './batches.ts';
 
 export interface TargetOptions {
-  detections: Detections;
+  detections: ReadonlyMap<string, RawDetection[]>;
   threshold: number; // detector score
   grid: Grid;
 }

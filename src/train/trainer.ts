@@ -15,7 +15,7 @@ import { deriveSeed, mulberry32, shuffleInPlace } from '../util/rng.ts';
 import { Adam, clipGlobalNorm } from './adam.ts';
 import { makeBatches } from './batches.ts';
 import { batchRegions, buildExamples } from './examples.ts';
-import { loadDetections } from '../data/attention-targets.ts';
+import { loadDetectionsFile } from '../detector/detections-file.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { evaluateDecoder, type EvalItem } from '../eval/evaluate.ts';
 import { TrainOptionsSchema, type TrainOptionsInput } from './options.ts';
@@ -57,7 +57,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
   await writeFile(vocabPath, JSON.stringify(vocab.toJSON()));
   await writeFile(join(o.out, 'options.json'), JSON.stringify({ ...o, resume: undefined, maxSteps: undefined }, null, 2));
 
-  const targets = o.attentionTargets ? { detections: loadDetections(o.attentionTargets), threshold: o.targetThreshold, grid: cache.index.grid } : undefined;
+  const targets = o.attentionTargets ? { detections: loadDetectionsFile(o.attentionTargets), threshold: o.targetThreshold, grid: cache.index.grid } : undefined;
   const { examples, dropped, grounded } = buildExamples(trainItems, cache.rows, vocab, o.maxLength, targets);
   if (targets) log(`attention targets: ${grounded} grounded words (detector score ≥ ${o.targetThreshold}) in ${examples.filter((e) => e.targets?.length).length} captions, μ = ${o.mu}`);
   const config: DecoderConfig = defaultConfig({

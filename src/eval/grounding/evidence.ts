@@ -1,34 +1,11 @@
-// What the grounding rules see of each evaluated photo, read or computed before decoding:
-// detections from a precomputed file (the layout of ../shared/data/flickr8k-detections, written
-// by scripts/detect-centernet.ts) and the encoder's ImageNet top-k, kept in a small JSON file
+// What the grounding rules see of each evaluated photo besides its detections (read with
+// src/detector/detections-file.ts): the encoder's ImageNet top-k, kept in a small JSON file
 // beside the feature cache so that a second run does not encode the photos again.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Encoder } from '../../encoder/encoder.ts';
 import { prepareImage } from '../../encoder/preprocess.ts';
-import { COCO_CATEGORIES, type RawDetection } from '../../detector/types.ts';
-
-const DetectionsFileSchema = z.object({
-  categories: z.array(z.string()),
-  images: z.record(z.string(), z.array(z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().min(0).max(1), z.number().int().min(0)]))),
-});
-
-/** Detections per image file name from a detections file ([x1, y1, x2, y2, score, class] rows). */
-export function loadDetectionsFile(path: string): Map<string, RawDetection[]> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: not a readable JSON file (${err instanceof Error ? err.message : err})`);
-  }
-  const parsed = DetectionsFileSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${path}: not a detections file: ${z.prettifyError(parsed.error)}`);
-  const { categories, images } = parsed.data;
-  if (categories.join() !== COCO_CATEGORIES.join()) throw new Error(`${path}: categories are not the 80 COCO categories in detector order`);
-  return new Map(Object.entries(images).map(([name, rows]) => [name, rows.map(([x1, y1, x2, y2, score, classIndex]) => ({ classIndex, score, x1, y1, x2, y2 }))]));
-}
 
 export type TopClasses = { index: number; score: number }[];
 

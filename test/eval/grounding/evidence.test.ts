@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { COCO_CATEGORIES } from '../../../src/detector/types.ts';
-import { loadDetectionsFile } from '../../../src/eval/grounding/evidence.ts';
+import { loadDetectionsFile } from '../../../src/detector/detections-file.ts';
 import { SHARED_DIR } from '../../helpers/shared-dir.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'detections-'));
