@@ -16,6 +16,7 @@ import { END_ID } from '../data/vocab.ts';
 import { COCO_CATEGORIES } from '../detector/types.ts';
 import type { RawDetection } from '../detector/types.ts';
 import { categoryOf } from '../eval/grounding/categories.ts';
+import { categoryWord, HYPERNYMS } from './hypernyms.ts';
 import { imagenetSupport } from './imagenet-coco.ts';
 
 export interface GroundingRules {
@@ -40,6 +41,11 @@ export interface GroundingRules {
    * turns "a group of people are …" into "people are …")
    */
   boostFirst: boolean;
+  /**
+   * refine generic words to a confident category of their COCO supercategory ("animal" → "giraffe",
+   * src/decoding/hypernyms.ts): the generic word's probability moves onto the category's word
+   */
+  refine: boolean;
 }
 
 /**
@@ -48,7 +54,7 @@ export interface GroundingRules {
  * within 0 (of 0, 0.5, 1) also chosen on coco-mini-train; Flickr8k dev pays for them
  * (docs/grounding.md).
  */
-export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 0, boostFirst: false };
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 0, boostFirst: false, refine: true };
 
 /** What one image's search needs: the bias per vocabulary id and which categories to name. */
 export interface ImageGrounding {
@@ -63,6 +69,10 @@ export interface ImageGrounding {
   endPenalty: number;
   within: number;
   boostFirst: boolean;
+  /** triples (generic word, category word, category): the generic word's mass goes to the category's word until it is named */
+  refine: Int32Array;
+  /** nats taken off a generic word while its mass is moved */
+  penalty: number;
 }
 
 const wordCategories = new WeakMap<readonly string[], Int16Array>();
@@ -119,7 +129,33 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
     else bias[v] = boost[c];
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
-  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst };
+  const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
+  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty };
+}
+
+/** (generic word, word of its best-supported confident category, category) per generic word in the vocabulary. */
+function refinements(words: readonly string[], support: Float32Array, confident: Uint8Array): Int32Array {
+  const ids = vocabularyIds(words);
+  const id = (w: string) => ids.get(w);
+  const out: number[] = [];
+  for (const [generic, [categories, plural]] of Object.entries(HYPERNYMS)) {
+    const from = id(generic);
+    if (from === undefined) continue;
+    let best = -1;
+    for (const name of categories) {
+      const c = COCO_CATEGORIES.indexOf(name as (typeof COCO_CATEGORIES)[number]);
+      if (confident[c] && categoryWord(name, plural, id) !== undefined && (best < 0 || support[c] > support[best])) best = c;
+    }
+    if (best >= 0) out.push(from, categoryWord(COCO_CATEGORIES[best], plural, id)!, best);
+  }
+  return Int32Array.from(out);
+}
+
+const vocabularyIndex = new WeakMap<readonly string[], Map<string, number>>();
+function vocabularyIds(words: readonly string[]): Map<string, number> {
+  let m = vocabularyIndex.get(words);
+  if (!m) vocabularyIndex.set(words, (m = new Map(words.map((w, i) => [w, i]))));
+  return m;
 }
 
 /** Grounding off: no rules, but words of `supportedOnly` can never be said (null when there are none). */
@@ -128,7 +164,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false };
+  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0 };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
@@ -181,6 +217,15 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
   if (g.within > 0 && zb > 0) {
     const shift = g.within * Math.log(z / zb);
     for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && b(v) >= 0) lp[offset + v] += shift;
+  }
+  // Refinement: p(category word) += p(generic word), and the generic word is not said.
+  for (let k = 0; k < g.refine.length; k += 3) {
+    if (named?.has(g.refine[k + 2])) continue;
+    const from = offset + g.refine[k], to = offset + g.refine[k + 1];
+    const hi = Math.max(lp[from], lp[to]);
+    if (hi === -Infinity) continue;
+    lp[to] = hi + Math.log(Math.exp(lp[from] - hi) + Math.exp(lp[to] - hi));
+    lp[from] -= g.penalty;
   }
   if (g.endPenalty > 0) {
     let unnamed = 0;

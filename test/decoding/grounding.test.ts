@@ -165,3 +165,24 @@ t.test('supportedOnly words (vocabulary expansion) need support, even with groun
   const on = beamSearch(steps, f, { beamSize: 3, nBest: 1, maxLength: 8, lengthPenalty: 0, grounding: [supported] })[0];
   t.ok(on.ids.includes(cat), `supported at 0.3: said in "${on.words.join(' ')}"`);
 });
+
+t.test('refinement: a generic word\'s probability moves to the confident category of its COCO supercategory', async (t) => {
+  const words = ['<pad>', '<start>', '<end>', '<unk>', 'a', 'animal', 'animals', 'dog', 'dogs', 'cat', 'cats', 'sheep', 'vehicle', 'car'];
+  const id = (w: string) => words.indexOf(w);
+  const rules = { ...DEFAULT_GROUNDING_RULES, boost: 0, within: 0 };
+  const lp = () => Float32Array.from(words, (w) => Math.log(w === 'animal' ? 0.3 : w === 'animals' ? 0.2 : 0.05));
+  const g = imageGrounding(words, { detections: [det('cat', 0.5), det('dog', 0.8), det('sheep', 0.3)] }, rules);
+  const row = lp();
+  applyGrounding(row, 0, [id('a')], g);
+  t.ok(Math.abs(row[id('dog')] - Math.log(0.35)) < 1e-6, 'p(dog) + p(animal): the best-supported confident animal (dog 0.8 over cat 0.5)');
+  t.ok(Math.abs(row[id('dogs')] - Math.log(0.25)) < 1e-6, 'the plural goes to the plural');
+  t.ok(Math.abs(row[id('animal')] - (Math.log(0.3) - rules.penalty)) < 1e-6, 'the generic word is not said');
+  t.ok(Math.abs(row[id('cat')] - Math.log(0.05)) < 1e-6, 'cat, confident but second, keeps its own');
+  t.ok(Math.abs(row[id('vehicle')] - Math.log(0.05)) < 1e-6, 'no confident vehicle: "vehicle" is left alone');
+  const named = lp();
+  applyGrounding(named, 0, [id('a'), id('dog')], g);
+  t.ok(Math.abs(named[id('animal')] - Math.log(0.3)) < 1e-6, 'once the dog is named, "animal" is the model\'s again');
+  const off = lp();
+  applyGrounding(off, 0, [id('a')], imageGrounding(words, { detections: [det('dog', 0.8)] }, { ...rules, refine: false }));
+  t.ok(Math.abs(off[id('animal')] - Math.log(0.3)) < 1e-6, 'refine: false leaves generic words alone');
+});

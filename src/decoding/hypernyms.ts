@@ -1,0 +1,30 @@
+// Generic words the decoder falls back on when it cannot name a thing ("a large brown and white
+// animal", "a large vehicle"), and the COCO categories each stands for: COCO's own supercategories
+// (instances files, `supercategory`), so the list is the dataset's, not tuned on results. When the
+// evidence is confident about one of those categories, the search moves the generic word's
+// probability onto that category's word: Neural Baby Talk's refinement of a slot word to the
+// detected class (Lu et al., CVPR 2018), done inside the search so the rest of the sentence follows.
+import { CATEGORY_WORDS } from '../eval/grounding/categories.ts';
+
+const ANIMAL = ['bird', 'cat', 'dog', 'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe'];
+const VEHICLE = ['bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat'];
+const FOOD = ['banana', 'apple', 'sandwich', 'orange', 'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake'];
+
+/** generic word → [its COCO categories, whether the word is plural] */
+export const HYPERNYMS: Readonly<Record<string, readonly [readonly string[], boolean]>> = {
+  animal: [ANIMAL, false], animals: [ANIMAL, true], creature: [ANIMAL, false], creatures: [ANIMAL, true],
+  vehicle: [VEHICLE, false], vehicles: [VEHICLE, true],
+  food: [FOOD, false], fruit: [['banana', 'apple', 'orange'], false],
+};
+
+/**
+ * The vocabulary word that names `category` in the given number: the category's first listed word
+ * (its plainest name) and for plurals that word + s / es, or the word itself ("sheep").
+ */
+export function categoryWord(category: string, plural: boolean, id: (word: string) => number | undefined): number | undefined {
+  const words = CATEGORY_WORDS[category] ?? [];
+  const singular = words.find((w) => id(w) !== undefined);
+  if (singular === undefined || !plural) return singular === undefined ? undefined : id(singular);
+  const form = [`${singular}s`, `${singular}es`, singular].find((w) => words.includes(w) && id(w) !== undefined);
+  return form === undefined ? undefined : id(form);
+}
