@@ -79,7 +79,7 @@ Scores: BLEU-1..4, CIDEr-D and ROUGE-L (coco-caption definitions, all references
 METEOR is not computed (it needs the Java METEOR 1.5 jar).
 Pointing game (--instances): hit rate of the argmax cell, attention mass inside the boxes, and
 the same for a fixed guess at the image centre / a uniform map and a random cell, overall and
-per category (word list: src/eval/grounding/categories.ts); object hallucination CHAIR_i / CHAIR_s
+per category (word list: src/grounding/categories.ts); object hallucination CHAIR_i / CHAIR_s
 and object recall (src/eval/grounding/chair.ts).
 Grounding (on unless --no-grounding): the search's grounding rules see --detections (when given)
 (else the detector in --models-dir, run on each photo as the server prepares it and cached beside

@@ -1,7 +1,7 @@
 // Pseudo-box targets for attention supervision (issue 18; Liu et al., "Attention Correctness in
 // Neural Image Captioning", AAAI 2017). Flickr8k has no human boxes, so a COCO detector labels
 // them: a caption word that names a COCO category (the pointing game's word list,
-// src/eval/grounding/categories.ts) is grounded when the detector finds that category in the
+// src/grounding/categories.ts) is grounded when the detector finds that category in the
 // photo with score ≥ threshold, and its target region is the union of those boxes on the h×w grid.
 //
 // Cell rule. The encoder squashes the image to a square, so cell (r, c) covers
@@ -10,7 +10,7 @@
 //   it is the cell that contains the box's own centre,
 // the second so a box smaller than a cell (a distant dog) still has one cell, never none.
 import { COCO_CATEGORIES, type RawDetection } from '../detector/types.ts';
-import { categoryOf } from '../eval/grounding/categories.ts';
+import { categoryOf } from '../grounding/categories.ts';
 
 export interface Grid {
   h: number;

@@ -15,7 +15,7 @@
 import { END_ID } from '../data/vocab.ts';
 import { COCO_CATEGORIES } from '../detector/types.ts';
 import type { RawDetection } from '../detector/types.ts';
-import { categoryOf } from '../eval/grounding/categories.ts';
+import { categoryOf } from '../grounding/categories.ts';
 import { categoryWord, HYPERNYMS } from './hypernyms.ts';
 import { imagenetSupport } from './imagenet-coco.ts';
 

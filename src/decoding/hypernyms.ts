@@ -4,7 +4,7 @@
 // evidence is confident about one of those categories, the search moves the generic word's
 // probability onto that category's word: Neural Baby Talk's refinement of a slot word to the
 // detected class (Lu et al., CVPR 2018), done inside the search so the rest of the sentence follows.
-import { CATEGORY_WORDS } from '../eval/grounding/categories.ts';
+import { CATEGORY_WORDS } from '../grounding/categories.ts';
 
 const ANIMAL = ['bird', 'cat', 'dog', 'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe'];
 const VEHICLE = ['bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat'];

@@ -3,7 +3,7 @@
 // A word that names a COCO category (categoryOf: "dog", "man" → person) is grounded in one of the
 // detections of that category: the one whose box holds the most of the word's attention α_t.
 // With no detection of its category the word is not grounded (reason not_detected).
-import { categoryOf } from '../eval/grounding/categories.ts';
+import { categoryOf } from './categories.ts';
 
 /** A box as fractions (0–1) of the image's width and height, corners (x1, y1) top-left, (x2, y2) bottom-right. */
 export interface FractionBox {

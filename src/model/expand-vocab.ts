@@ -15,7 +15,7 @@ import type { SavedDecoder } from './io.ts';
 import { paramLayout, view, type ParamName } from './params.ts';
 import { Vocabulary } from '../data/vocab.ts';
 import { nearest, type ContextVectors } from '../data/cooccurrence.ts';
-import { CATEGORY_WORDS } from '../eval/grounding/categories.ts';
+import { CATEGORY_WORDS } from '../grounding/categories.ts';
 
 export interface AddedWord {
   word: string;

@@ -79,7 +79,9 @@ export async function renderLabel(
     + `<rect width="100%" height="100%" fill="${background}"/>`
     + `<text font-family="${FONT_FAMILY}" font-size="${fontSize}" text-anchor="middle" xml:space="preserve">${tspans}</text></svg>`;
   try {
-    const trimmed = await sharp(Buffer.from(svg)).flatten({ background }).trim({ background, threshold: 8 })
+    // lineArt: without it libvips median-filters (3×3) before finding the ink, which erases strokes
+    // a pixel or two wide, so a thin "i" (or its dot) at the label's edge was cut off: "is" → "s".
+    const trimmed = await sharp(Buffer.from(svg)).flatten({ background }).trim({ background, threshold: 8, lineArt: true })
       .png().toBuffer({ resolveWithObject: true });
     let { width, height } = trimmed.info;
     let input = trimmed.data;

@@ -5,7 +5,7 @@
 // a cut caption).
 import { COCO_CATEGORIES } from '../detector/types.ts';
 import { IMAGENET_TO_COCO } from '../decoding/imagenet-coco.ts';
-import { CATEGORY_WORDS } from '../eval/grounding/categories.ts';
+import { CATEGORY_WORDS } from '../grounding/categories.ts';
 import calibration from './confidence-calibration.json' with { type: 'json' };
 import { classWords } from './imagenet-words.ts';
 import type { Detection, Grounding } from './schemas.ts';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
-import { categoryOf } from '../../src/eval/grounding/categories.ts';
+import { categoryOf } from '../../src/grounding/categories.ts';
 import { BOX_COLOR } from '../../src/render/box.ts';
 import { CaptionsResponseSchema } from '../../src/server/schemas.ts';
 import { ModelsInfoSchema, type CaptionResult } from '../../src/service/schemas.ts';

@@ -9,7 +9,7 @@
 // Recall asks the other way round, of the objects people agree on: per image, the categories that
 // at least 2 of its human captions name;
 //   recall  = Σ those the caption names / Σ those                                (micro average)
-import { objectMentions } from './categories.ts';
+import { objectMentions } from '../../grounding/categories.ts';
 
 export interface ChairItem {
   image: string;

@@ -1,6 +1,6 @@
 // Runs the pointing game over captioned images: every generated word that names a COCO
 // category present in the image is scored with its own attention map (see pointing.ts).
-import { categoryOf } from './categories.ts';
+import { categoryOf } from '../../grounding/categories.ts';
 import type { ImageObjects } from './instances.ts';
 import { scorePointing, summarise, type PointingScore, type PointingSummary } from './pointing.ts';
 

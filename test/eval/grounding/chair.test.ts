@@ -1,7 +1,7 @@
 // CHAIR_i, CHAIR_s and object recall on hand-made captions, counted by hand.
 import t from 'tap';
 import { chair, scoreChairItem } from '../../../src/eval/grounding/chair.ts';
-import { CATEGORY_WORDS, objectMentions } from '../../../src/eval/grounding/categories.ts';
+import { CATEGORY_WORDS, objectMentions } from '../../../src/grounding/categories.ts';
 import { COCO_CATEGORIES } from '../../../src/detector/types.ts';
 
 t.test('the word list names every COCO category; phrases come before their words', async (t) => {

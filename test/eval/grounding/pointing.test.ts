@@ -1,7 +1,7 @@
 import t from 'tap';
 import { cellCoverage, scorePointing, summarise } from '../../../src/eval/grounding/pointing.ts';
 import { pointingGame } from '../../../src/eval/grounding/game.ts';
-import { CATEGORY_WORDS, categoryOf } from '../../../src/eval/grounding/categories.ts';
+import { CATEGORY_WORDS, categoryOf } from '../../../src/grounding/categories.ts';
 
 // A 200×100 image on a 2×4 grid: cells are 50×50, cell i = row ⌊i/4⌋, column i mod 4.
 const g = { width: 200, height: 100, grid: { h: 2, w: 4 } };

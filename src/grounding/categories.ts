@@ -1,5 +1,6 @@
-// Which caption words name which COCO object category: the pointing game (pointing.ts), the
-// hallucination metrics (chair.ts) and the decoding's grounding rules (src/decoding/grounding.ts).
+// Which caption words name which COCO object category: the pointing game
+// (src/eval/grounding/pointing.ts), the hallucination metrics (src/eval/grounding/chair.ts), the
+// decoding's grounding rules (src/decoding/grounding.ts) and the service's word grounding (assign.ts).
 //
 // The rule: a word counts only when it names the object itself, in the singular or plural
 // (dog, dogs, puppy, terrier and the other breeds → dog; man, woman, boy, people, skier → person; van, jeep, taxi → car; ship,
