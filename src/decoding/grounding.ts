@@ -24,6 +24,12 @@ export interface GroundingRules {
   floor: number;
   /** nats taken off a word of an unsupported category */
   penalty: number;
+  /**
+   * k ≥ 0: graded suppression, −min(penalty, k · ln(floor / support)) below the floor, i.e. the
+   * word's probability times (support / floor)^k; a weak detection (0.1–0.2, where the detector
+   * misses true objects in small photos) costs a little, none at all the full penalty. 0: flat
+   */
+  slope: number;
   /** support at or above this: the category is confidently in the photo */
   confident: number;
   /** nats added to a word of a confident category, until one of its words is said */
@@ -46,6 +52,13 @@ export interface GroundingRules {
    * src/decoding/hypernyms.ts): the generic word's probability moves onto the category's word
    */
   refine: boolean;
+  /**
+   * with λ (`within`) > 0 and a confident category unnamed: the probability the model gives to
+   * unsupported object words goes to the allowed ones (by their boosted shares), so the model
+   * still decides when an object is named and the evidence which ("a man" on a photo of a bus
+   * becomes "a bus"), as Neural Baby Talk fills a slot with a detected object
+   */
+  transfer: boolean;
 }
 
 /**
@@ -54,7 +67,7 @@ export interface GroundingRules {
  * within 0 (of 0, 0.5, 1) also chosen on coco-mini-train; Flickr8k dev pays for them
  * (docs/grounding.md).
  */
-export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 0, boostFirst: false, refine: true };
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 4, endPenalty: 0, within: 0, boostFirst: false, refine: true, slope: 0, transfer: false };
 
 /** What one image's search needs: the bias per vocabulary id and which categories to name. */
 export interface ImageGrounding {
@@ -71,8 +84,9 @@ export interface ImageGrounding {
   boostFirst: boolean;
   /** triples (generic word, category word, category): the generic word's mass goes to the category's word until it is named */
   refine: Int32Array;
-  /** nats taken off a generic word while its mass is moved */
+  /** nats taken off a generic word while its mass is moved; object words at or below −penalty count as unsupported */
   penalty: number;
+  transfer: boolean;
 }
 
 const wordCategories = new WeakMap<readonly string[], Int16Array>();
@@ -125,12 +139,17 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   for (let v = 0; v < words.length; v++) {
     const c = wordCategory[v];
     if (c < 0) continue;
-    if (support[c] < rules.floor) bias[v] = detected ? -rules.penalty : 0;
+    if (support[c] < rules.floor) bias[v] = detected ? -suppression(support[c], rules) : 0;
     else bias[v] = boost[c];
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
   const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
-  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty };
+  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer };
+}
+
+/** Nats off a word whose category's support s is below the floor (see `slope`). */
+function suppression(s: number, rules: GroundingRules): number {
+  return rules.slope > 0 && s > 0 ? Math.min(rules.penalty, rules.slope * Math.log(rules.floor / s)) : rules.penalty;
 }
 
 /** (generic word, word of its best-supported confident category, category) per generic word in the vocabulary. */
@@ -164,7 +183,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0 };
+  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
@@ -204,19 +223,24 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
     const c = g.wordCategory[v];
     return c >= 0 && (held || named?.has(c)) ? g.bias[v] - g.boost[c] : g.bias[v];
   };
-  let z = 0, zb = 0;
+  // O: the allowed object words (above the full penalty); z = Σ_O p, zb = Σ_O p·e^b, zu = Σ p of the unsupported ones.
+  const allowed = (bv: number) => bv > -g.penalty;
+  let z = 0, zb = 0, zu = 0, boosted = false;
   for (let v = 0; v < V; v++) {
     const bv = b(v);
-    if (g.within > 0 && g.wordCategory[v] >= 0 && bv >= 0) {
+    if (g.within > 0 && g.wordCategory[v] >= 0) {
       const p = Math.exp(lp[offset + v]);
-      z += p;
-      zb += p * Math.exp(bv);
+      if (allowed(bv)) {
+        z += p;
+        zb += p * Math.exp(bv);
+        boosted ||= bv > 0;
+      } else zu += p;
     }
     lp[offset + v] += bv;
   }
   if (g.within > 0 && zb > 0) {
-    const shift = g.within * Math.log(z / zb);
-    for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && b(v) >= 0) lp[offset + v] += shift;
+    const shift = g.within * Math.log((z + (g.transfer && boosted ? zu : 0)) / zb);
+    for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && allowed(b(v))) lp[offset + v] += shift;
   }
   // Refinement: p(category word) += p(generic word), and the generic word is not said.
   for (let k = 0; k < g.refine.length; k += 3) {

@@ -186,3 +186,36 @@ t.test('refinement: a generic word\'s probability moves to the confident categor
   applyGrounding(off, 0, [id('a')], imageGrounding(words, { detections: [det('dog', 0.8)] }, { ...rules, refine: false }));
   t.ok(Math.abs(off[id('animal')] - Math.log(0.3)) < 1e-6, 'refine: false leaves generic words alone');
 });
+
+t.test('graded suppression (slope): a weak detection costs k·ln(floor/s) nats, no evidence the full penalty', async (t) => {
+  const v = tinyVocab();
+  const [dog, cat, ball] = ['dog', 'cat', 'ball'].map((w) => v.id(w));
+  const rules = { ...DEFAULT_GROUNDING_RULES, slope: 3 };
+  const g = imageGrounding(v.words, { detections: [det('dog', 0.1), det('cat', 0.001)] }, rules);
+  t.ok(Math.abs(g.bias[dog] + 3 * Math.log(2)) < 1e-6, 'dog at 0.1, floor 0.2: −3·ln 2');
+  t.equal(g.bias[cat], -rules.penalty, 'cat at 0.001: k·ln(200) > penalty, capped at the penalty');
+  t.equal(g.bias[ball], -rules.penalty, 'no detection at all: the full penalty');
+  t.equal(imageGrounding(v.words, { detections: [det('dog', 0.1)] }).bias[dog], -DEFAULT_GROUNDING_RULES.penalty, 'slope 0: flat');
+});
+
+t.test('transfer: with λ = 1 the unsupported object words\' probability goes to the allowed ones, led by the boosted', async (t) => {
+  const v = tinyVocab();
+  const [dog, cat, ball, a] = ['dog', 'cat', 'ball', 'a'].map((w) => v.id(w));
+  const p = (w: number) => (w === cat ? 0.4 : w === dog ? 0.01 : w === ball ? 0.01 : 0.58 / (v.size - 3));
+  const row = () => Float32Array.from({ length: v.size }, (_, w) => Math.log(p(w)));
+  const rules = { ...DEFAULT_GROUNDING_RULES, boost: Math.log(4), within: 1, transfer: true };
+  const g = imageGrounding(v.words, { detections: [det('dog', 0.9), det('sports ball', 0.3)] }, rules);
+  const out = row();
+  applyGrounding(out, 0, [a], g);
+  const mass = (w: number) => Math.exp(out[w]);
+  // O = {dog (boost ×4), ball (×1)}: the model's object mass 0.42 (cat's 0.4 included) is shared 4 : 1.
+  t.ok(Math.abs(mass(dog) - 0.42 * 0.8) < 1e-5, `dog gets 4/5 of 0.42: ${mass(dog)}`);
+  t.ok(Math.abs(mass(ball) - 0.42 * 0.2) < 1e-5, `ball 1/5: ${mass(ball)}`);
+  t.ok(mass(cat) < 1e-4, 'cat is not said');
+  const without = row();
+  applyGrounding(without, 0, [a], imageGrounding(v.words, { detections: [det('dog', 0.9), det('sports ball', 0.3)] }, { ...rules, transfer: false }));
+  t.ok(Math.abs(Math.exp(without[dog]) - 0.02 * 0.8) < 1e-5, 'without transfer the allowed words keep only their own 0.02');
+  const named = row();
+  applyGrounding(named, 0, [a, dog], g);
+  t.ok(Math.abs(Math.exp(named[ball]) - 0.01) < 1e-6, 'nothing boosted any more (dog named): no transfer, ball keeps its own');
+});
