@@ -36,12 +36,20 @@ export const jsonSchema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSche
 
 const zodTransform = createJsonSchemaTransform({ skipList: [] }); // hidden routes say so with `hide`
 
-/** The provider's transform, then the JSON body joined by the bodies it cannot describe. */
+/**
+ * The provider's transform, then the JSON body joined by the bodies it cannot describe. Such a
+ * route's body schema is nullable (fastify validates a body it did not parse as null), which is
+ * no JSON body a client would send: that branch is left out.
+ */
 const transform: SwaggerTransform = (doc) => {
   const { otherBodies, ...schema } = doc.schema ?? {};
   const out = zodTransform({ ...doc, schema });
-  const body = out.schema?.body;
-  if (otherBodies && body) out.schema.body = { content: { 'application/json': { schema: body }, ...otherBodies } };
+  const body = out.schema?.body as { anyOf?: { type?: string }[] } | undefined;
+  if (otherBodies && body) {
+    const others = body.anyOf?.filter((s) => s.type !== 'null');
+    const json = others?.length === 1 ? others[0] : body;
+    out.schema.body = { content: { 'application/json': { schema: json }, ...otherBodies } };
+  }
   return out;
 };
 

@@ -43,14 +43,14 @@ export interface UploadDoc {
  * An upload route's schema: fastify validates the query against `options` (without defaults:
  * only the names given) and a JSON body against jsonUploadSchema; the handler merges the two
  * sources of options (parseOptionsGiven). Multipart and raw bodies reach the handler unparsed
- * (the body is then undefined, hence optional).
+ * (fastify validates their missing body as null, hence nullable; not in the documentation).
  */
 export function uploadSchema<S extends z.ZodObject>(options: S, doc: UploadDoc) {
   const { multiple, ...rest } = doc;
   return {
     ...rest,
     querystring: optionsQuery(options),
-    body: jsonUploadSchema(options).optional(),
+    body: jsonUploadSchema(options).nullable(),
     otherBodies: otherBodies(options, multiple),
   };
 }
