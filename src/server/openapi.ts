@@ -34,7 +34,9 @@ export const edgeErrors = {
 /** A zod schema as JSON Schema for a hand-written fragment (the same conversion as the documented routes'). */
 export const jsonSchema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
 
-const zodTransform = createJsonSchemaTransform({ skipList: [] }); // hidden routes say so with `hide`
+// Hidden routes say so with `hide`. zod's conversion as it is: the provider's default override
+// drops a union member that is a pipe (the overlay's `word`: a digit string read as an index).
+const zodTransform = createJsonSchemaTransform({ skipList: [], zodToJsonConfig: { override: () => {} } });
 
 /**
  * The provider's transform, then the JSON body joined by the bodies it cannot describe. Such a
