@@ -115,11 +115,15 @@ export function jsonBodyReader(limits: UploadLimits) {
   return async (req: FastifyRequest): Promise<void> => {
     if (!isJson(mediaType(req))) return;
     const text = (await readBody(req, cap, limits.bodyTimeoutMs, (n) => `the JSON body is larger than ${n} bytes (${mb(n)}: MAX_FILES × MAX_FILE_BYTES as base64)`)).toString('utf8');
+    let body: unknown;
     try {
-      req.body = JSON.parse(text);
+      body = JSON.parse(text);
     } catch (err) {
       throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(err as Error).message}`);
     }
+    // The body schema takes null for "no JSON body" (that is how fastify shows it an unparsed one).
+    if (body === null) throw new HttpError(400, 'bad_json', 'Invalid input: expected object, received null');
+    req.body = body;
   };
 }
 

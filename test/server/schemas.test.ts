@@ -54,6 +54,14 @@ t.test('the JSON response is the engine\'s results, field for field (maps, tags,
     t.equal(res.statusCode, 400);
     t.match(res.json(), { error: 'invalid_option', message: /^beamSize: / });
   });
+
+  t.test('a JSON body is validated by fastify too (any +json type); JSON null is no upload', async (t) => {
+    const send = (payload: string, type = 'application/json') => app.inject({ method: 'POST', url: '/v1/captions', payload, headers: { 'content-type': type } });
+    t.match((await send('null')).json(), { error: 'bad_json', message: /expected object, received null/ });
+    t.match((await send('{"images":[{"path":"/etc/passwd"}]}', 'application/vnd.api+json')).json(), { error: 'bad_json', message: /^images\.0: each entry/ });
+    const ok = await send(JSON.stringify({ images: [{ base64: (await jpeg(64, 48)).toString('base64') }], beamSize: 1, maxLength: 2 }), 'application/vnd.api+json');
+    t.equal(ok.statusCode, 200, ok.body.slice(0, 200));
+  });
 });
 
 t.test('the OpenAPI query parameters are the options schemas\' own JSON Schemas (bounds, defaults, descriptions)', async (t) => {
