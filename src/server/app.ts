@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { CaptionEngine } from '../service/engine.ts';
 import { webPlugin } from '../web/plugin.ts';
 import type { ServerConfig } from './config.ts';
@@ -69,6 +70,10 @@ export function createApp(opts: AppOptions): CaptionApp {
     clientErrorHandler: clientError,
   });
 
+  // Route schemas are zod: fastify validates requests and serialises responses with them.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -93,12 +98,14 @@ export function createApp(opts: AppOptions): CaptionApp {
 
   app.decorate('api', ctx);
   app.register(securityPlugin, { config }); // first: its hooks must run before every route's
-  app.register(openApiPlugin); // before the routes: it collects their operations as they are added
+  app.register(openApiPlugin); // before the routes: it collects their schemas as they are added
   app.register(metricsPlugin);
   app.register(webPlugin);
   app.register(async (api) => {
-    // Uploads only: the body is never parsed by fastify here, multipart is streamed by the
-    // handlers, anything else reaches them unread and is refused with a helpful message.
+    // Uploads only: fastify's parsers never read the body here. Multipart and raw images are
+    // streamed by the handlers, a JSON body is read by a preValidation hook within the upload
+    // limits (upload-route.ts), anything else reaches the handlers unread and is refused with a
+    // helpful message.
     api.removeAllContentTypeParsers();
     await api.register(multipart, { throwFileSizeLimit: false }); // see readUpload
     api.addContentTypeParser('*', (_req, _payload, done) => done(null));

@@ -27,6 +27,16 @@ export function requireCaptioner(ctx: ApiContext): CaptionEngine {
 }
 
 /**
+ * preValidation hook of the captioning routes: 503 unless the engine is loaded and its queue has
+ * room, before any body is read or validated (the handler then takes ctx.captioner()).
+ */
+export function admitCaptioning(ctx: ApiContext): () => Promise<void> {
+  return async () => {
+    requireCaptioner(ctx).queue.admit();
+  };
+}
+
+/**
  * For /readyz: also red while every inference worker is restarting (after a crash), so
  * balancers look elsewhere. API requests are still accepted then: they wait in the queue.
  */

@@ -1,4 +1,5 @@
 // Every failure becomes {error, message} with the right status; only genuine bugs are 500s.
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import { serviceErrorStatus } from '../service/errors.ts';
 
@@ -20,7 +21,20 @@ export class ClientGoneError extends Error {
 
 /** Zod issues as one line naming each field, e.g. "beamSize: Too small: expected number to be >=1". */
 export function describeZod(err: ZodError): string {
-  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  return describeIssues(err.issues.map((i) => ({ path: i.path.map(String), message: i.message })));
+}
+
+function describeIssues(issues: { path: string[]; message: string }[]): string {
+  return issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+/**
+ * fastify's validation of a route's zod schemas (fastify-type-provider-zod): the same messages
+ * as describeZod. A JSON upload's shape is bad_json; the query's options are invalid_option.
+ */
+function fromValidation(err: { validation: { instancePath: string; message?: string }[]; validationContext?: string }): HttpError {
+  const issues = err.validation.map((v) => ({ path: v.instancePath.split('/').filter(Boolean), message: v.message ?? 'invalid' }));
+  return new HttpError(400, err.validationContext === 'body' ? 'bad_json' : 'invalid_option', describeIssues(issues));
 }
 
 // Errors raised by fastify and @fastify/multipart, by their code.
@@ -48,6 +62,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof ClientGoneError) return new HttpError(499, 'client_closed', err.message);
   if ((err as Error)?.name === 'TimeoutError') return new HttpError(503, 'timeout', 'the request took too long (waiting for or running inference); retry later', { 'retry-after': '5' });
   if (err instanceof ZodError) return new HttpError(400, 'invalid_option', describeZod(err));
+  if (hasZodFastifySchemaValidationErrors(err)) return fromValidation(err);
   const e = err as { code?: string; statusCode?: number; message?: string };
   const known = e?.code ? FRAMEWORK[e.code] : undefined;
   if (known) return new HttpError(known[0], known[1], known[2] ?? String(e.message));

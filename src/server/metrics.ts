@@ -1,14 +1,16 @@
 // Prometheus metrics: request counts/latency by route, queue depth, inference outcomes.
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { engineStats } from './context.ts';
+import { z } from 'zod';
 import { err } from './openapi.ts';
 
 /**
  * GET /metrics and the per-route counters; a registry per app so tests can build many apps.
- * Like fastify-plugin: its onResponse hook counts every route of the app.
+ * At the root (fastify-plugin): its onResponse hook counts every route of the app.
  */
-export async function metricsPlugin(app: FastifyInstance): Promise<void> {
+export const metricsPlugin = fp(async (app: FastifyInstance) => {
   // The engine's line (service/queue.ts); zeros until the model has loaded.
   const queue = () => app.api.captioner()?.queue;
   const register = new Registry();
@@ -46,7 +48,9 @@ export async function metricsPlugin(app: FastifyInstance): Promise<void> {
     requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
   });
-  const openapi = { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' }, 401: err('METRICS_API_KEYS is set and the request has no valid Bearer key') } };
-  app.get('/metrics', { schema: { openapi } }, async (_req, reply) => reply.type(register.contentType).send(await register.metrics()));
-}
-(metricsPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  const schema = {
+    summary: 'Prometheus metrics',
+    response: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: z.string() } } }, 401: err('METRICS_API_KEYS is set and the request has no valid Bearer key') },
+  };
+  app.get('/metrics', { schema }, async (_req, reply) => reply.type(register.contentType).send(await register.metrics()));
+}, { name: 'metrics' });

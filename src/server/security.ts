@@ -6,6 +6,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { CONTENT_SECURITY_POLICY } from '../web/plugin.ts';
 import type { ServerConfig } from './config.ts';
@@ -108,7 +109,5 @@ async function security(app: FastifyInstance, { config }: SecurityOptions): Prom
     });
   }
 }
-// Like fastify-plugin: the hooks apply to the whole app, not just this plugin's own scope.
-(security as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
-
-export const securityPlugin = security;
+// At the root (fastify-plugin): the hooks apply to the whole app, not just this plugin's own scope.
+export const securityPlugin = fp(security, { name: 'security' });

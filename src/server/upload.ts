@@ -3,9 +3,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { describeZod, HttpError } from './errors.ts';
+import { HttpError } from './errors.ts';
 import { fetchImage } from './fetch-image.ts';
+import type { JsonUpload } from './schemas.ts';
 
 export const IMAGE_FIELD = 'image';
 
@@ -34,11 +34,17 @@ const HOW = `send multipart/form-data with the image in field "${IMAGE_FIELD}", 
 
 const MAX_FIELD_BYTES = 1024; // option values are short
 
-/** The request's images and option fields, from multipart, a raw image body or JSON. */
+const mediaType = (req: FastifyRequest) => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+const isJson = (type: string) => type === 'application/json' || type.endsWith('+json');
+
+/**
+ * The request's images and option fields, from multipart, a raw image body or JSON (read by
+ * jsonBodyReader and validated by the route's body schema before the handler runs).
+ */
 export async function readUpload(req: FastifyRequest, limits: UploadLimits): Promise<Upload> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = mediaType(req);
   if (type.startsWith('image/')) return { files: [{ filename: 'body', data: await readBody(req, limits.maxFileBytes, limits.bodyTimeoutMs, (n) => `the image body is larger than ${limitText(n)}`) }], fields: {} };
-  if (type === 'application/json' || type.endsWith('+json')) return readJson(req, limits);
+  if (isJson(type)) return fromJson(req.body as JsonUpload, limits);
   if (!req.isMultipart()) throw new HttpError(400, 'not_multipart', `${HOW} (got ${req.headers['content-type'] ?? 'no content-type'})`);
   return readMultipart(req, limits);
 }
@@ -98,31 +104,32 @@ function readBody(req: FastifyRequest, maxBytes: number, timeoutMs: number, tooL
   });
 }
 
-const JsonImageSchema = z.union([
-  z.object({ base64: z.string().min(1), filename: z.string().max(256).optional() }).strict(),
-  z.object({ url: z.string().min(1).max(4096) }).strict(),
-], { error: 'each entry of "images" is {"base64": "..."} or {"url": "..."}' });
-const OptionValue = z.union([z.string(), z.number(), z.boolean()]);
-
 /**
- * JSON body: {"images": [{"base64": "..."} | {"url": "..."}], ...options}. Options are the same
- * names as the form fields, as JSON strings, numbers or booleans.
+ * preValidation hook of the upload routes: reads a JSON body within the limits into req.body,
+ * where fastify validates it with the route's body schema (jsonUploadSchema). Multipart and raw
+ * image bodies are left unread for the handler (readUpload), which streams them.
  */
-async function readJson(req: FastifyRequest, limits: UploadLimits): Promise<Upload> {
+export function jsonBodyReader(limits: UploadLimits) {
   // base64 is 4/3 of the bytes; a little room for the options and whitespace.
   const cap = Math.ceil((limits.maxFileBytes * 4) / 3) * limits.maxFiles + 64 * 1024;
-  const text = (await readBody(req, cap, limits.bodyTimeoutMs, (n) => `the JSON body is larger than ${n} bytes (${mb(n)}: MAX_FILES × MAX_FILE_BYTES as base64)`)).toString('utf8');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = z.object({
-    images: z.array(JsonImageSchema, { error: 'needs "images": an array of {"base64": "..."}' }).min(1, '"images" is empty: send at least one image'),
-  }).catchall(OptionValue).safeParse(body);
-  if (!parsed.success) throw new HttpError(400, 'bad_json', describeZod(parsed.error));
-  const { images, ...options } = parsed.data;
+  return async (req: FastifyRequest): Promise<void> => {
+    if (!isJson(mediaType(req))) return;
+    const text = (await readBody(req, cap, limits.bodyTimeoutMs, (n) => `the JSON body is larger than ${n} bytes (${mb(n)}: MAX_FILES × MAX_FILE_BYTES as base64)`)).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(err as Error).message}`);
+    }
+    // The body schema takes null for "no JSON body" (that is how fastify shows it an unparsed one).
+    if (body === null) throw new HttpError(400, 'bad_json', 'Invalid input: expected object, received null');
+    req.body = body;
+  };
+}
+
+/** A validated JSON upload's images as files (base64 decoded, URLs fetched when allowed) and its options as fields. */
+async function fromJson(body: JsonUpload, limits: UploadLimits): Promise<Upload> {
+  const { images, ...options } = body;
   if (images.length > limits.maxFiles) throw new HttpError(413, 'too_many_files', `at most ${limits.maxFiles} image(s) per request (MAX_FILES), got ${images.length}`);
   const files: UploadedFile[] = [];
   for (const [i, im] of images.entries()) {

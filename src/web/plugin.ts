@@ -3,16 +3,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import type {} from '@fastify/swagger'; // its `schema.hide`: the page's routes stay out of the OpenAPI document
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CaptionOptionsSchema } from '../service/schemas.ts';
-
-declare module 'fastify' {
-  interface FastifySchema {
-    /** Leave the route out of the OpenAPI document (same field as @fastify/swagger's). */
-    hide?: boolean;
-  }
-}
 
 /** Where the page's static files live (plain HTML/CSS/ES modules, no build step). */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -123,8 +117,8 @@ export interface WebPluginOptions {
 }
 
 /**
- * The demo page: GET / and its assets under /assets/<version>/. Hidden from OpenAPI.
- * Works both as `app.register(webPlugin)` and as a direct call `await webPlugin(app)`.
+ * The demo page: GET / and its assets under /assets/<version>/. Hidden from OpenAPI. Routes
+ * only, so an ordinary encapsulated plugin: `app.register(webPlugin)`.
  */
 export async function webPlugin(app: FastifyInstance, opts: WebPluginOptions = {}): Promise<void> {
   const assets = loadAssets(opts.dir);

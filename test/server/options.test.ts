@@ -25,6 +25,9 @@ t.test('option conflicts over HTTP', { skip: skipWithoutModel }, async (t) => {
       t.equal(error(res).error, 'option_conflict');
       t.match(error(res).message, message);
     }
+    // The same value in both places, spelt two ways, is no conflict: the values are compared.
+    const same = await caption({ beamSize: '1', maxLength: '3', tags: 'true' }, '?maxLength=3.0&tags=yes');
+    t.equal(same.status, 200, same.body.slice(0, 200));
     // The overlay route applies the same rules.
     const ov = await httpRequest(base, '/v1/overlays', await imageForm([photo], { temperature: '2' }));
     t.equal(ov.status, 400);

@@ -1,30 +1,40 @@
 // POST /v1/captions: JSON results, or Server-Sent Events with Accept: text/event-stream.
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { checkModel, prepareAll } from '../../service/checks.ts';
 import type { CaptionEngine } from '../../service/engine.ts';
 import type { PreparedImage } from '../../encoder/preprocess.ts';
 import type { CaptionOptions, Token } from '../../service/schemas.ts';
-import { requireCaptioner } from '../context.ts';
+import { admitCaptioning } from '../context.ts';
 import { toHttpError } from '../errors.ts';
-import { out, uploadOperation } from '../openapi.ts';
+import { edgeErrors, jsonSchema } from '../openapi.ts';
 import { requestSignal } from '../inference.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
 import { CaptionRequestSchema, CaptionsResponseSchema, ResultEventSchema, WordEventSchema, type CaptionsResponse, type ResultEvent, type WordEvent } from '../schemas.ts';
 import { SseStream } from '../sse.ts';
 import { readUpload } from '../upload.ts';
+import { uploadErrors, uploadHooks, uploadSchema } from '../upload-route.ts';
 
-const openapi = uploadOperation(
-  'Caption one or more images', CaptionRequestSchema, true,
-  { description: 'one result per image, in upload order', content: { 'application/json': { schema: out(CaptionsResponseSchema) }, 'text/event-stream': { schema: { type: 'string', description: 'word, result, done / error events; word data: ' + JSON.stringify(out(WordEventSchema)) + '; result data: ' + JSON.stringify(out(ResultEventSchema)) } } } },
-  'Upload files in field `image` (repeatable). Options as fields or query parameters. With `Accept: text/event-stream` the answer is SSE: `word` events (WordEvent) as the decoder emits them (greedy and sampling: word by word while decoding runs, images interleaved; beam search: the best beam\'s words when each image\'s search ends), a `result` event per image (CaptionResult), then `done`; a failure after the stream opened is an `error` event.',
-);
+// SSE has no schema language in OpenAPI: the events' JSON Schemas go into the description.
+const events = z.string().describe(`word, result, done / error events; word data: ${JSON.stringify(jsonSchema(WordEventSchema, 'output'))}; result data: ${JSON.stringify(jsonSchema(ResultEventSchema, 'output'))}`);
 
-export const captionsRoute: FastifyPluginAsync = async (app) => {
+const schema = uploadSchema(CaptionRequestSchema, {
+  summary: 'Caption one or more images',
+  description: 'Upload files in field `image` (repeatable). Options as fields or query parameters. With `Accept: text/event-stream` the answer is SSE: `word` events (WordEvent) as the decoder emits them (greedy and sampling: word by word while decoding runs, images interleaved; beam search: the best beam\'s words when each image\'s search ends), a `result` event per image (CaptionResult), then `done`; a failure after the stream opened is an `error` event.',
+  multiple: true,
+  response: {
+    200: { description: 'one result per image, in upload order', content: { 'application/json': { schema: CaptionsResponseSchema }, 'text/event-stream': { schema: events } } },
+    ...uploadErrors, ...edgeErrors,
+  },
+});
+
+export const captionsRoute: FastifyPluginAsyncZod = async (app) => {
   const ctx = app.api;
-  app.post('/v1/captions', { schema: { openapi } }, async (req, reply) => {
-    const captioner = requireCaptioner(ctx);
-    captioner.queue.admit(); // refuse before reading a body we could not serve anyway
+  const preValidation = uploadHooks(ctx.config, admitCaptioning(ctx)); // refuse before reading a body we could not serve anyway
+  app.post('/v1/captions', { schema, preValidation }, async (req, reply) => {
+    const captioner = ctx.captioner()!; // admitted, so loaded
     const upload = await readUpload(req, ctx.config);
     const parsed = parseOptionsGiven(CaptionRequestSchema, req.query, upload.fields);
     const opts = resolveOptions(parsed.options, parsed.given);

@@ -1,54 +1,58 @@
 // POST /v1/jobs (same upload and options as /v1/captions → 202 + id), GET /v1/jobs/:id (state,
 // progress, then results), DELETE /v1/jobs/:id (cancel). Off (501) unless REDIS_URL is set.
-import type { FastifyPluginAsync } from 'fastify';
-import { JobAcceptedSchema, JobCancelledSchema, JobStatusSchema, type JobAccepted, type JobStatus } from '../../jobs/schemas.ts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { JobAcceptedSchema, JobCancelledSchema, JobStatusSchema, type JobAccepted } from '../../jobs/schemas.ts';
 import { JobNotFoundError, JobStore } from '../../jobs/store.ts';
 import { HttpError } from '../errors.ts';
-import { edgeErrors, err, out, uploadBody, uploadErrors } from '../openapi.ts';
+import { edgeErrors, err, json } from '../openapi.ts';
 import { parseOptions } from '../options.ts';
 import { CaptionRequestSchema } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
+import { uploadErrors, uploadHooks, uploadSchema } from '../upload-route.ts';
 
 const JOB_ID = /^[\w-]{1,128}$/;
 
-// The same documentation whether jobs are on or off (a 501 then).
+// The same schemas whether jobs are on or off (a 501 then).
 const jobsOff = { 501: err('batch jobs are off: the server has no REDIS_URL') };
-const jobIdParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+// Any string: an id of the wrong form is a 404 like an unknown one, not a 400.
+const params = z.object({ id: z.string().describe('the id POST /v1/jobs answered') });
 const notFound = err('unknown, expired, or submitted with another API key');
-const submit = { schema: { openapi: {
+const submit = uploadSchema(CaptionRequestSchema, {
   summary: 'Submit a batch job: the same upload and options as /v1/captions, captioned later by a worker',
   description: 'The images are stored in Redis (JOB_TTL_S) and the job is queued for `show-attend-tell worker` processes (BullMQ). Poll GET /v1/jobs/{id}.',
-  requestBody: uploadBody(CaptionRequestSchema, true),
-  responses: {
-    202: { description: 'queued; Location: /v1/jobs/{id}', content: { 'application/json': { schema: out(JobAcceptedSchema) } } },
+  multiple: true,
+  response: {
+    202: json('queued; Location: /v1/jobs/{id}', JobAcceptedSchema),
     400: uploadErrors[400], 408: uploadErrors[408], 413: uploadErrors[413], ...edgeErrors, ...jobsOff,
     503: err('the job store (Redis) is unavailable; see Retry-After'),
   },
-} } };
-const status = { schema: { openapi: {
+});
+const status = {
   summary: 'A job\'s state and progress; once completed its results (as from /v1/captions), once failed the error /v1/captions would have given',
-  parameters: jobIdParam,
-  responses: { 200: { description: 'status', content: { 'application/json': { schema: out(JobStatusSchema) } } }, 404: notFound, ...edgeErrors, ...jobsOff, 503: err('Redis unavailable') },
-} } };
-const cancel = { schema: { openapi: {
+  params,
+  response: { 200: json('status', JobStatusSchema), 404: notFound, ...edgeErrors, ...jobsOff, 503: err('Redis unavailable') },
+};
+const cancel = {
   summary: 'Cancel a job (or delete a finished one\'s results)',
-  parameters: jobIdParam,
-  responses: {
-    200: { description: 'cancelled before it ran, or deleted', content: { 'application/json': { schema: out(JobCancelledSchema) } } },
-    202: { description: 'running: cancelling, its result will be discarded', content: { 'application/json': { schema: out(JobCancelledSchema) } } },
+  params,
+  response: {
+    200: json('cancelled before it ran, or deleted', JobCancelledSchema),
+    202: json('running: cancelling, its result will be discarded', JobCancelledSchema),
     404: notFound, ...edgeErrors, ...jobsOff, 503: err('Redis unavailable'),
   },
-} } };
+};
 
-export const jobsRoutes: FastifyPluginAsync = async (app) => {
+export const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config } = app.api;
   if (!config.redisUrl) {
     const off = async () => {
       throw new HttpError(501, 'jobs_disabled', 'batch jobs are off on this server: start it with REDIS_URL=redis://host:6379 and run `show-attend-tell worker --redis ...`');
     };
-    app.post('/v1/jobs', submit, off);
-    app.get('/v1/jobs/:id', status, off);
-    app.delete('/v1/jobs/:id', cancel, off);
+    // Refused on arrival (onRequest), before any body is read or validated.
+    app.post('/v1/jobs', { schema: submit, onRequest: off }, off);
+    app.get('/v1/jobs/:id', { schema: status, onRequest: off }, off);
+    app.delete('/v1/jobs/:id', { schema: cancel, onRequest: off }, off);
     return;
   }
   const store = new JobStore({ redisUrl: config.redisUrl, queue: config.jobsQueue, ttlSeconds: config.jobTtlSeconds, attempts: config.jobAttempts, failFast: true });
@@ -69,7 +73,7 @@ export const jobsRoutes: FastifyPluginAsync = async (app) => {
     return id;
   };
 
-  app.post('/v1/jobs', submit, async (req, reply) => {
+  app.post('/v1/jobs', { schema: submit, preValidation: uploadHooks(config) }, async (req, reply) => {
     const upload = await readUpload(req, config);
     const options = parseOptions(CaptionRequestSchema, req.query, upload.fields);
     const { id, expiresAt } = await guard(() => store.enqueue(upload.files, options, req.apiKeyId ?? null));
@@ -77,12 +81,12 @@ export const jobsRoutes: FastifyPluginAsync = async (app) => {
     return reply.code(202).header('location', body.statusUrl).send(body);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', status, async (req): Promise<JobStatus> => {
+  app.get('/v1/jobs/:id', { schema: status }, async (req) => {
     const id = jobId(req.params.id);
     return guard(() => store.status(id, req.apiKeyId ?? null));
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/jobs/:id', cancel, async (req, reply) => {
+  app.delete('/v1/jobs/:id', { schema: cancel }, async (req, reply) => {
     const id = jobId(req.params.id);
     const state = await guard(() => store.cancel(id, req.apiKeyId ?? null));
     return reply.code(state === 'cancelling' ? 202 : 200).send({ id, state });

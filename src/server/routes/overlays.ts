@@ -1,25 +1,34 @@
 // POST /v1/overlays: one image → per-word contact sheet, or one word's overlay.
-import type { FastifyPluginAsync } from 'fastify';
-import { requireCaptioner } from '../context.ts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { admitCaptioning } from '../context.ts';
 import { checkModel, prepareAll } from '../../service/checks.ts';
 import { requestSignal } from '../inference.ts';
-import { uploadOperation } from '../openapi.ts';
+import { edgeErrors } from '../openapi.ts';
 import { parseOptionsGiven } from '../options.ts';
 import { resolveOptions } from '../../service/options.ts';
 import { OverlayRequestSchema } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
+import { uploadErrors, uploadHooks, uploadSchema } from '../upload-route.ts';
 
-const openapi = uploadOperation(
-  'Render attention: a per-word contact sheet, or one word over the image', OverlayRequestSchema, false,
-  { description: 'PNG or JPEG; headers x-caption (URI-encoded) and x-caption-words', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
-);
+// Image bytes: a Buffer, which fastify sends as it is (never serialised).
+const image = z.custom<Buffer>((v) => Buffer.isBuffer(v)).meta({ type: 'string', format: 'binary' });
+const schema = uploadSchema(OverlayRequestSchema, {
+  summary: 'Render attention: a per-word contact sheet, or one word over the image',
+  multiple: false,
+  response: {
+    200: { description: 'PNG or JPEG; headers x-caption (URI-encoded) and x-caption-words', content: { 'image/png': { schema: image }, 'image/jpeg': { schema: image } } },
+    ...uploadErrors, ...edgeErrors,
+  },
+});
 
-export const overlaysRoute: FastifyPluginAsync = async (app) => {
+export const overlaysRoute: FastifyPluginAsyncZod = async (app) => {
   const ctx = app.api;
-  app.post('/v1/overlays', { schema: { openapi } }, async (req, reply) => {
-    const captioner = requireCaptioner(ctx);
-    captioner.queue.admit(); // refuse before reading a body we could not serve anyway
-    const upload = await readUpload(req, { ...ctx.config, maxFiles: 1 });
+  const limits = { ...ctx.config, maxFiles: 1 };
+  const preValidation = uploadHooks(limits, admitCaptioning(ctx)); // refuse before reading a body we could not serve anyway
+  app.post('/v1/overlays', { schema, preValidation }, async (req, reply) => {
+    const captioner = ctx.captioner()!; // admitted, so loaded
+    const upload = await readUpload(req, limits);
     const parsed = parseOptionsGiven(OverlayRequestSchema, req.query, upload.fields);
     const { format, word, panelSize, columns, style, ...caption } = parsed.options;
     const opts = resolveOptions({ ...caption, includeMaps: true }, parsed.given); // the maps are the point here
