@@ -89,20 +89,6 @@ export function glimpse<T>(op: Ops<T>, p: Weights<T>, a: T, h: T, weights: T): {
   return { ctx, beta, z: op.mul(ctx, beta) };
 }
 
-export interface Attention<T> {
-  alpha: T; // α_t [K, L]
-  weights: T; // what weighted the context: α_t (expected) or one-hot(s_t) (sampled)
-  beta: T; // β_t [K, 1]
-  z: T; // context z_t [K, D]
-}
-
-/** attention then glimpse; `weightsOf` turns α_t into the context weights (see contextWeights). */
-export function attend<T>(op: Ops<T>, p: Weights<T>, s: Pick<RowState<T>, 'a' | 'P' | 'h'>, weightsOf: (alpha: T) => T): Attention<T> {
-  const { alpha } = attention(op, p, s.P, s.h);
-  const weights = weightsOf(alpha);
-  return { alpha, weights, ...glimpse(op, p, s.a, s.h, weights) };
-}
-
 /** The input word's part of the LSTM pre-activations, E y_{t-1} W_e + b (training: all steps at once). */
 export function wordGates<T>(op: Ops<T>, p: Weights<T>, Ey: T): T {
   return op.add(op.matMul(Ey, p.lstmEmb), p.lstmB);
@@ -140,16 +126,24 @@ export function outputLogprobs<T>(op: Ops<T>, p: Weights<T>, q: T, banned: T): T
   return op.logSoftmax(op.add(op.add(op.matMul(q, p.outW), p.outB), banned));
 }
 
-export interface Step<T> extends Omit<Attention<T>, 'z'> {
+export interface Step<T> {
   logprobs: T; // [K, V]
+  alpha: T; // α_t [K, L]
+  weights: T; // what weighted the context: α_t (expected) or one-hot(s_t) (sampled)
+  beta: T; // β_t [K, 1]
   h: T;
   c: T;
 }
 
-/** One step for K rows, previous words' ids prev [K] → log p(y_t), α_t, the context weights, β_t and (h_t, c_t). */
+/**
+ * One step for K rows: previous words' ids prev [K] → log p(y_t), α_t, the context weights, β_t
+ * and (h_t, c_t). `weightsOf` turns α_t into the context weights (tfjs: contextWeights).
+ */
 export function decoderStep<T>(op: Ops<T>, p: Weights<T>, s: RowState<T>, prev: T, weightsOf: (alpha: T) => T, banned: T): Step<T> {
   const Ey = embed(op, p, prev);
-  const { alpha, weights, beta, z } = attend(op, p, s, weightsOf);
+  const { alpha } = attention(op, p, s.P, s.h);
+  const weights = weightsOf(alpha);
+  const { beta, z } = glimpse(op, p, s.a, s.h, weights);
   const { h, c } = lstmStep(op, p, wordGates(op, p, Ey), z, s.h, s.c);
   const logprobs = outputLogprobs(op, p, outputHidden(op, p, Ey, h, z), banned);
   return { logprobs, alpha, weights, beta, h, c };
