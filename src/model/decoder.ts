@@ -1,5 +1,5 @@
 import * as tf from '../runtime/tf.ts';
-import { tanh } from './ops.ts';
+import { tfOps, type Ops } from './ops.ts';
 import { sampleIndex } from '../util/rng.ts';
 import type { DecoderConfig } from './config.ts';
 import type { ContextMode } from './step.ts';
@@ -8,19 +8,22 @@ import { PAD_ID, START_ID, type Vocabulary } from '../data/vocab.ts';
 
 /**
  * The Show-Attend-Tell decoder (Xu et al. 2015; numbers are the paper's equations), written once
- * as the named functions below. The inference Decoder (one step for K hypotheses) and the training
- * objective (./loss.ts, differentiated by tfjs autograd) are both made of them; src/train/bptt.ts
- * is the hand-written backward pass of the same equations, checked against that loss.
+ * as the named functions below, over a small set of operations (Ops<T>, ./ops.ts): run on tfjs
+ * tensors they are the inference Decoder (one step for K hypotheses), the training objective
+ * (./loss.ts, differentiated by tfjs autograd) and the forward pass of src/train/bptt.ts (the
+ * hand-written backward pass, checked against that loss); traced with ONNX nodes
+ * (./graph-ops.ts) they are the ONNX Runtime decoder's graphs (./onnx-decoder.ts).
  *
  *   h_0 = tanh(f_init,h(mean_i a_i)),  c_0 = tanh(f_init,c(mean_i a_i))      initState
- *   e_ti = w^T tanh(W_a a_i + b_a + W_h h_{t-1})                            attend   (4)
- *   α_t = softmax(e_t)                                                               (5)
- *   β_t = σ(W_β h_{t-1} + b_β)                                                       (4.2.1)
- *   z_t = β_t Σ_i α_ti a_i                 soft; hard at test time                   (13)
- *       = β_t a_{s_t}, s_t ~ Multinoulli(α_t)   hard, sampled locations              (8)
- *   i, f, o, g = σ, σ, σ, tanh(W [E y_{t-1}; z_t; h_{t-1}] + b)             lstmStep (1)
- *   c_t = f c_{t-1} + i g,  h_t = o tanh(c_t)                                        (2, 3)
- *   p(y_t) = softmax(L_o tanh(E y_{t-1} + L_h h_t + L_z z_t))               deepOutput (7)
+ *   e_ti = w^T tanh(W_a a_i + b_a + W_h h_{t-1})                            attention (4)
+ *   α_t = softmax(e_t)                                                                (5)
+ *   β_t = σ(W_β h_{t-1} + b_β)                                              glimpse   (4.2.1)
+ *   z_t = β_t Σ_i α_ti a_i                 soft; hard at test time                    (13)
+ *       = β_t a_{s_t}, s_t ~ Multinoulli(α_t)   hard, sampled locations               (8)
+ *   i, f, o, g = σ, σ, σ, tanh(W [E y_{t-1}; z_t; h_{t-1}] + b)             lstmStep  (1)
+ *   c_t = f c_{t-1} + i g,  h_t = o tanh(c_t)                                         (2, 3)
+ *   p(y_t) = softmax(L_o tanh(E y_{t-1} + L_h h_t + L_z z_t))               output*   (7)
+ * decoderStep is one whole step; W_a a_i + b_a (P) is computed once per image by initState.
  * (tanh in the deep output as in the authors' code; training adds dropout on h_t and on that tanh.)
  * <pad> and <start> are never generated: their logits get −1e9 (bannedLogits).
  *
@@ -31,7 +34,10 @@ import { PAD_ID, START_ID, type Vocabulary } from '../data/vocab.ts';
  *   −λ_r (r − b) Σ_t log p(s_t) − λ_e Σ_t H[α_t]
  * Rewards, baselines, the entropy bonus and the ½ expected-context mix: ./reinforce.ts.
  */
-export type ParamTensors = Record<ParamName, tf.Tensor>;
+
+/** The parameters by name (./params.ts): tensors, or the names of an ONNX graph's initializers. */
+export type Weights<T> = Record<ParamName, T>;
+export type ParamTensors = Weights<tf.Tensor>;
 
 /** Tensors of the flat parameter vector, one per named parameter (./params.ts). */
 export function paramTensors(cfg: DecoderConfig, flat: Float32Array): ParamTensors {
@@ -47,6 +53,102 @@ export function bannedLogits(vocabSize: number): Float32Array {
   return mask;
 }
 
+/** What a step reads for K rows: a [K, L, D], P [K, L, A], h and c [K, n]. */
+export interface RowState<T> {
+  a: T;
+  P: T;
+  h: T;
+  c: T;
+}
+
+/** P = W_a a_i + b_a, the image part of the attention MLP (once per image), and h_0, c_0, from a [K, L, D]. */
+export function initState<T>(op: Ops<T>, p: Weights<T>, a: T): Omit<RowState<T>, 'a'> {
+  const P = op.add(op.matMul(a, p.attFeat), p.attFeatB); // [K, L, A]
+  const meanA = op.mean(a, 1);
+  const h = op.tanh(op.add(op.matMul(meanA, p.initH), p.initHb));
+  const c = op.tanh(op.add(op.matMul(meanA, p.initC), p.initCb));
+  return { P, h, c };
+}
+
+/** E y_{t-1}: the previous words' embeddings [K, m] from their ids [K]. */
+export function embed<T>(op: Ops<T>, p: Weights<T>, prev: T): T {
+  return op.gather(p.embed, prev);
+}
+
+/** Equations (4), (5): where to look, given h_{t-1}. u = tanh(P + W_h h_{t-1}) [K, L, A] is kept for the backward pass. */
+export function attention<T>(op: Ops<T>, p: Weights<T>, P: T, h: T): { u: T; alpha: T } {
+  const u = op.tanh(op.add(P, op.unsqueeze(op.matMul(h, p.attHid), 1)));
+  const e = op.squeeze(op.matMul(u, p.attV), 2); // e_ti = w^T u_i (4)
+  return { u, alpha: op.softmax(e) }; // α_t (5)
+}
+
+/** The gate β_t and the context z_t = β_t Σ_i w_i a_i, where the weights w are α_t (13) or one-hot(s_t) (8). */
+export function glimpse<T>(op: Ops<T>, p: Weights<T>, a: T, h: T, weights: T): { ctx: T; beta: T; z: T } {
+  const ctx = op.squeeze(op.matMul(op.unsqueeze(weights, 1), a), 1); // [K, D]
+  const beta = op.sigmoid(op.add(op.matMul(h, p.beta), p.betaB)); // β_t [K, 1]
+  return { ctx, beta, z: op.mul(ctx, beta) };
+}
+
+/** The input word's part of the LSTM pre-activations, E y_{t-1} W_e + b (training: all steps at once). */
+export function wordGates<T>(op: Ops<T>, p: Weights<T>, Ey: T): T {
+  return op.add(op.matMul(Ey, p.lstmEmb), p.lstmB);
+}
+
+/** The LSTM step's intermediates (the backward pass keeps them) and its new state. */
+export interface LstmStep<T> {
+  zh: T; // [z_t; h_{t-1}]
+  i: T;
+  f: T;
+  o: T;
+  g: T;
+  tc: T; // tanh(c_t)
+  h: T;
+  c: T;
+}
+
+/** Equations (1)-(3) from the word gates xe = wordGates(E y_{t-1}), z_t and (h_{t-1}, c_{t-1}); gate order i, f, o, g. */
+export function lstmStep<T>(op: Ops<T>, p: Weights<T>, xe: T, z: T, h: T, c: T): LstmStep<T> {
+  const zh = op.concat([z, h], 1);
+  const [gi, gf, go, gg] = op.split(op.add(xe, op.matMul(zh, p.lstmCtxHid)), 4, 1);
+  const [i, f, o, g] = [op.sigmoid(gi), op.sigmoid(gf), op.sigmoid(go), op.tanh(gg)];
+  const c2 = op.add(op.mul(f, c), op.mul(i, g));
+  const tc = op.tanh(c2);
+  return { zh, i, f, o, g, tc, h: op.mul(o, tc), c: c2 };
+}
+
+/** Equation (7), the deep output layer's hidden part q = tanh(E y_{t-1} + L_h h_t + b + L_z z_t) [K, m]. */
+export function outputHidden<T>(op: Ops<T>, p: Weights<T>, Ey: T, h: T, z: T): T {
+  return op.tanh(op.add(op.add(op.add(Ey, op.matMul(h, p.outH)), p.outHb), op.matMul(z, p.outZ)));
+}
+
+/** Equation (7), the rest: log p(y_t | a, y_{<t}) = log softmax(L_o q + b + banned) [K, V]; `banned` holds bannedLogits. */
+export function outputLogprobs<T>(op: Ops<T>, p: Weights<T>, q: T, banned: T): T {
+  return op.logSoftmax(op.add(op.add(op.matMul(q, p.outW), p.outB), banned));
+}
+
+export interface Step<T> {
+  logprobs: T; // [K, V]
+  alpha: T; // α_t [K, L]
+  weights: T; // what weighted the context: α_t (expected) or one-hot(s_t) (sampled)
+  beta: T; // β_t [K, 1]
+  h: T;
+  c: T;
+}
+
+/**
+ * One step for K rows: previous words' ids prev [K] → log p(y_t), α_t, the context weights, β_t
+ * and (h_t, c_t). `weightsOf` turns α_t into the context weights (tfjs: contextWeights).
+ */
+export function decoderStep<T>(op: Ops<T>, p: Weights<T>, s: RowState<T>, prev: T, weightsOf: (alpha: T) => T, banned: T): Step<T> {
+  const Ey = embed(op, p, prev);
+  const { alpha } = attention(op, p, s.P, s.h);
+  const weights = weightsOf(alpha);
+  const { beta, z } = glimpse(op, p, s.a, s.h, weights);
+  const { h, c } = lstmStep(op, p, wordGates(op, p, Ey), z, s.h, s.c);
+  const logprobs = outputLogprobs(op, p, outputHidden(op, p, Ey, h, z), banned);
+  return { logprobs, alpha, weights, beta, h, c };
+}
+
 // A type, not an interface: tf.tidy returns it (a tensor container needs an index signature).
 export type DecoderState = {
   a: tf.Tensor3D; // annotation vectors [K, L, D]
@@ -55,39 +157,9 @@ export type DecoderState = {
   c: tf.Tensor2D; // [K, n]
 };
 
-/** h_0, c_0 and the image part of the attention MLP (once per image) from annotation vectors a [K, L, D]. */
-export function initState(p: ParamTensors, a: tf.Tensor3D): DecoderState {
-  const [K, L, D] = a.shape;
-  const P = tf.matMul(a.reshape([K * L, D]) as tf.Tensor2D, p.attFeat as tf.Tensor2D).add(p.attFeatB).reshape([K, L, -1]) as tf.Tensor3D;
-  const meanA = a.mean(1) as tf.Tensor2D;
-  const h = tanh(tf.matMul(meanA, p.initH as tf.Tensor2D).add(p.initHb)) as tf.Tensor2D;
-  const c = tanh(tf.matMul(meanA, p.initC as tf.Tensor2D).add(p.initCb)) as tf.Tensor2D;
-  return { a, P, h, c };
-}
-
-/** E y_{t-1}: the previous words' embeddings [K, m]. */
-export function embed(p: ParamTensors, prev: Int32Array): tf.Tensor2D {
-  return tf.gather(p.embed, tf.tensor1d(prev, 'int32')) as tf.Tensor2D;
-}
-
-export interface Attention {
-  alpha: tf.Tensor2D; // α_t [K, L]
-  weights: tf.Tensor2D; // what weighted the context: α_t (expected) or one-hot(s_t) (sampled)
-  beta: tf.Tensor2D; // β_t [K, 1]
-  z: tf.Tensor2D; // context z_t [K, D]
-}
-
-/** Equations (4), (5), (8)/(13) and the gate β_t: where to look, given h_{t-1}. */
-export function attend(p: ParamTensors, s: Pick<DecoderState, 'a' | 'P' | 'h'>, mode: ContextMode): Attention {
-  const [K, L] = [s.a.shape[0], s.a.shape[1]];
-  const u = tanh(s.P.add(tf.matMul(s.h, p.attHid as tf.Tensor2D).expandDims(1)));
-  const e = u.mul(p.attV.reshape([1, 1, -1])).sum(2) as tf.Tensor2D; // e_ti (4)
-  const alpha = tf.softmax(e) as tf.Tensor2D; // α_t (5)
-  const weights = mode.kind === 'sample' ? sampleLocations(alpha, mode.rng) : alpha;
-  const ctx = tf.matMul(weights.reshape([K, 1, L]) as tf.Tensor3D, s.a).reshape([K, -1]);
-  const beta = tf.sigmoid(tf.matMul(s.h, p.beta as tf.Tensor2D).add(p.betaB)) as tf.Tensor2D;
-  const z = ctx.mul(beta) as tf.Tensor2D; // z_t = β_t φ(a, α_t)
-  return { alpha, weights, beta, z };
+/** The context weights of a ContextMode on tfjs: α_t itself (expected), or sampled one-hot locations. */
+export function contextWeights(mode: ContextMode): (alpha: tf.Tensor) => tf.Tensor {
+  return mode.kind === 'sample' ? (alpha) => sampleLocations(alpha as tf.Tensor2D, mode.rng) : (alpha) => alpha;
 }
 
 /** s_t ~ Multinoulli(α_t) (8) for every row, as one-hot rows [K, L]. */
@@ -97,25 +169,6 @@ export function sampleLocations(alpha: tf.Tensor2D, rng: () => number): tf.Tenso
   const loc = new Int32Array(K);
   for (let k = 0; k < K; k++) loc[k] = sampleIndex(al, rng, k * L, L);
   return tf.oneHot(tf.tensor1d(loc, 'int32'), L).toFloat() as tf.Tensor2D;
-}
-
-/** Equations (1)-(3): the LSTM step from E y_{t-1}, z_t and (h_{t-1}, c_{t-1}); gate order i, f, o, g. */
-export function lstmStep(p: ParamTensors, Ey: tf.Tensor2D, z: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D } {
-  const [K, n] = h.shape;
-  const gates = tf
-    .matMul(Ey, p.lstmEmb as tf.Tensor2D)
-    .add(tf.matMul(tf.concat([z, h], 1), p.lstmCtxHid as tf.Tensor2D))
-    .add(p.lstmB);
-  const [i, f, o] = tf.split(gates.slice([0, 0], [K, 3 * n]).sigmoid(), 3, 1);
-  const g = tanh(gates.slice([0, 3 * n], [K, n]));
-  const c2 = f.mul(c).add(i.mul(g)) as tf.Tensor2D;
-  return { h: o.mul(tanh(c2)) as tf.Tensor2D, c: c2 };
-}
-
-/** Equation (7), the deep output layer: log p(y_t | a, y_{<t}) [K, V]. `banned` is bannedLogits as a tensor. */
-export function deepOutput(p: ParamTensors, Ey: tf.Tensor2D, h: tf.Tensor2D, z: tf.Tensor2D, banned: tf.Tensor1D): tf.Tensor2D {
-  const q = tanh(Ey.add(tf.matMul(h, p.outH as tf.Tensor2D)).add(p.outHb).add(tf.matMul(z, p.outZ as tf.Tensor2D))) as tf.Tensor2D;
-  return tf.logSoftmax(tf.matMul(q, p.outW as tf.Tensor2D).add(p.outB).add(banned)) as tf.Tensor2D;
 }
 
 export interface StepOutput {
@@ -154,18 +207,18 @@ export class Decoder {
 
   /** Initial state from annotation vectors features [K, L, D] (the state holds a copy). */
   init(features: tf.Tensor3D): DecoderState {
-    return tf.tidy(() => initState(this.p, features.clone()));
+    return tf.tidy(() => {
+      const a = features.clone();
+      return { a, ...initState(tfOps, this.p, a) } as DecoderState;
+    });
   }
 
   /** One step: previous words [K] -> distribution over the next word, attention, new state. */
   step(state: DecoderState, prev: Int32Array, mode: ContextMode = { kind: 'expected' }): StepOutput {
     return tf.tidy(() => {
-      const Ey = embed(this.p, prev);
-      const { alpha, weights, beta, z } = attend(this.p, state, mode);
-      const next = lstmStep(this.p, Ey, z, state.h, state.c);
-      const logprobs = deepOutput(this.p, Ey, next.h, z, this.banned);
-      return { logprobs, alpha, weights, beta, state: { a: state.a.clone(), P: state.P.clone(), ...next } };
-    });
+      const { h, c, ...out } = decoderStep(tfOps, this.p, state, tf.tensor1d(prev, 'int32'), contextWeights(mode), this.banned);
+      return { ...out, state: { a: state.a.clone(), P: state.P.clone(), h, c } };
+    }) as StepOutput;
   }
 
   /** Keeps only the rows `index` of a state (beam search reorders hypotheses). */

@@ -2,7 +2,8 @@ import * as tf from '../runtime/tf.ts';
 import { PAD_ID } from '../data/vocab.ts';
 import { mulberry32 } from '../util/rng.ts';
 import type { DecoderConfig } from './config.ts';
-import { attend, bannedLogits, deepOutput, embed, initState, lstmStep, type ParamTensors } from './decoder.ts';
+import { bannedLogits, contextWeights, decoderStep, initState, type ParamTensors } from './decoder.ts';
+import { tfOps } from './ops.ts';
 import { attentionEntropy, likelihoodRewards, locationAdvantage, type ReinforceOptions } from './reinforce.ts';
 
 /**
@@ -52,7 +53,9 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
   for (let k = 0; k < T * B; k++) lengths[k % B] += mask[k];
   const w = tf.tensor1d(o.captionWeights ?? new Float32Array(B).fill(1));
 
-  let state = initState(p, tf.tensor3d(batch.features, [B, L, cfg.featureDim]));
+  const a = tf.tensor3d(batch.features, [B, L, cfg.featureDim]);
+  let state = { a, ...initState(tfOps, p, a) };
+  const weightsOf = contextWeights(mode);
   let alphaSum: tf.Tensor = tf.zeros([B, L]);
   let entropy: tf.Tensor = tf.scalar(0);
   let correctness: tf.Tensor = tf.scalar(0); // Σ −log(mass in region) over grounded words
@@ -60,14 +63,12 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
   const locationLogp: tf.Tensor[] = []; // log p(s_t), [B] per step
   for (let t = 0; t < T; t++) {
     const m = tf.tensor1d(mask.subarray(t * B, (t + 1) * B));
-    const Ey = embed(p, column(t));
-    const { alpha, weights, z } = attend(p, state, mode);
-    state = { ...state, ...lstmStep(p, Ey, z, state.h, state.c) };
-    const logp = deepOutput(p, Ey, state.h, z, banned);
+    const { logprobs: logp, alpha, weights, h, c } = decoderStep(tfOps, p, state, tf.tensor1d(column(t), 'int32'), weightsOf, banned);
+    state = { ...state, h, c };
     tokenLogp.push(logp.mul(tf.oneHot(tf.tensor1d(column(t + 1), 'int32'), cfg.vocabSize).toFloat()).sum(1).mul(m));
     alphaSum = alphaSum.add(alpha.mul(m.expandDims(1)));
     if (mode.kind === 'sample') locationLogp.push(tf.log(alpha).mul(weights).sum(1).mul(m));
-    if (hard && o.reinforce) entropy = entropy.add(attentionEntropy(alpha).mul(m).sum());
+    if (hard && o.reinforce) entropy = entropy.add(attentionEntropy(alpha as tf.Tensor2D).mul(m).sum());
     if (batch.regions && o.attnScale) {
       const { region, grounded } = stepRegions(batch.regions, B, T, L, t);
       const g = tf.tensor1d(grounded).mul(m);

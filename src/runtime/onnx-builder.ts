@@ -1,4 +1,5 @@
-// A small builder for ONNX graphs written in code (the decoder's graphs, src/model/onnx-decoder.ts).
+// A small builder for ONNX graphs written in code (the decoder's: src/model/graph-ops.ts adds its nodes through
+// this, src/model/onnx-decoder.ts traces the equations with them).
 import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;

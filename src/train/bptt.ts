@@ -1,11 +1,11 @@
 import * as tf from '../runtime/tf.ts';
 import type { DecoderConfig } from '../model/config.ts';
 import { paramLayout, view, type ParamName } from '../model/params.ts';
-import { bannedLogits, embed, initState, sampleLocations, type ParamTensors } from '../model/decoder.ts';
+import { attention, bannedLogits, embed, glimpse, initState, lstmStep, outputHidden, outputLogprobs, sampleLocations, wordGates, type ParamTensors } from '../model/decoder.ts';
 import { stepRegions, type CaptionBatch, type LossOptions } from '../model/loss.ts';
 import { likelihoodRewards, locationAdvantage } from '../model/reinforce.ts';
 import { explicitTranspose } from '../runtime/backend.ts';
-import { tanh } from '../model/ops.ts';
+import { tfOps } from '../model/ops.ts';
 import { PAD_ID } from '../data/vocab.ts';
 import { mulberry32 } from '../util/rng.ts';
 
@@ -18,10 +18,11 @@ import { mulberry32 } from '../util/rng.ts';
  *
  * Why by hand: tfjs autograd on wasm spends most of its time in transposed matMuls and has
  * no gradient kernel for gather; writing the backward pass explicitly lets every weight
- * gradient be one large matMul over all time steps, and keeps the recurrent loop small. So the
- * forward here is laid out for that (all steps' input-word and output-layer products at once,
- * e_t as one matVec) rather than calling the model's per-step functions, and it adds the
- * training-only dropout on h_t and on the deep output's tanh.
+ * gradient be one large matMul over all time steps, and keeps the recurrent loop small. The
+ * forward pass is the model's own equation functions (src/model/decoder.ts on tfOps), called
+ * in the layout that needs: the input-word gates and the deep output layer for all steps at
+ * once, the recurrence step by step keeping the intermediates the backward pass reads, and
+ * the training-only dropout on h_t and on the deep output's tanh in between.
  */
 export interface GradOptions extends LossOptions {
   dropout: number; // drop probability in the output layer; 0 disables
@@ -88,10 +89,10 @@ export function computeGradients(
     const aFlat = a.reshape([B * L, D]);
     const meanA = a.mean(1);
     // P, the image part of the attention MLP, is computed once for all steps.
-    const { P, h: h0, c: c0 } = initState(p, a);
-    const Ey = embed(p, inIds); // [N, M], all steps
+    const { P, h: h0, c: c0 } = initState(tfOps, p, a);
+    const Ey = embed(tfOps, p, tf.tensor1d(inIds, 'int32')); // [N, M], all steps
     // input-word part of the LSTM, all steps at once
-    const Xe = tf.unstack(mm(Ey, p.lstmEmb).add(p.lstmB).reshape([T, B, 4 * H]));
+    const Xe = tf.unstack(wordGates(tfOps, p, Ey).reshape([T, B, 4 * H]));
 
     const v = p.attV.reshape([1, 1, A]);
     const saved: {
@@ -101,25 +102,11 @@ export function computeGradients(
     let h: tf.Tensor = h0;
     let c: tf.Tensor = c0;
     for (let t = 0; t < T; t++) {
-      const hp = mm(h, p.attHid).reshape([B, 1, A]);
-      const u = tanh(P.add(hp)); // [B, L, A]
-      const e = mm(u.reshape([B * L, A]), p.attV).reshape([B, L]); // w^T tanh(.) as one matvec
-      const alpha = tf.softmax(e);
-      let weights = alpha;
-      let sample: tf.Tensor | undefined;
-      if (sampled) weights = sample = sampleLocations(alpha as tf.Tensor2D, rng);
-      const ctx = tf.matMul(weights.reshape([B, 1, L]), a).reshape([B, D]);
-      const beta = mm(h, p.beta).add(p.betaB).sigmoid(); // [B, 1]
-      const z = ctx.mul(beta);
-      const zh = tf.concat([z, h], 1);
-      const gates = Xe[t].add(mm(zh, p.lstmCtxHid));
-      const sig = gates.slice([0, 0], [B, 3 * H]).sigmoid();
-      const [i, f, o] = tf.split(sig, 3, 1);
-      const g = tanh(gates.slice([0, 3 * H], [B, H]));
-      const cNew = f.mul(c).add(i.mul(g));
-      const tc = tanh(cNew);
-      const hNew = o.mul(tc);
-      saved.push({ hPrev: h, cPrev: c, u, alpha, ctx, beta, zh, i, f, o, g, tc, sample });
+      const { u, alpha } = attention(tfOps, p, P, h); // u [B, L, A]
+      const sample = sampled ? sampleLocations(alpha as tf.Tensor2D, rng) : undefined;
+      const { ctx, beta, z } = glimpse(tfOps, p, a, h, sample ?? alpha);
+      const { h: hNew, c: cNew, ...gates } = lstmStep(tfOps, p, Xe[t], z, h, c);
+      saved.push({ hPrev: h, cPrev: c, u, alpha, ctx, beta, sample, ...gates });
       h = hNew;
       c = cNew;
     }
@@ -132,11 +119,10 @@ export function computeGradients(
       opts.dropout > 0 ? tf.randomUniform(shape, 0, 1, 'float32', opts.seed + salt).less(keep).toFloat().div(keep) : tf.ones(shape);
     const mh = mask([N, H], 1);
     const Hd = Hall.mul(mh);
-    const q = tanh(Ey.add(mm(Hd, p.outH)).add(p.outHb).add(mm(Zall, p.outZ)));
+    const q = outputHidden(tfOps, p, Ey, Hd, Zall);
     const mq = mask([N, M], 2);
     const qd = q.mul(mq);
-    const logits = mm(qd, p.outW).add(p.outB).add(tf.tensor1d(bannedLogits(V)));
-    const logp = tf.logSoftmax(logits);
+    const logp = outputLogprobs(tfOps, p, qd, tf.tensor1d(bannedLogits(V)));
     const onehot = tf.oneHot(tf.tensor1d(outIds, 'int32'), V).toFloat();
     const tokenLogp = logp.mul(onehot).sum(1); // [N]
     const tl = tokenLogp.dataSync();
