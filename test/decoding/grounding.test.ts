@@ -80,7 +80,7 @@ t.test('applyGrounding: the boost ends once the category is named; <end> waits f
   t.equal(after[dog], -2, 'named: the boost is taken back');
   t.equal(after[END_ID], -2, 'named: <end> free again');
   // within: the allowed object words keep their total probability; the boost moves it to the dog.
-  const w = imageGrounding(v.words, { detections: [det('dog', 0.9), det('cat', 0.3), det('sports ball', 0.1)] }, { ...DEFAULT_GROUNDING_RULES, boost: Math.log(4), within: 1, boostFirst: true });
+  const w = imageGrounding(v.words, { detections: [det('dog', 0.9), det('cat', 0.3), det('sports ball', 0.1)] }, { ...DEFAULT_GROUNDING_RULES, boost: Math.log(4), within: 1, boostFirst: true, transfer: false });
   const [cat, ball] = [v.id('cat'), v.id('ball')];
   const model = new Float32Array(v.size).fill(Math.log(0.05));
   model[dog] = Math.log(0.1);
