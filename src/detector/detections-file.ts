@@ -3,12 +3,13 @@
 // corners as fractions), made by the project's own detector stage. Resumable: each finished photo
 // is appended to a JSON-lines file first, so a killed run picks up where it stopped; the folder
 // name carries the detector's sha256 and input size, so another detector never mixes in.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { prepareImage } from '../encoder/preprocess.ts';
 import type { Detector } from './detector.ts';
+import { readJsonFile } from '../util/json-file.ts';
 import { COCO_CATEGORIES, type RawDetection } from './types.ts';
 
 const Row = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().min(0).max(1), z.number().int().min(0)]);
@@ -35,15 +36,7 @@ export const fromRow = ([x1, y1, x2, y2, score, classIndex]: z.infer<typeof Row>
  * indices refer to.
  */
 export function loadDetectionsFile(path: string): Map<string, RawDetection[]> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: not a readable JSON file (${err instanceof Error ? err.message : err})`);
-  }
-  const parsed = DetectionsFileSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${path}: not a detections file: ${z.prettifyError(parsed.error)}`);
-  const { categories, images } = parsed.data;
+  const { categories, images } = readJsonFile(path, DetectionsFileSchema, 'a detections file');
   if (categories.join() !== COCO_CATEGORIES.join()) throw new Error(`${path}: categories are not the 80 COCO categories in detector order`);
   return new Map(Object.entries(images).map(([name, rows]) => [name, rows.map((row) => {
     if (row[5] >= COCO_CATEGORIES.length) throw new Error(`${path}: ${name} has class ${row[5]} (80 categories)`);

@@ -1,7 +1,7 @@
 // COCO object annotations (instances_*.json) for the pointing game: per image file, its original
 // size and the boxes of each category present.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readJsonFile } from '../../util/json-file.ts';
 import type { Box } from './pointing.ts';
 
 export const CocoInstancesSchema = z.object({
@@ -17,15 +17,7 @@ export interface ImageObjects {
 }
 
 export function loadInstances(path: string): Map<string, ImageObjects> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: not a readable JSON file (${err instanceof Error ? err.message : err})`);
-  }
-  const parsed = CocoInstancesSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${path}: not a COCO instances file: ${z.prettifyError(parsed.error)}`);
-  const { images, annotations, categories } = parsed.data;
+  const { images, annotations, categories } = readJsonFile(path, CocoInstancesSchema, 'a COCO instances file');
   const catName = new Map(categories.map((c) => [c.id, c.name]));
   const byId = new Map<number, ImageObjects>();
   const out = new Map<string, ImageObjects>();
