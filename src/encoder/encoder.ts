@@ -50,7 +50,7 @@ export class Encoder {
     // A probe run reads the real grid/dims off the graph instead of hard-coding stride 32.
     const s = opts.inputSize;
     const probe = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * s * s), [1, 3, s, s]) });
-    const [, dim, h, w] = probe[FEATURES_OUTPUT].dims;
+    const [, h, w, dim] = probe[FEATURES_OUTPUT].dims;
     const classes = probe.output.dims[1];
     return new Encoder(session, s, { h, w }, dim, loadLabels(classes));
   }
@@ -61,14 +61,15 @@ export class Encoder {
     const s = this.inputSize;
     const plane = 3 * s * s;
     if (n === 0) return { features: new Float32Array(0), logits: new Float32Array(0) };
-    const batch = new Float32Array(n * plane);
     tensors.forEach((t, i) => {
       if (t.length !== plane) throw new Error(`encode: tensor ${i} has ${t.length} values, expected ${plane}`);
-      batch.set(t, i * plane);
     });
+    // One image (every run at 448, see encodeChunk) is fed as it is; several are laid end to end.
+    const batch = n === 1 ? tensors[0] : new Float32Array(n * plane);
+    if (n > 1) tensors.forEach((t, i) => batch.set(t, i * plane));
     const out = await this.session.run({ input: new ort.Tensor('float32', batch, [n, 3, s, s]) });
-    const nchw = out[FEATURES_OUTPUT].data as Float32Array;
-    return { features: toRegionMajor(nchw, n, this.featureDim, this.grid.h * this.grid.w), logits: out.output.data as Float32Array };
+    // Region-major already: the edited graph transposes the map (graph.ts).
+    return { features: out[FEATURES_OUTPUT].data as Float32Array, logits: out.output.data as Float32Array };
   }
 
   /** Top-k ImageNet classes of one image's logits, scores as softmax probabilities. */
@@ -91,17 +92,4 @@ export class Encoder {
   async dispose(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** [N, C, R] -> [N, R, C]: attention wants one contiguous vector per region. */
-export function toRegionMajor(nchw: Float32Array, n: number, c: number, r: number): Float32Array {
-  const out = new Float32Array(n * r * c);
-  for (let b = 0; b < n; b++) {
-    const base = b * c * r;
-    for (let ch = 0; ch < c; ch++) {
-      const src = base + ch * r;
-      for (let i = 0; i < r; i++) out[base + i * c + ch] = nchw[src + i];
-    }
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 // Edits the classifier graph at load time so one run yields both the spatial feature map
-// (for attention) and the logits (for tags). Done in code, never by hand, so a re-downloaded
+// (for attention), already region-major, and the logits (for tags). Done in code, never by hand, so a re-downloaded
 // or swapped checkpoint of the same family gets the same treatment.
 import onnxProto from 'onnx-proto';
 
@@ -35,15 +35,20 @@ function dim(param: string) {
   return onnx.TensorShapeProto.Dimension.create({ dimParam: param });
 }
 
-/** Returns edited model bytes exposing FEATURES_OUTPUT [batch, C, H/32, W/32] with dynamic H/W. */
+/**
+ * Returns edited model bytes exposing FEATURES_OUTPUT [batch, H/32, W/32, C] with dynamic H/W:
+ * region-major (one contiguous C-vector per region r = y*w + x), the layout attention reads, so
+ * ONNX Runtime transposes the NCHW map instead of a JS loop.
+ */
 export function exposeFeatures(modelBytes: Uint8Array): Uint8Array {
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph!;
   if (graph.output!.some((o) => o.name === FEATURES_OUTPUT)) return modelBytes;
   const source = findFeatureTensor(model);
 
-  // Identity keeps the original tensor name intact for the nodes that still consume it.
-  graph.node!.push(onnx.NodeProto.create({ opType: 'Identity', input: [source], output: [FEATURES_OUTPUT], name: 'features_identity' }));
+  // A new node keeps the original tensor name intact for the nodes that still consume it.
+  const perm = onnx.AttributeProto.create({ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 3, 1] });
+  graph.node!.push(onnx.NodeProto.create({ opType: 'Transpose', input: [source], output: [FEATURES_OUTPUT], name: 'features_region_major', attribute: [perm] }));
 
   const inputDims = graph.input![0].type!.tensorType!.shape!.dim!;
   if (inputDims.length !== 4) throw new Error('encoder graph: expected a 4-D NCHW image input');
@@ -57,7 +62,7 @@ export function exposeFeatures(modelBytes: Uint8Array): Uint8Array {
       type: {
         tensorType: {
           elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: { dim: [dim(batch), dim('channels'), dim('grid_h'), dim('grid_w')] },
+          shape: { dim: [dim(batch), dim('grid_h'), dim('grid_w'), dim('channels')] },
         },
       },
     }),

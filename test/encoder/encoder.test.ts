@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import t from 'tap';
-import { Encoder, toRegionMajor } from '../../src/encoder/encoder.ts';
+import { Encoder } from '../../src/encoder/encoder.ts';
 import { prepareImage } from '../../src/encoder/preprocess.ts';
 import { SHARED_MODELS, skipWithoutModel } from '../helpers/shared-dir.ts';
 
@@ -13,11 +13,6 @@ async function gradient(): Promise<Buffer> {
   }
   return sharp(raw, { raw: { width: 160, height: 120, channels: 3 } }).png().toBuffer();
 }
-
-t.test('toRegionMajor transposes [N,C,R] to [N,R,C]', async (t) => {
-  // n=1, c=2, r=3: channel 0 = [0,1,2], channel 1 = [10,11,12]
-  t.same(Array.from(toRegionMajor(Float32Array.from([0, 1, 2, 10, 11, 12]), 1, 2, 3)), [0, 10, 1, 11, 2, 12]);
-});
 
 for (const [size, grid] of [[224, 7], [448, 14]] as const) {
   t.test(`features at ${size}: shape [1,${grid * grid},1280], deterministic`, { skip: skipWithoutModel }, async (t) => {

@@ -24,15 +24,20 @@ function tinyFloatModel(): Uint8Array {
   }).finish();
 }
 
-t.test('float GlobalAveragePool model: features = the pooled tensor, dynamic H/W', async (t) => {
+t.test('float GlobalAveragePool model: features = the pooled tensor, region-major, dynamic H/W', async (t) => {
   const edited = exposeFeatures(tinyFloatModel());
   const g = onnx.ModelProto.decode(edited).graph!;
   t.same(dims(g.input![0]), ['batch', 4, 'height', 'width']);
   const session = await ort.InferenceSession.create(edited);
   const x = Float32Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => i);
   const out = await session.run({ input: new ort.Tensor('float32', x, [2, 4, 3, 5]) });
-  t.same(out[FEATURES_OUTPUT].dims, [2, 4, 3, 5]);
-  t.same(Array.from(out[FEATURES_OUTPUT].data as Float32Array), Array.from(x));
+  t.same(out[FEATURES_OUTPUT].dims, [2, 3, 5, 4], 'region-major [N, H, W, C]');
+  // [N, C, H, W] -> [N, H, W, C]: the value of channel c at region r is x[n, c, r].
+  const expected = Array.from({ length: x.length }, (_, i) => {
+    const n = Math.floor(i / 60), r = Math.floor((i % 60) / 4), c = i % 4;
+    return x[n * 60 + c * 15 + r];
+  });
+  t.same(Array.from(out[FEATURES_OUTPUT].data as Float32Array), expected);
   await session.release();
 });
 
@@ -41,15 +46,16 @@ t.test('MobileNetV2 int8: exposes the dequantized 627 map with dynamic dims', { 
   const g = onnx.ModelProto.decode(edited).graph!;
   t.same(dims(g.input![0]), ['batch_size', 3, 'height', 'width']);
   const features = g.output!.find((o) => o.name === FEATURES_OUTPUT)!;
-  t.same(dims(features), ['batch_size', 'channels', 'grid_h', 'grid_w']);
-  const identity = g.node!.find((n) => n.output![0] === FEATURES_OUTPUT)!;
-  t.same(identity.input, ['627'], 'reuses the existing DequantizeLinear output');
+  t.same(dims(features), ['batch_size', 'grid_h', 'grid_w', 'channels']);
+  const transpose = g.node!.find((n) => n.output![0] === FEATURES_OUTPUT)!;
+  t.equal(transpose.opType, 'Transpose');
+  t.same(transpose.input, ['627'], 'reuses the existing DequantizeLinear output');
   t.equal(exposeFeatures(edited), edited, 'editing twice is a no-op');
 
   const session = await ort.InferenceSession.create(edited, { intraOpNumThreads: 1 });
   for (const [size, grid] of [[224, 7], [448, 14]]) {
     const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * size * size), [1, 3, size, size]) });
-    t.same(out[FEATURES_OUTPUT].dims, [1, 1280, grid, grid], `${size} -> ${grid}x${grid}`);
+    t.same(out[FEATURES_OUTPUT].dims, [1, grid, grid, 1280], `${size} -> ${grid}x${grid}`);
     t.same(out.output.dims, [1, 1000]);
   }
   await session.release();
