@@ -24,10 +24,11 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="448" height="448">
 </svg>`;
 const image = await sharp(Buffer.from(svg)).jpeg({ quality: 92 }).toBuffer();
 const captioner = await Captioner.load({ modelsDir, allowDownload: false, log: (m) => console.error(m) });
-const [r] = await captioner.caption([image], CaptionOptionsSchema.parse({ beamSize: 3 }));
+const prepared = await captioner.prepare(image, { pixels: true });
+const [r] = await captioner.caption([prepared], CaptionOptionsSchema.parse({ beamSize: 3 }));
 console.log(r.result.caption);
 const sheet = await renderSheet(
-  { rgb: r.prepared.rgb, width: r.prepared.rgbWidth, height: r.prepared.rgbHeight },
+  prepared.pixels!,
   overlayWords(r.result), // grounded words carry their detection box
   { mode: 'soft', format: 'png', panelSize: 160, columns: 5, title: r.result.caption },
 );

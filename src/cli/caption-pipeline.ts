@@ -28,7 +28,7 @@ export async function* captionFiles(captioner: Captioner, files: FoundImage[], o
     Promise.all(batch.map(async (file): Promise<Prepared> => {
       const t0 = performance.now();
       try {
-        const prepared = await captioner.prepare(await readFile(file.absolute));
+        const prepared = await captioner.prepare(await readFile(file.absolute), { pixels: o.overlays !== null });
         return { file, prepared, prepareMs: performance.now() - t0 };
       } catch (err) {
         return { file, error: err as Error };
@@ -93,7 +93,7 @@ async function writeOverlay(line: ResultLine, file: FoundImage, one: CaptionedIm
   const rel = `overlays/${file.relative}.png`;
   try {
     const png = await renderSheet(
-      { rgb: one.prepared.rgb, width: one.prepared.rgbWidth, height: one.prepared.rgbHeight },
+      one.prepared.pixels!, // prepared with pixels when overlays are on
       overlayWords(one.result),
       { mode: o.captionOpts.attention, format: 'png', panelSize: o.overlays!.panelSize, title: file.relative },
     );

@@ -16,15 +16,15 @@ export interface PreparedImage {
   /** Original dimensions after EXIF orientation. */
   width: number;
   height: number;
-  /** Oriented 8-bit RGB, longest side capped at OVERLAY_MAX_SIDE, dims rgbWidth × rgbHeight. */
-  rgb: Buffer;
-  rgbWidth: number;
-  rgbHeight: number;
   format: string;
+  /** Oriented 8-bit RGB, longest side capped at OVERLAY_MAX_SIDE: only when asked for (overlays). */
+  pixels?: { rgb: Buffer; width: number; height: number };
 }
 
-export interface ImageLimits {
+export interface PrepareOptions {
   maxPixels?: number;
+  /** Keep the oriented RGB copy (PreparedImage.pixels): overlays draw on it, captions do not need it. */
+  pixels?: boolean;
 }
 
 function isPixelLimit(err: unknown): boolean {
@@ -37,14 +37,20 @@ function wrap(err: unknown): Error {
   return new UnsupportedImageError(`cannot decode image: ${(err as Error)?.message ?? err}`);
 }
 
-export async function prepareImage(buf: Buffer, size: number, limits: ImageLimits = {}): Promise<PreparedImage> {
-  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+/**
+ * One decode of the upload: sharp reads the header (format, size, orientation) and then decodes
+ * the pixels once, oriented and capped at OVERLAY_MAX_SIDE; the encoder's square is resized from
+ * those pixels (the two steps define the model's input: features were extracted this way).
+ */
+export async function prepareImage(buf: Buffer, size: number, opts: PrepareOptions = {}): Promise<PreparedImage> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (buf.length === 0) throw new UnsupportedImageError('empty body: not an image');
   // failOn 'error' also rejects truncated data, but tolerates harmless warnings (odd EXIF etc.).
   // pages: 1 takes the first frame of animated GIF/WebP.
   const input = { failOn: 'error', limitInputPixels: maxPixels, pages: 1 } as const;
   try {
-    const meta = await sharp(buf, input).metadata();
+    const image = sharp(buf, input);
+    const meta = await image.metadata();
     if (!meta.format || !RASTER_FORMATS.has(meta.format)) throw new UnsupportedImageError(`unsupported format: ${meta.format ?? 'unknown'}`);
     if (!meta.width || !meta.height) throw new UnsupportedImageError('image has no dimensions');
     const frameHeight = meta.pageHeight ?? meta.height;
@@ -53,9 +59,9 @@ export async function prepareImage(buf: Buffer, size: number, limits: ImageLimit
     const width = swap ? frameHeight : meta.width;
     const height = swap ? meta.width : frameHeight;
 
-    // One decode: orient, flatten alpha onto white (transparent logos read as on-page), force
+    // The decode: orient, flatten alpha onto white (transparent logos read as on-page), force
     // 8-bit sRGB (covers grey, palette, CMYK, 16-bit), and cap the size.
-    const { data: rgb, info } = await sharp(buf, input)
+    const { data: rgb, info } = await image
       .rotate()
       .resize(OVERLAY_MAX_SIDE, OVERLAY_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })
@@ -70,7 +76,9 @@ export async function prepareImage(buf: Buffer, size: number, limits: ImageLimit
       .resize(size, size, { fit: 'fill' })
       .raw()
       .toBuffer();
-    return { tensor: normalise(square, size), width, height, rgb, rgbWidth: info.width, rgbHeight: info.height, format: meta.format };
+    const prepared: PreparedImage = { tensor: normalise(square, size), width, height, format: meta.format };
+    if (opts.pixels) prepared.pixels = { rgb, width: info.width, height: info.height };
+    return prepared;
   } catch (err) {
     throw wrap(err);
   }

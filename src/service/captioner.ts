@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { backendInfo, initBackend } from '../runtime/backend.ts';
 import { resolveDecoderRuntime } from '../runtime/threads.ts';
 import { Encoder, type InputSize } from '../encoder/encoder.ts';
-import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
+import { prepareImage, type PreparedImage, type PrepareOptions } from '../encoder/preprocess.ts';
 import { defaultConfig, type Attention, type DecoderConfig } from '../model/config.ts';
 import { Decoder } from '../model/decoder.ts';
 import { loadDecoder } from '../model/io.ts';
@@ -125,8 +125,8 @@ export class Captioner {
   }
 
   /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
-  prepare(image: Buffer): Promise<PreparedImage> {
-    return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels });
+  prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage> {
+    return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels });
   }
 
   /**

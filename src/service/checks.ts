@@ -1,6 +1,6 @@
 // A request's inputs checked before it takes an inference slot, the same way for the HTTP routes
 // and the batch-job worker: is the decoder there, does every image decode.
-import type { PreparedImage } from '../encoder/preprocess.ts';
+import type { PreparedImage, PrepareOptions } from '../encoder/preprocess.ts';
 import type { CaptionEngine } from './engine.ts';
 import { ModelUnavailableError, serviceErrorStatus } from './errors.ts';
 import type { CaptionOptions } from './schemas.ts';
@@ -17,11 +17,11 @@ export function checkModel(captioner: Pick<CaptionEngine, 'has'>, o: Pick<Captio
  * inference slot. One at a time: a decode can take hundreds of MB at the pixel limit. With
  * several images, a bad one's error names it (0-based, like SSE events).
  */
-export async function prepareAll(captioner: Pick<CaptionEngine, 'prepare'>, files: { filename?: string; data: Buffer }[]): Promise<PreparedImage[]> {
+export async function prepareAll(captioner: Pick<CaptionEngine, 'prepare'>, files: { filename?: string; data: Buffer }[], opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage[]> {
   const out: PreparedImage[] = [];
   for (const [i, f] of files.entries()) {
     try {
-      out.push(await captioner.prepare(f.data));
+      out.push(await captioner.prepare(f.data, opts));
     } catch (err) {
       if (files.length > 1 && serviceErrorStatus(err)) (err as Error).message = `image ${i}${f.filename ? ` (${f.filename})` : ''}: ${(err as Error).message}`;
       throw err;

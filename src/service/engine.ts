@@ -2,7 +2,7 @@
 // (WorkerCaptioner, production) and the in-thread LocalEngine (tests). Both put jobs in one
 // line (queue.ts) in front of their executors. The HTTP routes and the batch-job worker use
 // only this, so they never ask which one they have.
-import type { PreparedImage } from '../encoder/preprocess.ts';
+import type { PreparedImage, PrepareOptions } from '../encoder/preprocess.ts';
 import type { Hypothesis } from '../decoding/types.ts';
 import type { OverlayOutput } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
@@ -10,7 +10,7 @@ import type { CaptionOptions, CaptionResult, ModelsInfo, Token, WorkerStats } fr
 import type { Attention } from '../model/config.ts';
 import type { EngineQueue } from './queue.ts';
 
-/** One captioned image plus what overlays need (the oriented RGB pixels). */
+/** One captioned image with the image it was made from. */
 export interface CaptionedImage {
   result: CaptionResult;
   prepared: PreparedImage;
@@ -32,8 +32,8 @@ export interface RunOptions {
 export interface CaptionEngine {
   info(): ModelsInfo;
   has(kind: Attention): boolean;
-  /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
-  prepare(image: Buffer): Promise<PreparedImage>;
+  /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError); pixels: keep the RGB copy overlays draw on. */
+  prepare(image: Buffer, opts?: Pick<PrepareOptions, 'pixels'>): Promise<PreparedImage>;
   /** Waits in the line (rejects with QueueFullError when it is full), then captions. */
   caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run?: RunOptions): Promise<CaptionedImage[]>;
   /** Caption + render in one go (in the worker, for the pool: the blending is CPU work too). */

@@ -60,7 +60,7 @@ async function handle(req: Exclude<WorkerRequest, { kind: 'crash' }>): Promise<{
       images.map((c, i): WireCaptioned => {
         // Uploaded bytes were decoded here: send the prepared image back (RGB for overlays).
         const prepared = Buffer.isBuffer(parts[p].images[i])
-          ? { ...toWire(c.prepared, true), tensor: owned(c.prepared.tensor, transfer), rgb: owned(c.prepared.rgb, transfer) }
+          ? { ...toWire(c.prepared, false), tensor: owned(c.prepared.tensor, transfer) }
           : undefined;
         return { result: c.result, hypothesis: c.hypothesis, prepared };
       }),

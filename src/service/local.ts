@@ -2,7 +2,7 @@
 // pool (queue.ts), with one executor (the "lane") that takes a batch at a time. Decoding blocks
 // this thread while it runs, so a server uses the pool (pool.ts); tests use this to drive the
 // HTTP app without worker threads, and get the same admission, batching and abort behaviour.
-import type { PreparedImage } from '../encoder/preprocess.ts';
+import type { PreparedImage, PrepareOptions } from '../encoder/preprocess.ts';
 import type { Attention } from '../model/config.ts';
 import type { DrawOptions } from '../render/types.ts';
 import { batchKey, type Captioner, type CaptionPart } from './captioner.ts';
@@ -45,8 +45,8 @@ export class LocalEngine implements CaptionEngine {
     return this.captioner.has(kind);
   }
 
-  prepare(image: Buffer): Promise<PreparedImage> {
-    return this.captioner.prepare(image);
+  prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage> {
+    return this.captioner.prepare(image, opts);
   }
 
   async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run: RunOptions = {}): Promise<CaptionedImage[]> {

@@ -19,7 +19,8 @@ export interface OverlayOutput {
 export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
   const opts = { ...o, includeMaps: true }; // the maps are the point here
   const [{ result }] = await captioner.caption([prepared], opts);
-  const rgb = { rgb: prepared.rgb, width: prepared.rgbWidth, height: prepared.rgbHeight };
+  const rgb = prepared.pixels;
+  if (!rgb) throw new Error('overlay: the image was prepared without its pixels (prepare it with { pixels: true })');
   const tokens = overlayWords(result);
   const out = { caption: result.caption, words: tokens.length };
   if (draw.word === undefined) {

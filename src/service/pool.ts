@@ -29,7 +29,7 @@
 // worker wait for it. A job running longer than jobTimeoutMs gets its worker terminated (the
 // only way to stop synchronous work) and fails with WorkerTimeoutError (→ 503).
 import { Worker } from 'node:worker_threads';
-import { prepareImage, type PreparedImage } from '../encoder/preprocess.ts';
+import { prepareImage, type PreparedImage, type PrepareOptions } from '../encoder/preprocess.ts';
 import { batchKey, type CaptionerOptions, type OnPartWord } from './captioner.ts';
 import type { CaptionedImage, CaptionEngine, OnWord, RunOptions } from './engine.ts';
 import { WorkerCrashedError, WorkerTimeoutError } from './errors.ts';
@@ -313,8 +313,8 @@ export class WorkerCaptioner implements CaptionEngine {
     return this.modelsInfo.decoders.some((d) => d.attention === kind);
   }
 
-  prepare(image: Buffer): Promise<PreparedImage> {
-    return prepareImage(image, this.modelsInfo.encoder.inputSize, { maxPixels: this.opts.maxPixels });
+  prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage> {
+    return prepareImage(image, this.modelsInfo.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels });
   }
 
   /**

@@ -24,15 +24,13 @@ export type WorkerInit = z.infer<typeof WorkerInitSchema>;
 const float32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');
 
-/** A PreparedImage as it crosses the thread boundary: rgb as plain bytes, left out when the other side has no use for it. */
+/** A PreparedImage as it crosses the thread boundary: its pixels as plain bytes, left out when the other side has no use for them. */
 const WirePreparedSchema = z.object({
   tensor: float32,
   width: z.number().int(),
   height: z.number().int(),
   format: z.string(),
-  rgb: bytes.optional(),
-  rgbWidth: z.number().int(),
-  rgbHeight: z.number().int(),
+  pixels: z.object({ rgb: bytes, width: z.number().int(), height: z.number().int() }).optional(),
 });
 export type WirePrepared = z.infer<typeof WirePreparedSchema>;
 
@@ -68,7 +66,7 @@ export type WireError = z.infer<typeof WireErrorSchema>;
 const WireCaptionedSchema = z.object({
   result: z.custom<CaptionResult>(),
   hypothesis: z.custom<CaptionedImage['hypothesis']>(),
-  prepared: WirePreparedSchema.required({ rgb: true }).optional(),
+  prepared: WirePreparedSchema.optional(),
 });
 export type WireCaptioned = z.infer<typeof WireCaptionedSchema>;
 
@@ -87,15 +85,16 @@ export type WorkerReply = z.infer<typeof WorkerReplySchema>;
 /** The reply that ends a job. */
 export type JobReply = Extract<WorkerReply, { kind: 'captioned' | 'drawn' | 'error' }>;
 
-/** The wire form of a prepared image; `rgb: false` leaves the pixels out (only overlays need them). */
-export function toWire(p: PreparedImage, rgb: boolean): WirePrepared {
-  return { tensor: p.tensor, width: p.width, height: p.height, format: p.format, rgb: rgb ? p.rgb : undefined, rgbWidth: p.rgbWidth, rgbHeight: p.rgbHeight };
+/** The wire form of a prepared image; `pixels: false` leaves the RGB copy out (only overlays need it). */
+export function toWire(p: PreparedImage, pixels: boolean): WirePrepared {
+  return { tensor: p.tensor, width: p.width, height: p.height, format: p.format, pixels: pixels ? p.pixels : undefined };
 }
 
 /** This side's own PreparedImage over the received arrays (no copy). */
 export function fromWire(w: WirePrepared): PreparedImage {
-  const rgb = w.rgb ? Buffer.from(w.rgb.buffer, w.rgb.byteOffset, w.rgb.byteLength) : Buffer.alloc(0);
-  return { tensor: w.tensor, width: w.width, height: w.height, format: w.format, rgb, rgbWidth: w.rgbWidth, rgbHeight: w.rgbHeight };
+  const p: PreparedImage = { tensor: w.tensor, width: w.width, height: w.height, format: w.format };
+  if (w.pixels) p.pixels = { ...w.pixels, rgb: Buffer.from(w.pixels.rgb.buffer, w.pixels.rgb.byteOffset, w.pixels.rgb.byteLength) };
+  return p;
 }
 
 /** Typed errors cross the thread boundary by name and are rebuilt as the same classes. */

@@ -19,11 +19,14 @@ t.test('JPEG, PNG and WebP give a normalised CHW tensor and original dims', asyn
     ['png', await base.clone().png().toBuffer()],
     ['webp', await base.clone().webp({ lossless: true }).toBuffer()],
   ] as const) {
-    const p = await prepareImage(buf, 224);
+    const p = await prepareImage(buf, 224, { pixels: true });
     t.equal(p.format, fmt);
     t.equal(p.tensor.length, 3 * 224 * 224);
-    t.same([p.width, p.height, p.rgbWidth, p.rgbHeight], [300, 200, 300, 200]);
-    t.equal(p.rgb.length, 300 * 200 * 3);
+    t.same([p.width, p.height, p.pixels!.width, p.pixels!.height], [300, 200, 300, 200]);
+    t.equal(p.pixels!.rgb.length, 300 * 200 * 3);
+    const bare = await prepareImage(buf, 224);
+    t.equal(bare.pixels, undefined, `${fmt}: no RGB copy unless asked for`);
+    t.same(bare.tensor, p.tensor, `${fmt}: the same tensor either way`);
     [200, 100, 50].forEach((v, c) => t.ok(near(centre(p.tensor, 224, c), norm(v, c)), `${fmt} channel ${c}`));
   }
 });
@@ -47,23 +50,23 @@ t.test('squash, not crop: the whole width is kept', async (t) => {
 
 t.test('grayscale becomes 3 equal channels', async (t) => {
   const buf = await solid(64, 64, 3, '#404040').grayscale().png().toBuffer();
-  const p = await prepareImage(buf, 224);
+  const p = await prepareImage(buf, 224, { pixels: true });
   [0, 1, 2].forEach((c) => t.ok(near(centre(p.tensor, 224, c), norm(64, c)), `channel ${c}`));
-  t.equal(p.rgb.length, 64 * 64 * 3);
+  t.equal(p.pixels!.rgb.length, 64 * 64 * 3);
 });
 
 t.test('alpha is flattened onto white', async (t) => {
   const buf = await solid(64, 64, 4, { r: 0, g: 0, b: 0, alpha: 0 }).png().toBuffer();
-  const p = await prepareImage(buf, 224);
+  const p = await prepareImage(buf, 224, { pixels: true });
   [0, 1, 2].forEach((c) => t.ok(near(centre(p.tensor, 224, c), norm(255, c)), `channel ${c}`));
-  t.equal(p.rgb[0], 255);
+  t.equal(p.pixels!.rgb[0], 255);
 });
 
 t.test('16-bit PNG becomes 8-bit RGB', async (t) => {
   const buf = await solid(32, 32, 3, { r: 255, g: 0, b: 128 }).toColourspace('rgb16').png().toBuffer();
   t.equal((await sharp(buf).metadata()).depth, 'ushort', 'fixture is 16-bit');
-  const p = await prepareImage(buf, 224);
-  t.equal(p.rgb.length, 32 * 32 * 3);
+  const p = await prepareImage(buf, 224, { pixels: true });
+  t.equal(p.pixels!.rgb.length, 32 * 32 * 3);
   [255, 0, 128].forEach((v, c) => t.ok(near(centre(p.tensor, 224, c), norm(v, c)), `channel ${c}`));
 });
 
@@ -80,16 +83,16 @@ t.test('palette PNG and first frame of an animated GIF', async (t) => {
 
 t.test('EXIF orientation 6 is applied: width and height swap', async (t) => {
   const buf = await solid(120, 80, 3, '#336699').jpeg().withMetadata({ orientation: 6 }).toBuffer();
-  const p = await prepareImage(buf, 224);
-  t.same([p.width, p.height, p.rgbWidth, p.rgbHeight], [80, 120, 80, 120]);
+  const p = await prepareImage(buf, 224, { pixels: true });
+  t.same([p.width, p.height, p.pixels!.width, p.pixels!.height], [80, 120, 80, 120]);
 });
 
 t.test('kept RGB is capped for big images', async (t) => {
   const buf = await solid(3000, 1500, 3, '#000000').jpeg().toBuffer();
-  const p = await prepareImage(buf, 224);
+  const p = await prepareImage(buf, 224, { pixels: true });
   t.same([p.width, p.height], [3000, 1500]);
-  t.same([p.rgbWidth, p.rgbHeight], [OVERLAY_MAX_SIDE, OVERLAY_MAX_SIDE / 2]);
-  t.equal(p.rgb.length, p.rgbWidth * p.rgbHeight * 3);
+  t.same([p.pixels!.width, p.pixels!.height], [OVERLAY_MAX_SIDE, OVERLAY_MAX_SIDE / 2]);
+  t.equal(p.pixels!.rgb.length, p.pixels!.width * p.pixels!.height * 3);
 });
 
 t.test('non-images are UnsupportedImageError', async (t) => {

@@ -21,12 +21,11 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
   const photo = await jpeg(320, 240);
   const size = wc.info().encoder.inputSize; // the shipped models' input (448 for the 14×14 grid)
 
-  t.test('bytes in (transferred copy), result + prepared RGB back; the caller keeps its buffer', async (t) => {
+  t.test('bytes in (transferred copy), result + prepared image back; the caller keeps its buffer', async (t) => {
     const [c] = await wc.caption([photo], opts({ ...WORDY }));
     t.equal(photo.length > 0, true, 'caller buffer not detached');
     t.same(c.result.image, { width: 320, height: 240, format: 'jpeg' });
-    t.ok(Buffer.isBuffer(c.prepared.rgb));
-    t.equal(c.prepared.rgb.length, c.prepared.rgbWidth * c.prepared.rgbHeight * 3);
+    t.equal(c.prepared.pixels, undefined, 'captions keep no RGB copy');
     t.equal(c.prepared.tensor.length, 3 * size * size);
     t.ok(c.hypothesis.words.length >= 1);
   });
@@ -51,7 +50,7 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('overlay rendered in the worker', async (t) => {
-    const p = await wc.prepare(photo);
+    const p = await wc.prepare(photo, { pixels: true });
     const out = await wc.overlay(p, opts({ ...WORDY }), { format: 'png', panelSize: 64, style: 'spotlight' });
     t.ok(Buffer.isBuffer(out.image));
     t.same([...out.image.subarray(1, 4)], [...Buffer.from('PNG')]);
@@ -59,7 +58,7 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('tensor count is reported and stays flat over repeated jobs', async (t) => {
-    const p = await wc.prepare(photo);
+    const p = await wc.prepare(photo, { pixels: true });
     await wc.caption([p], opts());
     const before = wc.workerStats()[0].numTensors;
     if (wc.info().runtime === 'tfjs') t.ok(before > 0, `the model's weights are tensors (${before})`);

@@ -12,7 +12,7 @@ const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse({ i
 
 t.test('LocalEngine', { skip: skipWithoutModel }, async (t) => {
   const captioner = await sharedCaptioner();
-  const images = await Promise.all([1, 2, 3].map(async (i) => captioner.prepare(await sceneImage(300 + i))));
+  const images = await Promise.all([1, 2, 3].map(async (i) => captioner.prepare(await sceneImage(300 + i), { pixels: true })));
 
   t.test('concurrent requests with one search share a batch; each gets its lone caption', async (t) => {
     const engine = new LocalEngine(captioner, { maxBatch: 8 });

@@ -4,17 +4,17 @@ import { ModelUnavailableError, serviceErrorStatus, WordOutOfRangeError, WorkerC
 import { fromWire, fromWireError, toWire, toWireError, WorkerReplySchema, WorkerRequestSchema } from '../../src/service/protocol.ts';
 import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
 
-const prepared = { tensor: new Float32Array([1, 2, 3]), width: 4, height: 2, format: 'png', rgb: Buffer.from([9, 8, 7, 6, 5, 4]), rgbWidth: 2, rgbHeight: 1 };
+const prepared = { tensor: new Float32Array([1, 2, 3]), width: 4, height: 2, format: 'png', pixels: { rgb: Buffer.from([9, 8, 7, 6, 5, 4]), width: 2, height: 1 } };
 
 t.test('a prepared image survives the wire form, with or without its pixels', async (t) => {
   const back = fromWire(structuredClone(toWire(prepared, true)));
   t.same([...back.tensor], [1, 2, 3]);
-  t.ok(Buffer.isBuffer(back.rgb));
-  t.same([...back.rgb], [...prepared.rgb]);
-  t.same({ ...back, tensor: undefined, rgb: undefined }, { ...prepared, tensor: undefined, rgb: undefined });
+  t.ok(Buffer.isBuffer(back.pixels!.rgb));
+  t.same([...back.pixels!.rgb], [...prepared.pixels.rgb]);
+  t.same({ ...back, tensor: undefined, pixels: { ...back.pixels, rgb: undefined } }, { ...prepared, tensor: undefined, pixels: { ...prepared.pixels, rgb: undefined } });
   const bare = toWire(prepared, false);
-  t.equal(bare.rgb, undefined, 'no pixels sent when the worker has no use for them');
-  t.equal(fromWire(bare).rgb.length, 0);
+  t.equal(bare.pixels, undefined, 'no pixels sent when the worker has no use for them');
+  t.equal(fromWire(bare).pixels, undefined);
 });
 
 t.test('requests are checked against the schema the pool builds them from', async (t) => {

@@ -33,7 +33,7 @@ export const overlaysRoute: FastifyPluginAsyncZod = async (app) => {
     const { format, word, panelSize, columns, style, ...caption } = parsed.options;
     const opts = resolveOptions({ ...caption, includeMaps: true }, parsed.given); // the maps are the point here
     checkModel(captioner, opts);
-    const [prepared] = await prepareAll(captioner, upload.files);
+    const [prepared] = await prepareAll(captioner, upload.files, { pixels: true }); // drawn on
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
     // Rendering waits in the engine's line too (and in the worker): its per-pixel blending is
     // CPU work as well. An out-of-range word is a WordOutOfRangeError → 400 invalid_option.
