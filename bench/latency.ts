@@ -15,6 +15,8 @@
 // variable (MAX_CONCURRENT, MAX_BATCH, ...) is passed on to both servers.
 // COMPARE_MODELS=dirA,dirB: one server per models folder (each with the encoder and soft/ hard/),
 // e.g. the 7×7 models against the 14×14 ones at the same runtime: RUNTIMES=ort COMPARE_MODELS=a,b.
+// COMPARE_CHECKOUTS=dirA,dirB: one server per source checkout (each runs its own src/main.ts with
+// the same models), e.g. a change against main: RUNTIMES=ort COMPARE_CHECKOUTS=../main,.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -59,10 +61,10 @@ function rssMB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function startServer(runtime: string, modelsDir: string): Promise<Server> {
+async function startServer(runtime: string, modelsDir: string, root = ROOT): Promise<Server> {
   // As `npm start` runs it (its glibc setting included, see docs/architecture.md "Memory").
   const env = { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ALLOW_DOWNLOAD: 'false', MODELS_DIR: modelsDir, DECODER_RUNTIME: runtime };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((res, rej) => {
     let listening = '';
@@ -107,10 +109,11 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
-/** One server to measure: a decoder runtime with a models folder. */
+/** One server to measure: a decoder runtime with a models folder, from a source checkout. */
 interface Variant {
   runtime: 'tfjs' | 'ort';
   modelsDir: string;
+  root: string;
   label: string;
 }
 
@@ -159,7 +162,7 @@ async function measureAll(variants: Variant[], images: { data: Buffer }[]): Prom
   const servers: Server[] = [];
   const names = variants.map((v) => v.label);
   try {
-    for (const v of variants) servers.push(await startServer(v.runtime, v.modelsDir));
+    for (const v of variants) servers.push(await startServer(v.runtime, v.modelsDir, v.root));
     const results: RuntimeResult[] = servers.map((s, i) => ({ label: names[i], latency: new Map(), throughput: new Map(), rssIdle: rssMB(s.child.pid!), rssMax: 0 }));
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
     for (const [i, s] of servers.entries()) for (let k = 0; k < 5; k++) for (const b of BEAMS) await post(s.url, multipart(images[k % images.length].data, { beamSize: String(b) }), agents[i]); // warm-up
@@ -191,9 +194,11 @@ try {
   const images = await heldOutImages(Math.max(N, 20));
   process.stderr.write(`${images.length} images (${images[0].name} …); N=${N} per beam size, ${DURATION} s per concurrency level\n`);
   const dirs = process.env.COMPARE_MODELS ? process.env.COMPARE_MODELS.split(',').map((d) => resolve(d)) : [models.dir];
-  const variants: Variant[] = dirs.flatMap((modelsDir) => RUNTIMES.map((runtime) => ({
-    runtime, modelsDir, label: `${runtime === 'tfjs' ? 'tfjs-wasm' : 'ort'}${dirs.length > 1 ? ` ${basename(modelsDir)}` : ''}`,
-  })));
+  const roots = process.env.COMPARE_CHECKOUTS ? process.env.COMPARE_CHECKOUTS.split(',').map((d) => resolve(d)) : [ROOT];
+  const variants: Variant[] = roots.flatMap((root) => dirs.flatMap((modelsDir) => RUNTIMES.map((runtime) => ({
+    runtime, modelsDir, root,
+    label: `${runtime === 'tfjs' ? 'tfjs-wasm' : 'ort'}${dirs.length > 1 ? ` ${basename(modelsDir)}` : ''}${roots.length > 1 ? ` ${basename(root)}` : ''}`,
+  }))));
   const results = await measureAll(variants, images);
   const head = results.map((r) => r.label);
   const both = results.length === 2;

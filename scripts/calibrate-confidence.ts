@@ -21,7 +21,7 @@ import { loadDataset } from '../src/data/load.ts';
 import { normalize } from '../src/data/tokenize.ts';
 import { scoreAll } from '../src/eval/index.ts';
 import { Captioner } from '../src/service/captioner.ts';
-import { CaptionOptionsSchema } from '../src/service/schemas.ts';
+import { parsePlan } from '../src/service/options.ts';
 import { parseArgs } from '../src/util/args.ts';
 
 const GOOD = 0.5; // per-caption CIDEr-D (×1); a third of dev captions at beam 3
@@ -29,11 +29,11 @@ const { options } = parseArgs(process.argv.slice(2));
 const limit = Number(options.limit ?? Infinity);
 const items = loadDataset({ format: 'auto', captions: String(options.captions), split: String(options.split) }).slice(0, limit);
 const captioner = await Captioner.load({ modelsDir: String(options.modelsDir ?? 'models'), allowDownload: false });
-const opts = CaptionOptionsSchema.parse({ beamSize: 3, includeMaps: false });
+const opts = parsePlan({ beamSize: 3, includeMaps: false });
 const grounded = captioner.detector !== null;
 const rows: { x: number[]; caption: string; refs: string[] }[] = [];
 for (const [i, it] of items.entries()) {
-  const [{ result }] = await captioner.caption([await readFile(join(String(options.images), it.image))], opts);
+  const [{ result }] = await captioner.caption([await captioner.prepare(await readFile(join(String(options.images), it.image)))], opts);
   const c = result.confidenceInputs;
   rows.push({ x: [c.meanLogprob, c.agreement, ...(grounded ? [c.unsupported ?? 0, c.missed ?? 0] : [])], caption: result.caption, refs: it.captions.map(normalize) });
   if (i % 100 === 99) process.stderr.write(`  ${i + 1}/${items.length}\n`);

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { Captioner } from '../src/service/captioner.ts';
-import { CaptionOptionsSchema } from '../src/service/schemas.ts';
+import { parsePlan } from '../src/service/options.ts';
 import { renderSheet } from '../src/render/index.ts';
 import { overlayWords } from '../src/service/overlay.ts';
 import { parseArgs } from '../src/util/args.ts';
@@ -25,7 +25,7 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="448" height="448">
 const image = await sharp(Buffer.from(svg)).jpeg({ quality: 92 }).toBuffer();
 const captioner = await Captioner.load({ modelsDir, allowDownload: false, log: (m) => console.error(m) });
 const prepared = await captioner.prepare(image, { pixels: true });
-const [r] = await captioner.caption([prepared], CaptionOptionsSchema.parse({ beamSize: 3 }));
+const [r] = await captioner.caption([prepared], parsePlan({ beamSize: 3 }));
 console.log(r.result.caption);
 const sheet = await renderSheet(
   prepared.pixels!,

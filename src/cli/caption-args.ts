@@ -1,7 +1,7 @@
 // The parse side of `show-attend-tell caption`: command-line flags → paths, the command's own
 // options and the caption options (validated by the same schema and conflict rules as the API).
 import { z } from 'zod';
-import { CaptionOptionsSchema, type CaptionOptions } from '../service/schemas.ts';
+import { CaptionOptionsSchema, type DecodingPlan } from '../service/schemas.ts';
 import { OptionConflictError, resolveOptions } from '../service/options.ts';
 import { flagName, optionHelp } from './help.ts';
 
@@ -52,7 +52,7 @@ const ALIASES: Record<string, string> = { beam: 'beamSize', includeMaps: 'maps' 
 export type ParsedCaptionArgs =
   | { kind: 'help' }
   | { kind: 'usage'; message: string; full?: boolean }
-  | { kind: 'run'; paths: string[]; cli: CaptionCliOptions; captionOpts: CaptionOptions };
+  | { kind: 'run'; paths: string[]; cli: CaptionCliOptions; captionOpts: DecodingPlan };
 
 export function parseCaptionArgs(positional: string[], rawOptions: Record<string, string | number | boolean>): ParsedCaptionArgs {
   const paths = [...positional];
@@ -78,9 +78,9 @@ export function parseCaptionArgs(positional: string[], rawOptions: Record<string
   }
   const cli = cliParsed.data!;
   // The captioner needs the maps for overlays even when the JSONL leaves them out.
-  let captionOpts: CaptionOptions = { ...capParsed.data!, includeMaps: cli.maps || cli.overlays };
+  let captionOpts: DecodingPlan;
   try {
-    captionOpts = resolveOptions(captionOpts, new Set(Object.keys(pick(raw, captionKeys)))); // same rules as the API
+    captionOpts = resolveOptions({ ...capParsed.data!, includeMaps: cli.maps || cli.overlays }, new Set(Object.keys(pick(raw, captionKeys)))); // same rules as the API
   } catch (err) {
     if (err instanceof OptionConflictError) return { kind: 'usage', message: `conflicting options: ${err.message}` };
     throw err;

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Captioner } from '../service/captioner.ts';
 import type { CaptionedImage } from '../service/engine.ts';
-import type { CaptionOptions } from '../service/schemas.ts';
+import type { DecodingPlan } from '../service/schemas.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
 import { overlayWords } from '../service/overlay.ts';
@@ -16,7 +16,7 @@ export interface PipelineOptions {
   batch: number;
   maps: boolean; // attention maps in the JSONL
   overlays: { outDir: string; panelSize: number } | null; // a PNG sheet per image under outDir/overlays/
-  captionOpts: CaptionOptions;
+  captionOpts: DecodingPlan;
   say: (msg: string) => void;
 }
 

@@ -20,14 +20,14 @@ import type { RawDetection } from '../detector/types.ts';
 import * as tf from '../runtime/tf.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
-import type { CaptionedImage, RunOptions } from './engine.ts';
+import type { CaptionedImage, OnWord, RunOptions } from './engine.ts';
 import { ModelUnavailableError } from './errors.ts';
-import { isRandomDecoding } from './options.ts';
+import { batchKey, isRandomDecoding } from './options.ts';
 import { encodeAll } from './encode.ts';
 import { detectAll, detectorInfo, groundingOn, ImageObjects, loadDetector, type ObjectDetector } from './grounding.ts';
 import { captionOverlay, type OverlayOutput } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
-import type { CaptionOptions, CaptionResult, DecoderInfo, ModelsInfo, Token, WorkerStats } from './schemas.ts';
+import type { CaptionResult, DecoderInfo, DecodingPlan, ModelsInfo, Token, WorkerStats } from './schemas.ts';
 
 export interface CaptionerOptions {
   modelsDir: string; // holds the encoder file, soft/ and hard/
@@ -44,7 +44,8 @@ export interface CaptionerOptions {
  * The whole pipeline behind one call: sharp preprocessing → MobileNetV2 annotation vectors →
  * Show-Attend-Tell decoder (soft or hard) → beam search / greedy / sampling, with per-word maps.
  * Runs at once on the calling thread, with no line to wait in: the CLI and scripts call it
- * directly; each of the pool's workers and the LocalEngine's lane run their jobs on one.
+ * directly; each executor of the engine (a worker thread, or the in-thread one) runs its jobs on one.
+ * It takes prepared images (prepare()) and a resolved decoding plan (service/options.ts).
  */
 export class Captioner {
   private constructor(
@@ -124,6 +125,11 @@ export class Captioner {
     return this.decoders.has(kind);
   }
 
+  /** Largest upload prepare() decodes, in pixels (undefined: the default limit). */
+  get maxPixels(): number | undefined {
+    return this.opts.maxPixels;
+  }
+
   /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
   prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage> {
     return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels });
@@ -139,31 +145,30 @@ export class Captioner {
    * its captions when the search ends, so it calls it for each image's best beam's words then.
    * Per image, calls come in caption order, all before caption() resolves.
    */
-  async caption(images: (Buffer | PreparedImage)[], o: CaptionOptions, run: Pick<RunOptions, 'onWord'> = {}): Promise<CaptionedImage[]> {
-    const { onWord } = run;
-    const [out] = await this.captionParts([{ images, options: o }], onWord && ((_part, image, token) => onWord(image, token)));
+  async caption(images: PreparedImage[], plan: DecodingPlan, run: Pick<RunOptions, 'onWord'> = {}): Promise<CaptionedImage[]> {
+    const [out] = await this.captionParts([{ images, plan, onWord: run.onWord }]);
     return out;
   }
 
   /**
-   * Captions the images of several requests together (batching across requests): their options
+   * Captions the images of several requests together (batching across requests): their plans
    * must share one batchKey, so the search is the same for all; per-request options that only
    * shape the answer (nBest, includeMaps, mapDecimals, tags) apply per part. Each part's results
    * are what caption() alone would give it, in its own order.
    */
-  async captionParts(parts: CaptionPart[], onWord?: OnPartWord): Promise<CaptionedImage[][]> {
-    const o = parts[0].options;
+  async captionParts(parts: CaptionPart[]): Promise<CaptionedImage[][]> {
+    const o = parts[0].plan;
     const key = batchKey(o);
-    if (parts.length > 1 && (key === undefined || parts.some((p) => batchKey(p.options) !== key))) throw new Error('captionParts: the parts do not share one batch key');
+    if (parts.length > 1 && (key === undefined || parts.some((p) => batchKey(p.plan) !== key))) throw new Error('captionParts: the parts do not share one batch key');
     const entry = this.decoders.get(o.attention);
     if (!entry) throw new ModelUnavailableError(`no ${o.attention}-attention decoder is loaded (have: ${[...this.decoders.keys()].join(', ')})`);
     const { decoder, info } = entry;
     const t0 = performance.now();
-    const prepared = await Promise.all(parts.flatMap((p) => p.images.map((im) => (Buffer.isBuffer(im) ? this.prepare(im) : im))));
+    const prepared = parts.flatMap((p) => p.images);
     const t1 = performance.now();
     // Which part and image of it global image n is.
     const owner = parts.flatMap((p, part) => p.images.map((_, image) => ({ part, image })));
-    const grounded = parts.map((p) => groundingOn(p.options, this.detector !== null));
+    const grounded = parts.map((p) => groundingOn(p.plan, this.detector !== null));
     // Detections a caller already has (evaluation from a file) are used as given; the detector
     // runs on the rest, beside the encoder (ONNX Runtime runs both sessions off this thread).
     const given = owner.map(({ part, image }) => parts[part].detections?.[image]);
@@ -173,17 +178,17 @@ export class Captioner {
     const raw = owner.map((x, n) => (grounded[x.part] ? given[n] ?? detected.raw[n] : undefined));
     const objects = raw.map((r, n) => r && new ImageObjects(r, prepared[n], grid));
     // Grounding picks a word's box by its attention: the maps are needed even when not returned.
-    const maps = parts.some((p, i) => p.options.includeMaps || grounded[i]);
-    const token = (n: number, s: WordStep, po: CaptionOptions): Token => {
+    const maps = parts.some((p, i) => p.plan.includeMaps || grounded[i]);
+    const token = (n: number, s: WordStep, po: DecodingPlan): Token => {
       const t = toToken(s, grid, po);
       const g = objects[n]?.word(s.word, s.alpha);
       if (g) t.grounding = g;
       return t;
     };
-    const onStep = onWord && ((n: number, s: WordStep) => {
+    const onStep = parts.some((p) => p.onWord) ? (n: number, s: WordStep) => {
       const { part, image } = owner[n];
-      onWord(part, image, token(n, s, parts[part].options));
-    });
+      parts[part].onWord?.(image, token(n, s, parts[part].plan));
+    } : undefined;
     // Grounding rules per image: its detections (when a detector ran) and ImageNet top-10.
     const grounding = o.grounding
       ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10) }, undefined, decoder.config.supportedOnly))
@@ -196,9 +201,9 @@ export class Captioner {
     return parts.map((part, p) =>
       part.images.map((_, i) => {
         const n = owner.findIndex((x) => x.part === p && x.image === i);
-        const po = part.options;
+        const po = part.plan;
         // Random decoding: nBest differently seeded samples; beam search: at most beamSize.
-        const nBest = isRandomDecoding(po) ? po.nBest ?? 1 : Math.min(po.nBest ?? 3, po.beamSize);
+        const nBest = isRandomDecoding(po) ? po.nBest : Math.min(po.nBest, po.beamSize);
         const best = hyps[n][0];
         const img = prepared[n];
         const caption = best.words.join(' ');
@@ -232,8 +237,8 @@ export class Captioner {
   }
 
   /** Caption + render on this thread (the pool's workers run exactly this). */
-  overlay(prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
-    return captionOverlay(this, prepared, o, draw);
+  overlay(prepared: PreparedImage, plan: DecodingPlan, draw: DrawOptions): Promise<OverlayOutput> {
+    return captionOverlay(this, prepared, plan, draw);
   }
 
   /** tfjs tensors and this isolate's heap (the ort decoder never starts tfjs: no tensors). */
@@ -252,29 +257,18 @@ export class Captioner {
 /** `backend` in answers when the decoder runs on ONNX Runtime (tfjs reports its backend name). */
 export const ORT_BACKEND = 'onnxruntime-cpu';
 
-/** Images of one request and its options (see Captioner.captionParts). */
+/** Images of one request, its plan and where its words go (see Captioner.captionParts). */
 export interface CaptionPart {
-  images: (Buffer | PreparedImage)[];
-  options: CaptionOptions;
+  images: PreparedImage[];
+  plan: DecodingPlan;
   /** per image: the detector's boxes (undefined: no detector ran), for the grounding rules */
   detections?: (readonly RawDetection[] | undefined)[];
-}
-
-/** Receives each word of image `image` of part `part` as the decoder emits it. */
-export type OnPartWord = (part: number, image: number, token: Token) => void;
-
-/**
- * The options that shape the search itself: requests with equal keys can be decoded as one
- * batch. undefined: random draws (sampling, sampled locations), decoded on their own, so that a
- * caption depends only on its seed and image index.
- */
-export function batchKey(o: CaptionOptions): string | undefined {
-  if (isRandomDecoding(o)) return undefined;
-  return JSON.stringify([o.attention, o.beamSize, o.maxLength, o.lengthPenalty, o.repetitionPenalty, o.grounding]);
+  /** Each word of this part's images as the decoder emits it (see caption()). */
+  onWord?: OnWord;
 }
 
 /** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
-function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOptions, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[]): Hypothesis[][] {
+function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[]): Hypothesis[][] {
   const per = decoder.regions * decoder.config.featureDim;
   const N = features.length / per;
   const { repetitionPenalty } = o;
@@ -283,7 +277,7 @@ function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOp
     // depend on which other images share the request; sample j > 0 of it uses (seed, image, j).
     // Beam search over random draws is meaningless. Only sample 0 (the caption) is streamed.
     const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
-    const samples = o.nBest ?? 1;
+    const samples = o.nBest;
     return Array.from({ length: N }, (_, n) =>
       Array.from({ length: samples }, (_, j) => {
         const rng = mulberry32(j === 0 ? deriveSeed(seed, n) : deriveSeed(seed, n, j));
@@ -306,7 +300,7 @@ function decodeImages(decoder: StepDecoder, features: Float32Array, o: CaptionOp
 }
 
 /** A decoded step as the API shows it: α as an h×w grid rounded to mapDecimals (includeMaps), the sampled region. */
-function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<CaptionOptions, 'includeMaps' | 'mapDecimals'>): Token {
+function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<DecodingPlan, 'includeMaps' | 'mapDecimals'>): Token {
   const { h, w } = grid;
   const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
   const scale = 10 ** o.mapDecimals;

@@ -1,14 +1,14 @@
 // The overlay use case: caption one prepared image and draw its attention (one word's overlay,
 // or the contact sheet of every word) with each grounded word's detection box. The Captioner
-// runs it in-thread, the pool's workers run the same function, so the HTTP route does not care
+// runs it on whichever thread holds it (an engine's executor), so the HTTP route does not care
 // where it runs.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { boxFractions } from '../render/box-style.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
 import type { DrawOptions, WordAttention, WordBox } from '../render/types.ts';
-import type { CaptionEngine } from './engine.ts';
+import type { Captioner } from './captioner.ts';
 import { WordOutOfRangeError } from './errors.ts';
-import type { CaptionOptions, CaptionResult, Grounding } from './schemas.ts';
+import type { CaptionResult, DecodingPlan, Grounding } from './schemas.ts';
 
 export interface OverlayOutput {
   image: Buffer;
@@ -16,7 +16,7 @@ export interface OverlayOutput {
   words: number;
 }
 
-export async function captionOverlay(captioner: Pick<CaptionEngine, 'caption'>, prepared: PreparedImage, o: CaptionOptions, draw: DrawOptions): Promise<OverlayOutput> {
+export async function captionOverlay(captioner: Pick<Captioner, 'caption'>, prepared: PreparedImage, o: DecodingPlan, draw: DrawOptions): Promise<OverlayOutput> {
   const opts = { ...o, includeMaps: true }; // the maps are the point here
   const [{ result }] = await captioner.caption([prepared], opts);
   const rgb = prepared.pixels;

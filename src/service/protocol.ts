@@ -1,13 +1,14 @@
-// The messages between the pool (pool.ts, HTTP thread) and an inference worker (inference-worker.ts),
-// defined once: each side imports these schemas and types. The worker checks every request against
-// them; replies are built from the same types.
+// The messages between a worker executor (worker-executor.ts, HTTP thread) and its inference
+// worker (inference-worker.ts), defined once: each side imports these schemas and types. The
+// worker checks every request's shape against them; the decoding plans inside were resolved on
+// the HTTP thread and are taken as they are. Replies are built from the same types.
 import { z } from 'zod';
 import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { CaptionedImage } from './engine.ts';
 import { ModelUnavailableError, WordOutOfRangeError } from './errors.ts';
 import { DrawOptionsSchema } from '../render/types.ts';
-import { CaptionOptionsSchema, ModelsInfoSchema, TokenSchema, WorkerStatsSchema, type CaptionResult } from './schemas.ts';
+import { ModelsInfoSchema, TokenSchema, WorkerStatsSchema, type CaptionResult, type DecodingPlan } from './schemas.ts';
 
 export const WorkerInitSchema = z.object({
   modelsDir: z.string(),
@@ -15,8 +16,6 @@ export const WorkerInitSchema = z.object({
   maxPixels: z.number().int().optional(),
   runtime: z.enum(['auto', 'ort', 'tfjs']).optional(),
   intraOpThreads: z.number().int().optional(),
-  /** Enables the 'crash' message (tests only). */
-  testHooks: z.boolean().optional(),
 });
 export type WorkerInit = z.infer<typeof WorkerInitSchema>;
 
@@ -34,22 +33,17 @@ const WirePreparedSchema = z.object({
 });
 export type WirePrepared = z.infer<typeof WirePreparedSchema>;
 
-/** An image sent to a worker: raw upload bytes (decoded there), or an already prepared image. */
-const WireImageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('bytes'), data: z.instanceof(ArrayBuffer) }),
-  WirePreparedSchema.extend({ kind: z.literal('prepared') }),
-]);
-export type WireImage = z.infer<typeof WireImageSchema>;
+/** A plan resolved once on the HTTP thread (service/options.ts): not parsed again. */
+const plan = z.custom<DecodingPlan>((v) => typeof v === 'object' && v !== null, 'expected a decoding plan');
 
 /** One request's share of a caption job. words: post a 'word' reply per word while decoding. */
-const WirePartSchema = z.object({ images: z.array(WireImageSchema), options: CaptionOptionsSchema, words: z.boolean() });
+const WirePartSchema = z.object({ images: z.array(WirePreparedSchema), plan, words: z.boolean() });
 export type WirePart = z.infer<typeof WirePartSchema>;
 
 export const WorkerRequestSchema = z.discriminatedUnion('kind', [
   /** One or several requests' images, decoded together (Captioner.captionParts). */
   z.object({ kind: z.literal('caption'), id: z.number().int(), parts: z.array(WirePartSchema) }),
-  z.object({ kind: z.literal('overlay'), id: z.number().int(), image: WirePreparedSchema, options: CaptionOptionsSchema, draw: DrawOptionsSchema }),
-  z.object({ kind: z.literal('crash'), how: z.enum(['throw', 'exit']) }),
+  z.object({ kind: z.literal('overlay'), id: z.number().int(), image: WirePreparedSchema, plan, draw: DrawOptionsSchema }),
 ]);
 export type WorkerRequest = z.infer<typeof WorkerRequestSchema>;
 
@@ -61,12 +55,11 @@ export type WireError = z.infer<typeof WireErrorSchema>;
 
 /**
  * One captioned image coming back. The result is the worker's own CaptionResult (not re-parsed:
- * its key order is the answer's); prepared only when the worker decoded the upload itself.
+ * its key order is the answer's).
  */
 const WireCaptionedSchema = z.object({
   result: z.custom<CaptionResult>(),
   hypothesis: z.custom<CaptionedImage['hypothesis']>(),
-  prepared: WirePreparedSchema.optional(),
 });
 export type WireCaptioned = z.infer<typeof WireCaptionedSchema>;
 
@@ -95,6 +88,18 @@ export function fromWire(w: WirePrepared): PreparedImage {
   const p: PreparedImage = { tensor: w.tensor, width: w.width, height: w.height, format: w.format };
   if (w.pixels) p.pixels = { ...w.pixels, rgb: Buffer.from(w.pixels.rgb.buffer, w.pixels.rgb.byteOffset, w.pixels.rgb.byteLength) };
   return p;
+}
+
+/**
+ * The buffers to transfer (move, not copy) with a message: each array's, once, when the array
+ * spans all of it; a view into a larger or shared buffer (Node's Buffer pool) is copied instead.
+ */
+export function transferable(arrays: (ArrayBufferView | undefined)[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const a of arrays) {
+    if (a && a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer);
+  }
+  return [...out];
 }
 
 /** Typed errors cross the thread boundary by name and are rebuilt as the same classes. */

@@ -1,5 +1,5 @@
-// The one line of captioning jobs in front of an engine's executors (the pool's worker threads,
-// or the in-thread lane of LocalEngine). It decides everything about waiting:
+// The one line of captioning jobs in front of an engine's executors (worker threads, or the
+// calling thread: engine.ts). It decides everything about waiting:
 //   - admission: a job is refused (QueueFullError → 503 busy + Retry-After) when `capacity`
 //     jobs are running and `maxQueue` more are waiting; inference is CPU-bound, so a longer line
 //     only makes every answer later;
@@ -37,8 +37,6 @@ export interface EngineQueue {
   /** Throws QueueFullError when a new job would be refused now (check before reading an upload). */
   admit(): void;
   stats(): QueueStats;
-  /** Takes a running slot with no job until the returned function is called (tests: a full queue on demand). */
-  hold(): () => void;
 }
 
 interface Entry<J, R> {
@@ -123,17 +121,6 @@ export class JobQueue<J extends Queueable, R> implements EngineQueue {
       } else i++;
     }
     return group.map((e) => this.start(e));
-  }
-
-  hold(): () => void {
-    this.running++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.running--;
-      this.onFree();
-    };
   }
 
   /** Fails every waiting job (shutdown). Running ones are settled by their executors. */

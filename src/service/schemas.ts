@@ -26,7 +26,10 @@ export const CaptionOptionsSchema = z.object({
   grounding: bool.default(true).describe('grounding rules in the search: object words whose COCO category neither the detector nor the encoder\'s ImageNet classes support are not said, confidently detected objects are favoured (docs/grounding.md); false = the model alone'),
 });
 export type CaptionOptions = z.infer<typeof CaptionOptionsSchema>;
-export type CaptionOptionsInput = z.input<typeof CaptionOptionsSchema>;
+
+/** Parsed options resolved into what the pipeline runs (service/options.ts): the defaults that depend on other options are filled in. */
+export const DecodingPlanSchema = CaptionOptionsSchema.required({ nBest: true });
+export type DecodingPlan = z.infer<typeof DecodingPlanSchema>;
 
 /** One detected object as the API shows it (see src/grounding/detections.ts for how they are chosen). */
 export const DetectionSchema = z.object({

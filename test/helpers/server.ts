@@ -11,9 +11,11 @@ import sharp from 'sharp';
 import { createApp, type AppOptions, type CaptionApp } from '../../src/server/app.ts';
 import { loadConfig, poolOptions, type ServerConfig } from '../../src/server/config.ts';
 import { Captioner } from '../../src/service/captioner.ts';
-import { LocalEngine } from '../../src/service/local.ts';
+import { Engine } from '../../src/service/engine.ts';
+import { InThreadExecutor } from '../../src/service/local.ts';
 import { CaptionResultSchema } from '../../src/service/schemas.ts';
-import { WorkerCaptioner, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
+import { startWorkers, type WorkerCaptionerOptions } from '../../src/service/pool.ts';
+import { CRASHING_WORKER, TestExecutor } from './executors.ts';
 import { DETECTOR_DIR, MODEL_FILE, SHARED_DIR, skipWithoutDetector, skipWithoutModel } from './shared-dir.ts';
 import { SPECIALS, Vocabulary } from '../../src/data/vocab.ts';
 import { encoderManifest } from '../../src/encoder/manifest.ts';
@@ -77,27 +79,38 @@ export function sharedCaptioner(): Promise<Captioner> {
   return shared;
 }
 
-/** The shared captioner as an in-thread engine whose line is sized by `config` (MAX_BATCH, MAX_QUEUE). */
-export async function localEngine(config: ServerConfig = testConfig()): Promise<LocalEngine> {
-  return new LocalEngine(await sharedCaptioner(), { maxBatch: config.maxBatch, maxQueue: config.maxQueue });
+/** An engine with its test executors (tests hold them, or crash their workers). */
+export interface TestEngine {
+  engine: Engine;
+  executors: TestExecutor[];
 }
 
-/** An app over the shared captioner (in-thread); `engine` is its LocalEngine (tests hold its queue). */
-export async function testApp(env: Record<string, string> = {}, extra: Partial<AppOptions> = {}): Promise<CaptionApp & { engine: LocalEngine }> {
+/** The shared captioner as an in-thread engine whose line is sized by `config` (MAX_BATCH, MAX_QUEUE). */
+export async function localEngine(config: ServerConfig = testConfig()): Promise<TestEngine> {
+  const captioner = await sharedCaptioner();
+  const executors = [new TestExecutor(new InThreadExecutor(captioner))];
+  return { engine: new Engine(executors, captioner.info(), { maxBatch: config.maxBatch, maxQueue: config.maxQueue }), executors };
+}
+
+/** An app over the shared captioner (in-thread); `engine` is its engine, `executors` its test executors. */
+export async function testApp(env: Record<string, string> = {}, extra: Partial<AppOptions> = {}): Promise<CaptionApp & TestEngine> {
   const config = testConfig(env);
-  const engine = await localEngine(config);
-  return { ...createApp({ captioner: engine, config, ...extra }), engine };
+  const { engine, executors } = await localEngine(config);
+  return { ...createApp({ captioner: engine, config, ...extra }), engine, executors };
 }
 
 /**
- * A WorkerCaptioner over a temp models dir kept until dispose (a restarted worker reloads the
- * model from disk). Test hooks on, so tests can crash a worker.
+ * The engine over worker threads, as the server builds it, over a temp models dir kept until
+ * dispose (a restarted worker reloads the model from disk); its workers can be crashed.
  */
-export async function startWorkerCaptioner(opts: Partial<WorkerCaptionerOptions> = {}, slow = false, dirOpts: ModelsDirOptions = {}): Promise<{ captioner: WorkerCaptioner; dispose: () => Promise<void> }> {
+export async function startWorkerCaptioner(opts: Partial<WorkerCaptionerOptions> = {}, slow = false, dirOpts: ModelsDirOptions = {}): Promise<TestEngine & { captioner: Engine; dispose: () => Promise<void> }> {
   const models = slow ? await makeSlowModelsDir() : makeModelsDir(dirOpts);
   try {
-    const captioner = await WorkerCaptioner.start({ modelsDir: models.dir, allowDownload: false, testHooks: true, ...opts });
-    return { captioner, dispose: async () => { await captioner.dispose(); models.cleanup(); } };
+    const all = { modelsDir: models.dir, allowDownload: false, ...opts };
+    const started = await startWorkers(all, CRASHING_WORKER);
+    const executors = started.executors.map((e) => new TestExecutor(e));
+    const captioner = new Engine(executors, started.info, all);
+    return { captioner, engine: captioner, executors, dispose: async () => { await captioner.dispose(); models.cleanup(); } };
   } catch (err) {
     models.cleanup();
     throw err;
@@ -106,7 +119,8 @@ export async function startWorkerCaptioner(opts: Partial<WorkerCaptionerOptions>
 
 /** A real server (inference in worker threads) listening on an ephemeral port. */
 export interface ListeningApp extends CaptionApp {
-  captioner: WorkerCaptioner;
+  captioner: Engine;
+  executors: TestExecutor[];
   base: string;
   close: () => Promise<void>;
 }
@@ -114,17 +128,17 @@ export interface ListeningApp extends CaptionApp {
 export async function listeningWorkerApp(env: Record<string, string> = {}, opts: Partial<WorkerCaptionerOptions> = {}, slow = false, dirOpts: ModelsDirOptions = {}): Promise<ListeningApp> {
   const config = testConfig(env);
   const { modelsDir: _, jobTimeoutMs: __, ...fromConfig } = poolOptions(config);
-  const { captioner, dispose } = await startWorkerCaptioner({ ...fromConfig, ...opts }, slow, dirOpts);
+  const { captioner, executors, dispose } = await startWorkerCaptioner({ ...fromConfig, ...opts }, slow, dirOpts);
   const created = createApp({ captioner, config });
   await created.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(created.app.server.address() as AddressInfo).port}`;
-  return { ...created, captioner, base, close: async () => { await created.app.close(); await dispose(); } };
+  return { ...created, captioner, executors, base, close: async () => { await created.app.close(); await dispose(); } };
 }
 
 /** An app over the shared captioner (in-thread) listening on an ephemeral port: a real socket. */
 export async function listenLocal(env: Record<string, string> = {}): Promise<{ app: CaptionApp['app']; base: string }> {
   const config = testConfig(env);
-  const { app } = createApp({ captioner: await localEngine(config), config });
+  const { app } = createApp({ captioner: (await localEngine(config)).engine, config });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }

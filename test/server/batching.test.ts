@@ -2,12 +2,12 @@
 // together (one worker job, beams of every image in the same decoder steps) and each gets
 // exactly what it gets alone, in its own order; requests that cannot share a batch are grouped.
 import t from 'tap';
-import { CaptionOptionsSchema, type CaptionResult } from '../../src/service/schemas.ts';
-import type { PreparedImage } from '../../src/encoder/preprocess.ts';
+import { parsePlan } from '../../src/service/options.ts';
+import type { CaptionResult, DecodingPlan } from '../../src/service/schemas.ts';
 import { sceneImage } from '../helpers/scenes.ts';
 import { httpRequest, imageForm, listeningWorkerApp, skipWithoutModel, startWorkerCaptioner } from '../helpers/server.ts';
 
-const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse(o);
+const opts = parsePlan;
 
 /** A result without what legitimately differs between a batched and a lone run. */
 const answer = ({ timings: _t, ...rest }: CaptionResult) => rest;
@@ -35,20 +35,23 @@ t.test('WorkerCaptioner batches concurrent requests; results identical to unbatc
   // One worker and a long window: everything submitted together lands in one batch.
   const { captioner: wc, dispose } = await startWorkerCaptioner({ workers: 1, maxBatch: 8, batchWindowMs: 200 });
   t.teardown(dispose);
-  const images: PreparedImage[] = await Promise.all(Array.from({ length: 7 }, async (_, i) => wc.prepare(await sceneImage(200 + i))));
+  const scenes = await Promise.all(Array.from({ length: 7 }, (_, i) => sceneImage(200 + i)));
+  /** The requests with freshly prepared images (a caption moves its images' pixels to the worker). */
+  const prepared = (spec: { images: number[]; o: DecodingPlan }[]) => Promise.all(spec.map(async (r) => ({ images: await Promise.all(r.images.map((i) => wc.prepare(scenes[i]))), o: r.o })));
   // Same search (beam 3, soft), different answer shapes: nBest, maps, tags; one request has two images.
   const requests = [
-    { images: [images[0]], o: opts({ beamSize: 3, nBest: 3 }) },
-    { images: [images[1], images[2]], o: opts({ beamSize: 3, nBest: 1, includeMaps: false }) },
-    { images: [images[3]], o: opts({ beamSize: 3, nBest: 2, tags: true, mapDecimals: 2 }) },
-    { images: [images[4]], o: opts({ beamSize: 3 }) },
+    { images: [0], o: opts({ beamSize: 3, nBest: 3 }) },
+    { images: [1, 2], o: opts({ beamSize: 3, nBest: 1, includeMaps: false }) },
+    { images: [3], o: opts({ beamSize: 3, nBest: 2, tags: true, mapDecimals: 2 }) },
+    { images: [4], o: opts({ beamSize: 3 }) },
   ];
   const alone = [];
-  for (const r of requests) alone.push(await wc.caption(r.images, r.o));
+  for (const r of await prepared(requests)) alone.push(await wc.caption(r.images, r.o));
   t.same(alone.map((cs) => cs[0].result.timings.batchImages), [1, 2, 1, 1], 'alone: each request is its own batch');
   t.ok(alone.flat().every((c) => c.result.runtime === wc.info().runtime), 'results name the decoder runtime');
+  const ready = await prepared(requests);
   const before = wc.batchStats();
-  const together = await Promise.all(requests.map((r) => wc.caption(r.images, r.o)));
+  const together = await Promise.all(ready.map((r) => wc.caption(r.images, r.o)));
   const after = wc.batchStats();
   t.equal(after.requests - before.requests, 4, 'four requests');
   t.equal(after.jobs - before.jobs, 1, 'decoded as one worker job');
@@ -64,16 +67,17 @@ t.test('WorkerCaptioner batches concurrent requests; results identical to unbatc
 
   // Options that cannot share a search: grouped by them; sampling always alone.
   const mixed = [
-    { images: [images[5]], o: opts({ beamSize: 1 }) },
-    { images: [images[6]], o: opts({ beamSize: 3 }) },
-    { images: [images[5]], o: opts({ beamSize: 1, nBest: 1 }) },
-    { images: [images[6]], o: opts({ sample: true, seed: 11 }) },
-    { images: [images[6]], o: opts({ beamSize: 3, maxLength: 8 }) },
+    { images: [5], o: opts({ beamSize: 1 }) },
+    { images: [6], o: opts({ beamSize: 3 }) },
+    { images: [5], o: opts({ beamSize: 1, nBest: 1 }) },
+    { images: [6], o: opts({ sample: true, seed: 11 }) },
+    { images: [6], o: opts({ beamSize: 3, maxLength: 8 }) },
   ];
   const mixedAlone = [];
-  for (const r of mixed) mixedAlone.push(await wc.caption(r.images, r.o));
+  for (const r of await prepared(mixed)) mixedAlone.push(await wc.caption(r.images, r.o));
+  const mixedReady = await prepared(mixed);
   const m0 = wc.batchStats();
-  const mixedTogether = await Promise.all(mixed.map((r) => wc.caption(r.images, r.o)));
+  const mixedTogether = await Promise.all(mixedReady.map((r) => wc.caption(r.images, r.o)));
   const m1 = wc.batchStats();
   t.equal(m1.jobs - m0.jobs, 4, 'greedy pair in one job; beam 3, sampling, beam 3 with maxLength 8 each on their own');
   for (const [i] of mixed.entries()) t.same(differences(mixedTogether[i].map((c) => answer(c.result)), mixedAlone[i].map((c) => answer(c.result))), [], `mixed request ${i}: its unbatched answer`);
@@ -81,10 +85,11 @@ t.test('WorkerCaptioner batches concurrent requests; results identical to unbatc
   // Streamed words reach their own request: greedy (word by word) and beam (after the search).
   for (const beamSize of [1, 3]) {
     const streams: { image: number; word: string }[][] = [[], []];
+    const [a, b] = await prepared([{ images: [0, 1], o: opts({ beamSize }) }, { images: [2], o: opts({ beamSize }) }]);
     const s0 = wc.batchStats();
     const [x, y] = await Promise.all([
-      wc.caption([images[0], images[1]], opts({ beamSize }), { onWord: (image, tok) => streams[0].push({ image, word: tok.word }) }),
-      wc.caption([images[2]], opts({ beamSize }), { onWord: (image, tok) => streams[1].push({ image, word: tok.word }) }),
+      wc.caption(a.images, a.o, { onWord: (image, tok) => streams[0].push({ image, word: tok.word }) }),
+      wc.caption(b.images, b.o, { onWord: (image, tok) => streams[1].push({ image, word: tok.word }) }),
     ]);
     t.equal(wc.batchStats().jobs - s0.jobs, 1, `beam ${beamSize}: one batch`);
     for (const [r, res] of [x, y].entries()) {

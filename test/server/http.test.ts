@@ -5,6 +5,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
+import type { Engine } from '../../src/service/engine.ts';
+import { occupy } from '../helpers/executors.ts';
 import { attentionOk, httpRequest, imageForm, parseSse, jpeg, listeningWorkerApp, localEngine, skipWithoutModel, testApp, testConfig, WORDY } from '../helpers/server.ts';
 
 async function listen(app: import('fastify').FastifyInstance): Promise<string> {
@@ -56,17 +58,17 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('queue full → 503 busy with Retry-After (deterministic)', async (t) => {
-    const { app, engine } = await testApp({ MAX_BATCH: '1', MAX_QUEUE: '0' });
+    const { app, engine, executors } = await testApp({ MAX_BATCH: '1', MAX_QUEUE: '0' });
     t.teardown(() => app.close());
     const base = await listen(app);
-    const release = engine.queue.hold(); // the one running slot, taken
+    const release = await occupy(engine, executors, good); // the one running slot, taken
     const res = await request(base, '/v1/captions', await imageForm([good]));
     t.equal(res.status, 503);
     t.equal(JSON.parse(res.body).error, 'busy');
     t.match(res.headers['retry-after'], /^\d+$/);
     const sse = await request(base, '/v1/captions', { ...(await imageForm([good])), headers: { ...(await imageForm([good])).headers, accept: 'text/event-stream' } });
     t.equal(sse.status, 503, 'SSE requests get the same 503 before any stream starts');
-    release();
+    await release();
     t.equal((await request(base, '/v1/captions?beamSize=1', await imageForm([good]))).status, 200, 'served once the slot frees');
   });
 
@@ -90,11 +92,11 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('deadline while waiting → 503 timeout; a client that leaves is dropped from the line', async (t) => {
-    const { app, engine } = await testApp({ REQUEST_TIMEOUT_MS: '300', MAX_BATCH: '1', MAX_QUEUE: '5' });
+    const { app, engine, executors } = await testApp({ REQUEST_TIMEOUT_MS: '300', MAX_BATCH: '1', MAX_QUEUE: '5' });
     const { queue } = engine;
     t.teardown(() => app.close());
     const base = await listen(app);
-    const release = queue.hold(); // the one running slot, taken
+    const release = await occupy(engine, executors, good); // the one running slot, taken
     const res = await request(base, '/v1/captions', await imageForm([good]));
     t.equal(res.status, 503);
     t.equal(JSON.parse(res.body).error, 'timeout');
@@ -109,12 +111,12 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
     req.destroy();
     await new Promise((r) => setTimeout(r, 100));
     t.equal(queue.stats().waiting, 0, 'dropped when the client disconnected');
-    release();
+    await release();
   });
 
   t.test('not ready while the model loads: /readyz and the API say 503, /healthz 200', async (t) => {
-    let resolve!: (c: Awaited<ReturnType<typeof localEngine>>) => void;
-    const loading = new Promise<Awaited<ReturnType<typeof localEngine>>>((r) => { resolve = r; });
+    let resolve!: (c: Engine) => void;
+    const loading = new Promise<Engine>((r) => { resolve = r; });
     const { app, beginShutdown } = createApp({ captioner: loading, config: testConfig() });
     t.teardown(() => app.close());
     const base = await listen(app);
@@ -124,7 +126,7 @@ t.test('real server', { skip: skipWithoutModel }, async (t) => {
     t.equal(JSON.parse(ready.body).error, 'not_ready');
     t.equal((await request(base, '/v1/captions', await imageForm([good]))).status, 503);
     t.equal((await request(base, '/v1/models', null, undefined, 'GET')).status, 503);
-    resolve(await localEngine());
+    resolve((await localEngine()).engine);
     await new Promise((r) => setImmediate(r));
     t.equal((await request(base, '/readyz', null, undefined, 'GET')).status, 200);
     beginShutdown();

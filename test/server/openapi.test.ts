@@ -4,6 +4,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import net from 'node:net';
 import t from 'tap';
+import { occupy } from '../helpers/executors.ts';
 import { httpRequest, imageForm, jpeg, listenLocal, listeningWorkerApp, skipWithoutModel, WORDY, type RawResponse } from '../helpers/server.ts';
 
 type Doc = {
@@ -81,9 +82,10 @@ t.test('OpenAPI response schemas match real responses', { skip: skipWithoutModel
   t.test('503 busy (queue full) matches the documented 503', async (t) => {
     // Every running slot and every place in line taken: the queue is full.
     const { capacity, maxQueue } = srv.captioner.queue.stats();
-    const releases = Array.from({ length: capacity + maxQueue }, () => srv.captioner.queue.hold());
+    const release = await occupy(srv.captioner, srv.executors, photo, capacity + maxQueue);
+    t.same(srv.captioner.queue.stats(), { running: capacity, waiting: maxQueue, capacity, maxQueue }, 'held jobs fill the line');
     const res = await httpRequest(srv.base, '/v1/captions', await imageForm([photo]));
-    releases.forEach((release) => release());
+    await release();
     t.equal(res.status, 503);
     const validate = validator('/v1/captions', 'post', 503);
     t.ok(validate(JSON.parse(res.body)), ajv.errorsText(validate.errors));

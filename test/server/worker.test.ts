@@ -4,47 +4,43 @@
 // reported and do not grow.
 import http from 'node:http';
 import t from 'tap';
-import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
+import { parsePlan } from '../../src/service/options.ts';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
 import { ModelUnavailableError } from '../../src/service/errors.ts';
 import { WorkerCaptioner } from '../../src/service/pool.ts';
 import { httpRequest, imageForm, jpeg, listeningWorkerApp, pngBomb, skipWithoutModel, startWorkerCaptioner, WORDY } from '../helpers/server.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse(o);
+const opts = parsePlan;
 /** Jobs that take seconds: the random 2000-word decoder (slow models dir) on tfjs-wasm. */
 const SLOW = { DECODER_RUNTIME: 'tfjs' };
 
 t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
-  const { captioner: wc, dispose } = await startWorkerCaptioner({ maxPixels: 4_000_000 });
+  const { captioner: wc, executors, dispose } = await startWorkerCaptioner({ maxPixels: 4_000_000 });
   t.teardown(dispose);
   const photo = await jpeg(320, 240);
   const size = wc.info().encoder.inputSize; // the shipped models' input (448 for the 14×14 grid)
 
-  t.test('bytes in (transferred copy), result + prepared image back; the caller keeps its buffer', async (t) => {
-    const [c] = await wc.caption([photo], opts({ ...WORDY }));
-    t.equal(photo.length > 0, true, 'caller buffer not detached');
-    t.same(c.result.image, { width: 320, height: 240, format: 'jpeg' });
-    t.equal(c.prepared.pixels, undefined, 'captions keep no RGB copy');
-    t.equal(c.prepared.tensor.length, 3 * size * size);
-    t.ok(c.hypothesis.words.length >= 1);
-  });
-
-  t.test('prepared images in: their own objects come back; same result as from bytes', async (t) => {
+  t.test('prepared images in, moved (not copied) to the worker: their own objects come back with the results', async (t) => {
     const p = await wc.prepare(photo);
+    t.equal(p.tensor.length, 3 * size * size);
+    t.equal(p.pixels, undefined, 'captions keep no RGB copy');
     const [a, b] = await wc.caption([p, p], opts({ ...WORDY }));
     t.equal(a.prepared, p);
     t.equal(b.prepared, p);
-    t.equal(p.tensor.length, 3 * size * size, 'tensor not detached');
-    const [fromBytes] = await wc.caption([photo], opts({ ...WORDY }));
-    t.equal(a.result.caption, fromBytes.result.caption);
+    t.same(a.result.image, { width: 320, height: 240, format: 'jpeg' });
+    t.ok(a.hypothesis.words.length >= 1);
+    t.same(b.result.image, a.result.image, 'one image twice in a request: one transfer serves both');
+    t.equal(p.tensor.length, 0, 'the tensor was transferred: this thread holds no copy');
+    const [again] = await wc.caption([await wc.prepare(photo)], opts({ ...WORDY }));
+    t.equal(again.result.caption, a.result.caption, 'prepared again: the same caption');
   });
 
-  t.test('errors keep their type across the thread boundary', async (t) => {
-    await t.rejects(wc.caption([Buffer.from('not an image')], opts()), UnsupportedImageError);
-    await t.rejects(wc.caption([pngBomb(4000, 4000)], opts()), ImageTooLargeError);
+  t.test('errors keep their type: the upload\'s on this thread, the worker\'s across the boundary', async (t) => {
+    await t.rejects(wc.prepare(Buffer.from('not an image')), UnsupportedImageError);
+    await t.rejects(wc.prepare(pngBomb(4000, 4000)), ImageTooLargeError);
     if (!wc.has('hard')) {
-      const err = await wc.caption([photo], opts({ attention: 'hard' })).catch((e) => e);
+      const err = await wc.caption([await wc.prepare(photo)], opts({ attention: 'hard' })).catch((e) => e);
       t.ok(err instanceof ModelUnavailableError, 'ModelUnavailableError (its name is plain "Error", so checked with instanceof)');
     }
   });
@@ -58,24 +54,24 @@ t.test('WorkerCaptioner', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('tensor count is reported and stays flat over repeated jobs', async (t) => {
-    const p = await wc.prepare(photo, { pixels: true });
-    await wc.caption([p], opts());
+    const prepared = () => wc.prepare(photo, { pixels: true });
+    await wc.caption([await prepared()], opts());
     const before = wc.workerStats()[0].numTensors;
     if (wc.info().runtime === 'tfjs') t.ok(before > 0, `the model's weights are tensors (${before})`);
     else t.equal(before, 0, 'the ort decoder uses no tfjs tensors at all');
-    for (let i = 0; i < 4; i++) await wc.caption([p], opts({ beamSize: i + 1 }));
-    await wc.overlay(p, opts(), { format: 'jpeg', panelSize: 32, style: 'heatmap' });
+    for (let i = 0; i < 4; i++) await wc.caption([await prepared()], opts({ beamSize: i + 1 }));
+    await wc.overlay(await prepared(), opts(), { format: 'jpeg', panelSize: 32, style: 'heatmap' });
     t.equal(wc.workerStats()[0].numTensors, before, 'no leaked tensors');
   });
 
   for (const how of ['throw', 'exit'] as const) {
     t.test(`a worker that dies (${how}) while idle is restarted`, async (t) => {
       const restarts = wc.workerStats()[0].restarts;
-      wc.crashWorker(0, how);
+      executors[0].crash(how);
       const t0 = Date.now();
       while (wc.workerStats()[0].restarts === restarts && Date.now() - t0 < 5000) await sleep(20);
       t.equal(wc.workerStats()[0].restarts, restarts + 1);
-      const [c] = await wc.caption([photo], opts({ ...WORDY }));
+      const [c] = await wc.caption([await wc.prepare(photo)], opts({ ...WORDY }));
       t.ok(c.result.caption.length > 0, 'serves again');
       t.equal(wc.workerStats()[0].state, 'idle');
     });
@@ -132,7 +128,7 @@ t.test('crash mid-request → 503 for that request only, the worker restarts, th
   const inFlight = httpRequest(srv.base, '/v1/captions', form);
   while (srv.captioner.queue.stats().running === 0) await sleep(10);
   await sleep(300); // inside the worker now
-  srv.captioner.crashWorker(0, 'kill');
+  srv.executors[0].crash('kill');
   const res = await inFlight;
   t.equal(res.status, 503);
   t.equal(JSON.parse(res.body).error, 'worker_crashed');

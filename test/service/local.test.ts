@@ -1,17 +1,21 @@
-// LocalEngine: the in-thread engine takes batches from the same line as the pool. Concurrent
-// requests with one search are decoded together and each gets its lone answer; a caller that
-// leaves while waiting is dropped; a full line refuses; dispose fails the waiting.
+// The engine on the calling thread (LocalEngine: the in-thread executor) takes batches from the
+// same line as the worker pool. Concurrent requests with one search are decoded together and each
+// gets its lone answer; a caller that leaves while waiting is dropped; a full line refuses;
+// dispose fails the waiting.
 import t from 'tap';
+import { Engine } from '../../src/service/engine.ts';
 import { QueueFullError, WorkerCrashedError } from '../../src/service/errors.ts';
-import { LocalEngine } from '../../src/service/local.ts';
-import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
+import { InThreadExecutor, LocalEngine } from '../../src/service/local.ts';
+import { parsePlan } from '../../src/service/options.ts';
+import { TestExecutor } from '../helpers/executors.ts';
 import { sceneImage } from '../helpers/scenes.ts';
 import { sharedCaptioner, skipWithoutModel } from '../helpers/server.ts';
 
-const opts = (o: Record<string, unknown> = {}) => CaptionOptionsSchema.parse({ includeMaps: false, ...o });
+const opts = (o: Record<string, unknown> = {}) => parsePlan({ includeMaps: false, ...o });
 
 t.test('LocalEngine', { skip: skipWithoutModel }, async (t) => {
   const captioner = await sharedCaptioner();
+  // In-thread, a caption reads the images' pixels where they are: they can be used again.
   const images = await Promise.all([1, 2, 3].map(async (i) => captioner.prepare(await sceneImage(300 + i), { pixels: true })));
 
   t.test('concurrent requests with one search share a batch; each gets its lone caption', async (t) => {
@@ -41,8 +45,11 @@ t.test('LocalEngine', { skip: skipWithoutModel }, async (t) => {
   });
 
   t.test('a full line refuses; a caller that leaves is dropped; dispose fails the waiting', async (t) => {
-    const engine = new LocalEngine(captioner, { maxBatch: 1, maxQueue: 1 });
-    const release = engine.queue.hold();
+    const held = new TestExecutor(new InThreadExecutor(captioner));
+    const engine = new Engine([held], captioner.info(), { maxBatch: 1, maxQueue: 1 });
+    const release = held.hold();
+    const running = engine.caption([images[2]], opts()); // takes the one running slot, held
+    await new Promise((r) => setImmediate(r));
     const ac = new AbortController();
     const left = engine.caption([images[0]], opts(), { signal: ac.signal });
     t.same(engine.queue.stats(), { running: 1, waiting: 1, capacity: 1, maxQueue: 1 });
@@ -54,6 +61,7 @@ t.test('LocalEngine', { skip: skipWithoutModel }, async (t) => {
     await engine.dispose();
     await t.rejects(waiting, WorkerCrashedError);
     release();
+    t.ok((await running)[0].result.caption, 'the running job finishes');
     await t.rejects(engine.caption([images[1]], opts()), WorkerCrashedError, 'refuses after dispose');
   });
 });

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
 import { ModelUnavailableError, serviceErrorStatus, WordOutOfRangeError, WorkerCrashedError } from '../../src/service/errors.ts';
-import { fromWire, fromWireError, toWire, toWireError, WorkerReplySchema, WorkerRequestSchema } from '../../src/service/protocol.ts';
+import { parsePlan } from '../../src/service/options.ts';
+import { fromWire, fromWireError, toWire, toWireError, transferable, WorkerReplySchema, WorkerRequestSchema } from '../../src/service/protocol.ts';
 import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
 
 const prepared = { tensor: new Float32Array([1, 2, 3]), width: 4, height: 2, format: 'png', pixels: { rgb: Buffer.from([9, 8, 7, 6, 5, 4]), width: 2, height: 1 } };
@@ -17,12 +18,20 @@ t.test('a prepared image survives the wire form, with or without its pixels', as
   t.equal(fromWire(bare).pixels, undefined);
 });
 
-t.test('requests are checked against the schema the pool builds them from', async (t) => {
-  const options = CaptionOptionsSchema.parse({ beamSize: 1 });
-  const ok = WorkerRequestSchema.parse(structuredClone({ kind: 'caption', id: 1, parts: [{ images: [{ kind: 'prepared', ...toWire(prepared, false) }], options, words: true }] }));
+t.test('requests are checked against the schema the pool builds them from; the plan is taken as resolved', async (t) => {
+  const plan = parsePlan({ beamSize: 1 });
+  const ok = WorkerRequestSchema.parse(structuredClone({ kind: 'caption', id: 1, parts: [{ images: [toWire(prepared, false)], plan, words: true }] }));
   t.equal(ok.kind, 'caption');
-  t.throws(() => WorkerRequestSchema.parse({ kind: 'caption', id: 1, parts: [{ images: [{ kind: 'prepared', tensor: [1, 2] }], options, words: false }] }));
+  t.same(ok.kind === 'caption' && ok.parts[0].plan, plan, 'the plan as sent (not parsed again)');
+  t.throws(() => WorkerRequestSchema.parse({ kind: 'caption', id: 1, parts: [{ images: [{ tensor: [1, 2] }], plan, words: false }] }));
+  t.throws(() => WorkerRequestSchema.parse({ kind: 'caption', id: 1, parts: [{ images: [], words: false }] }), 'a part without a plan');
   t.throws(() => WorkerRequestSchema.parse({ kind: 'unknown' }));
+});
+
+t.test('transferable: arrays that own their buffer move, once each; views into a shared one are copied', async (t) => {
+  const own = new Float32Array(4);
+  const pooled = Buffer.from('abc'); // a view into Node's Buffer pool
+  t.same(transferable([own, own, undefined, pooled]), [own.buffer]);
 });
 
 t.test('typed errors cross the thread boundary as the same classes', async (t) => {
@@ -43,9 +52,9 @@ t.test('service errors map to one status table; anything else is not the service
 });
 
 t.test('grounding crosses the wire typed: the option, a streamed word\'s grounding, the ready info\'s detector', async (t) => {
-  const options = CaptionOptionsSchema.parse({ grounding: 'false' });
-  const req = WorkerRequestSchema.parse(structuredClone({ kind: 'caption', id: 1, parts: [{ images: [], options, words: false }] }));
-  t.equal(req.kind === 'caption' && req.parts[0].options.grounding, false, 'grounding=false reaches the worker');
+  const plan = parsePlan({ grounding: 'false' });
+  const req = WorkerRequestSchema.parse(structuredClone({ kind: 'caption', id: 1, parts: [{ images: [], plan, words: false }] }));
+  t.equal(req.kind === 'caption' && req.parts[0].plan.grounding, false, 'grounding=false reaches the worker');
   t.equal(CaptionOptionsSchema.parse({}).grounding, true, 'on by default');
   const grounded = { category: 'dog', box: { x: 1, y: 2, w: 3, h: 4 }, score: 0.8, detection: 0, attentionMass: 0.5 };
   const word = (grounding: unknown) => WorkerReplySchema.safeParse(structuredClone({ kind: 'word', id: 1, part: 0, image: 0, token: { word: 'dog', logprob: -1, beta: 0.5, grounding } }));

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { checkModel, prepareAll } from '../../service/checks.ts';
 import type { CaptionEngine } from '../../service/engine.ts';
 import type { PreparedImage } from '../../encoder/preprocess.ts';
-import type { CaptionOptions, Token } from '../../service/schemas.ts';
+import type { DecodingPlan, Token } from '../../service/schemas.ts';
 import { admitCaptioning } from '../context.ts';
 import { toHttpError } from '../errors.ts';
 import { edgeErrors, jsonSchema } from '../openapi.ts';
@@ -63,7 +63,7 @@ function wantsEvents(req: FastifyRequest): boolean {
  * whose and where), with beam search the best beam's words once each image's search has ended.
  * The `result` events follow when the whole request is decoded.
  */
-async function streamCaptions(req: FastifyRequest, reply: FastifyReply, captioner: CaptionEngine, prepared: PreparedImage[], opts: CaptionOptions, signal: AbortSignal): Promise<void> {
+async function streamCaptions(req: FastifyRequest, reply: FastifyReply, captioner: CaptionEngine, prepared: PreparedImage[], opts: DecodingPlan, signal: AbortSignal): Promise<void> {
   captioner.queue.admit(); // still room? (checked again so "busy" stays a 503, not an in-stream error)
   reply.hijack();
   const sse = new SseStream(reply.raw, req.id);
