@@ -2,13 +2,13 @@
 //   npx tsx bench/encoder.ts [--models-dir models] [--n 20]
 // Each (input, batch) runs in its own process, so its peak RSS (ONNX Runtime's arena keeps the
 // largest run's activations) is its own; it is shown over the RSS of the loaded encoder.
-// The captioner's chunk size (encodeChunk in src/service/captioner.ts) comes from this table.
+// The captioner's chunk size (encodeChunk in src/pipeline/encode.ts) comes from this table.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Encoder, type InputSize } from '../src/encoder/encoder.ts';
 import { prepareImage } from '../src/encoder/preprocess.ts';
-import { encodeChunk } from '../src/service/captioner.ts';
+import { encodeChunk } from '../src/pipeline/captioner.ts';
 import { parseArgs } from '../src/util/args.ts';
 
 const { options } = parseArgs(process.argv.slice(2));

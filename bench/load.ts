@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createApp } from '../src/server/app.ts';
 import { loadConfig, poolOptions } from '../src/server/config.ts';
-import { WorkerCaptioner } from '../src/service/pool.ts';
+import { WorkerCaptioner } from '../src/engine/pool.ts';
 import { envNumber } from './env.ts';
 
 const num = (k: string, d: number) => envNumber(k, d);

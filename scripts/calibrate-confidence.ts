@@ -1,4 +1,4 @@
-// Fits the confidence map (src/service/confidence.ts) on Flickr8k dev: caption each image with
+// Fits the confidence map (src/pipeline/confidence.ts) on Flickr8k dev: caption each image with
 // the real pipeline (beam 3, shipped decoder), label a caption "good" when its own CIDEr-D
 // (against the image's 5 references, document frequencies over the split) is ≥ GOOD, and fit
 // P(good) = σ(b + w1·meanLogprob + w2·agreement) by logistic regression (Newton's method).
@@ -6,21 +6,21 @@
 //
 // When MODELS_DIR has the object detector, captions are grounded and the map that also reads the
 // detections is fitted: P(good) = σ(b + w1·meanLogprob + w2·agreement + w3·unsupported + w4·missed)
-// (src/service/confidence.ts); it is written as `grounded` beside the base map, which is kept,
+// (src/pipeline/confidence.ts); it is written as `grounded` beside the base map, which is kept,
 // and the base map refitted on the same captions is reported beside it for comparison.
 //
 // The map already in --out is scored on the same captions first (stderr), so a refit is judged
 // against it in one run.
 //
 //   npx tsx scripts/calibrate-confidence.ts --images DIR --captions FILE --split FILE [--limit N]
-//       [--models-dir models] [--out src/service/confidence-calibration.json]
+//       [--models-dir models] [--out src/pipeline/confidence-calibration.json]
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDataset } from '../src/data/load.ts';
 import { normalize } from '../src/data/tokenize.ts';
 import { scoreAll } from '../src/eval/index.ts';
-import { Captioner } from '../src/service/captioner.ts';
+import { Captioner } from '../src/pipeline/captioner.ts';
 import { parsePlan } from '../src/service/options.ts';
 import { parseArgs } from '../src/util/args.ts';
 
@@ -92,7 +92,7 @@ function report(idx: number[], w: number[]) {
 }
 const all = rows.map((_, i) => i);
 const even = all.filter((i) => i % 2 === 0), odd = all.filter((i) => i % 2 === 1);
-const outPath = String(options.out ?? 'src/service/confidence-calibration.json');
+const outPath = String(options.out ?? 'src/pipeline/confidence-calibration.json');
 const prev = existsSync(outPath) ? JSON.parse(await readFile(outPath, 'utf8')) : undefined;
 if (prev) {
   const w0 = [prev.bias, prev.wLogprob, prev.wAgreement];

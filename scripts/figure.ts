@@ -2,10 +2,10 @@
 // shipped soft model (grounded by the detector when models/detector is there), as a paper-style sheet. npx tsx scripts/figure.ts [--models-dir models] [--out docs/figure.png]
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { Captioner } from '../src/service/captioner.ts';
+import { Captioner } from '../src/pipeline/captioner.ts';
 import { parsePlan } from '../src/service/options.ts';
 import { renderSheet } from '../src/render/index.ts';
-import { overlayWords } from '../src/service/overlay.ts';
+import { overlayWords } from '../src/pipeline/overlay.ts';
 import { parseArgs } from '../src/util/args.ts';
 
 const { options } = parseArgs(process.argv.slice(2));

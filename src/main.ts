@@ -3,7 +3,7 @@
 import { EncoderFileError } from './encoder/errors.ts';
 import { ConfigError, loadConfig, poolOptions, type ServerConfig } from './server/config.ts';
 import { createApp } from './server/app.ts';
-import { WorkerCaptioner } from './service/pool.ts';
+import { WorkerCaptioner } from './engine/pool.ts';
 
 function readConfig(): ServerConfig {
   try {

@@ -3,12 +3,12 @@
 // bad file costs only its own line; the next batch is prepared while this one is captioned.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Captioner } from '../service/captioner.ts';
+import type { Captioner } from '../pipeline/captioner.ts';
 import type { CaptionedImage } from '../service/engine.ts';
 import type { DecodingPlan } from '../service/schemas.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
-import { overlayWords } from '../service/overlay.ts';
+import { overlayWords } from '../pipeline/overlay.ts';
 import { errorLine, resultLine, type CaptionLine, type ResultLine } from './caption-output.ts';
 import type { FoundImage } from './walk.ts';
 

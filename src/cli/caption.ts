@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { Captioner } from '../service/captioner.ts';
+import { Captioner } from '../pipeline/captioner.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { captionUsage, parseCaptionArgs } from './caption-args.ts';
 import { JsonlWriter, summarize, type Failure } from './caption-output.ts';

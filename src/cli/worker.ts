@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { WorkerCaptioner } from '../service/pool.ts';
+import { WorkerCaptioner } from '../engine/pool.ts';
 import { startJobWorker } from '../jobs/worker.ts';
 import { flagName, optionHelp } from './help.ts';
 

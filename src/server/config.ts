@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { cpuCount, intraOpThreads } from '../runtime/threads.ts';
-import type { WorkerCaptionerOptions } from '../service/pool.ts';
+import type { WorkerCaptionerOptions } from '../engine/pool.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');

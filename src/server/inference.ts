@@ -1,6 +1,6 @@
 // The HTTP side of the captioning steps shared by the JSON, SSE and overlay routes (the input
 // checks they share with the batch-job worker are in service/checks.ts; the line the jobs wait
-// in is the engine's, service/queue.ts).
+// in is the engine's, src/engine/queue.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientGoneError } from './errors.ts';
 

@@ -11,7 +11,7 @@ import { err } from './openapi.ts';
  * At the root (fastify-plugin): its onResponse hook counts every route of the app.
  */
 export const metricsPlugin = fp(async (app: FastifyInstance) => {
-  // The engine's line (service/queue.ts); zeros until the model has loaded.
+  // The engine's line (src/engine/queue.ts); zeros until the model has loaded.
   const queue = () => app.api.captioner()?.queue;
   const register = new Registry();
   collectDefaultMetrics({ register });

@@ -12,7 +12,7 @@ export class WorkerCrashedError extends Error { override name = 'WorkerCrashedEr
 /** The job ran past jobTimeoutMs; its worker was terminated and restarts. Maps to 503. */
 export class WorkerTimeoutError extends Error { override name = 'WorkerTimeoutError'; }
 
-/** The line of jobs is full (service/queue.ts). Maps to 503 busy with its Retry-After estimate. */
+/** The line of jobs is full (src/engine/queue.ts). Maps to 503 busy with its Retry-After estimate. */
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
   constructor(readonly retryAfterSeconds: number) {

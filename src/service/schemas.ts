@@ -130,7 +130,7 @@ export const ModelsInfoSchema = z.object({
 });
 export type ModelsInfo = z.infer<typeof ModelsInfoSchema>;
 
-/** The engine's line of jobs (service/queue.ts), for /readyz and /metrics. */
+/** The engine's line of jobs (src/engine/queue.ts), for /readyz and /metrics. */
 export const QueueStatsSchema = z.object({
   running: z.number().int().describe('requests an executor has taken (decoding now, possibly as one batch)'),
   waiting: z.number().int().describe('requests in line for an executor'),
@@ -142,7 +142,7 @@ export type QueueStats = z.infer<typeof QueueStatsSchema>;
 /** One inference worker's health, for /readyz and /metrics (the in-thread LocalEngine reports itself as worker 0). */
 export const WorkerStatsSchema = z.object({
   id: z.number().int(),
-  // 'in-process': the LocalEngine's lane on the calling thread (tests), not a worker.
+  // 'in-process': the in-thread executor (src/engine/local.ts: tests), not a worker.
   state: z.enum(['starting', 'idle', 'busy', 'restarting', 'stopped', 'in-process']),
   jobs: z.number().int().describe('jobs finished by this worker slot (across restarts)'),
   restarts: z.number().int().describe('times this worker died and was started again'),

@@ -1,7 +1,7 @@
 // A worker thread entry for tests: the real inference worker, plus 'crash' messages that make it
 // fail the way a bug would (TestExecutor.crash); every other message goes to the real worker.
 import { parentPort } from 'node:worker_threads';
-import { serve as serveCaptioner, type WorkerPort } from '../../src/service/inference-worker.ts';
+import { serve as serveCaptioner, type WorkerPort } from '../../src/engine/inference-worker.ts';
 
 export function serve(): Promise<void> {
   const port = parentPort!;

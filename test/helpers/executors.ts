@@ -3,12 +3,12 @@
 // from crashing-worker.ts can be made to fail the way a bug would.
 import type { PreparedImage } from '../../src/encoder/preprocess.ts';
 import type { DrawOptions } from '../../src/render/types.ts';
-import type { CaptionPart } from '../../src/service/captioner.ts';
+import type { CaptionPart } from '../../src/pipeline/captioner.ts';
 import type { CaptionEngine } from '../../src/service/engine.ts';
-import type { Executor } from '../../src/service/executor.ts';
+import type { Executor } from '../../src/engine/executor.ts';
 import { parsePlan } from '../../src/service/options.ts';
 import type { DecodingPlan, WorkerStats } from '../../src/service/schemas.ts';
-import type { WorkerExecutor } from '../../src/service/worker-executor.ts';
+import type { WorkerExecutor } from '../../src/engine/worker-executor.ts';
 
 /** The module a crashable worker thread runs (its serve() also answers 'crash' messages). */
 export const CRASHING_WORKER = new URL('./crashing-worker.ts', import.meta.url);

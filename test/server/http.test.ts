@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createApp } from '../../src/server/app.ts';
-import type { Engine } from '../../src/service/engine.ts';
+import type { Engine } from '../../src/engine/engine.ts';
 import { occupy } from '../helpers/executors.ts';
 import { attentionOk, httpRequest, imageForm, parseSse, jpeg, listeningWorkerApp, localEngine, skipWithoutModel, testApp, testConfig, WORDY } from '../helpers/server.ts';
 

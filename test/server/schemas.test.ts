@@ -7,9 +7,9 @@ import t from 'tap';
 import { z } from 'zod';
 import { createApp } from '../../src/server/app.ts';
 import { CaptionRequestSchema, OverlayRequestSchema } from '../../src/server/schemas.ts';
-import { Captioner } from '../../src/service/captioner.ts';
+import { Captioner } from '../../src/pipeline/captioner.ts';
 import type { CaptionedImage } from '../../src/service/engine.ts';
-import { LocalEngine } from '../../src/service/local.ts';
+import { LocalEngine } from '../../src/engine/local.ts';
 import { imageForm, jpeg, makeModelsDir, SHARED_DIR, skipWithoutDetector, testConfig } from '../helpers/server.ts';
 
 /** A real engine that keeps what it answered, to compare with what went over HTTP. */

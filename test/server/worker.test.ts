@@ -7,7 +7,7 @@ import t from 'tap';
 import { parsePlan } from '../../src/service/options.ts';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
 import { ModelUnavailableError } from '../../src/service/errors.ts';
-import { WorkerCaptioner } from '../../src/service/pool.ts';
+import { WorkerCaptioner } from '../../src/engine/pool.ts';
 import { httpRequest, imageForm, jpeg, listeningWorkerApp, pngBomb, skipWithoutModel, startWorkerCaptioner, WORDY } from '../helpers/server.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -22,8 +22,8 @@ async function main() {
   const { chromium } = await import('playwright-core');
   const { buildApp } = await import('../../src/server/app.ts');
   const { loadConfig } = await import('../../src/server/config.ts');
-  const { Captioner } = await import('../../src/service/captioner.ts');
-  const { LocalEngine } = await import('../../src/service/local.ts');
+  const { Captioner } = await import('../../src/pipeline/captioner.ts');
+  const { LocalEngine } = await import('../../src/engine/local.ts');
   const { saveDecoder } = await import('../../src/model/io.ts');
   const { defaultConfig } = await import('../../src/model/config.ts');
   const { initParams } = await import('../../src/model/params.ts');

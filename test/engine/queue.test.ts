@@ -1,6 +1,6 @@
 import t from 'tap';
 import { QueueFullError } from '../../src/service/errors.ts';
-import { JobQueue } from '../../src/service/queue.ts';
+import { JobQueue } from '../../src/engine/queue.ts';
 
 /** A job the test finishes by hand. */
 function gate() {

@@ -1,6 +1,6 @@
 // Confidence and warnings with the detector's evidence: hand-made detections and groundings.
 import t from 'tap';
-import { assess, calibrate, calibrateWith, NAMED_SCORE, objectInputs, type ObjectEvidence } from '../../src/service/confidence.ts';
+import { assess, calibrate, calibrateWith, NAMED_SCORE, objectInputs, type ObjectEvidence } from '../../src/pipeline/confidence.ts';
 import type { Detection, Grounding } from '../../src/service/schemas.ts';
 
 const box = { x: 10, y: 10, w: 50, h: 50 };

@@ -3,9 +3,9 @@
 // gets its lone answer; a caller that leaves while waiting is dropped; a full line refuses;
 // dispose fails the waiting.
 import t from 'tap';
-import { Engine } from '../../src/service/engine.ts';
+import { Engine } from '../../src/engine/engine.ts';
 import { QueueFullError, WorkerCrashedError } from '../../src/service/errors.ts';
-import { InThreadExecutor, LocalEngine } from '../../src/service/local.ts';
+import { InThreadExecutor, LocalEngine } from '../../src/engine/local.ts';
 import { parsePlan } from '../../src/service/options.ts';
 import { TestExecutor } from '../helpers/executors.ts';
 import { sceneImage } from '../helpers/scenes.ts';

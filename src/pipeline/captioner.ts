@@ -9,25 +9,24 @@ import { Decoder } from '../model/decoder.ts';
 import { loadDecoder } from '../model/io.ts';
 import { OrtDecoder } from '../model/ort-decoder.ts';
 import { initParams } from '../model/params.ts';
-import type { ContextMode, DecoderRuntime, StepDecoder } from '../model/step.ts';
+import type { DecoderRuntime, StepDecoder } from '../model/step.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { Vocabulary, SPECIALS } from '../data/vocab.ts';
-import { beamSearchBatch } from '../decoding/beam.ts';
-import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
-import type { Hypothesis, WordStep } from '../decoding/types.ts';
-import { imageGrounding, type ImageGrounding } from '../decoding/grounding.ts';
+import type { WordStep } from '../decoding/types.ts';
+import { imageGrounding } from '../decoding/grounding.ts';
 import type { RawDetection } from '../detector/types.ts';
 import * as tf from '../runtime/tf.ts';
-import { deriveSeed, mulberry32 } from '../util/rng.ts';
+import { mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
-import type { CaptionedImage, OnWord, RunOptions } from './engine.ts';
-import { ModelUnavailableError } from './errors.ts';
-import { batchKey, isRandomDecoding } from './options.ts';
+import type { CaptionedImage, OnWord, OverlayOutput, RunOptions } from '../service/engine.ts';
+import { ModelUnavailableError } from '../service/errors.ts';
+import { batchKey, isRandomDecoding } from '../service/options.ts';
+import { decodeImages, toToken } from './decode.ts';
 import { encodeAll } from './encode.ts';
 import { detectAll, detectorInfo, groundingOn, ImageObjects, loadDetector, type ObjectDetector } from './grounding.ts';
-import { captionOverlay, type OverlayOutput } from './overlay.ts';
+import { captionOverlay } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
-import type { CaptionResult, DecoderInfo, DecodingPlan, ModelsInfo, Token, WorkerStats } from './schemas.ts';
+import type { CaptionResult, DecoderInfo, DecodingPlan, ModelsInfo, Token, WorkerStats } from '../service/schemas.ts';
 
 export interface CaptionerOptions {
   modelsDir: string; // holds the encoder file, soft/ and hard/
@@ -265,48 +264,6 @@ export interface CaptionPart {
   detections?: (readonly RawDetection[] | undefined)[];
   /** Each word of this part's images as the decoder emits it (see caption()). */
   onWord?: OnWord;
-}
-
-/** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
-function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[]): Hypothesis[][] {
-  const per = decoder.regions * decoder.config.featureDim;
-  const N = features.length / per;
-  const { repetitionPenalty } = o;
-  if (isRandomDecoding(o)) {
-    // Random draws: each image gets its own stream (seed, image index), so its caption does not
-    // depend on which other images share the request; sample j > 0 of it uses (seed, image, j).
-    // Beam search over random draws is meaningless. Only sample 0 (the caption) is streamed.
-    const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
-    const samples = o.nBest;
-    return Array.from({ length: N }, (_, n) =>
-      Array.from({ length: samples }, (_, j) => {
-        const rng = mulberry32(j === 0 ? deriveSeed(seed, n) : deriveSeed(seed, n, j));
-        const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
-        const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
-        const step = j === 0 && onStep ? (_k: number, s: WordStep) => onStep(n, s) : undefined;
-        return decodeStepwise(decoder, features.subarray(n * per, (n + 1) * per), { maxLength: o.maxLength, choose, mode, details: true, maps, onStep: step, repetitionPenalty, grounding: grounding && [grounding[n]] })[0];
-      }),
-    );
-  }
-  if (o.beamSize === 1) {
-    // Greedy: deterministic, so all images are decoded as one batch, word by word.
-    return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep, repetitionPenalty, grounding }).map((h) => [h]);
-  }
-  // nBest = beamSize: the search does not depend on nBest, each request keeps its own n-best.
-  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty, grounding });
-  // Beam search: the words are only final once the search ends.
-  if (onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
-  return hyps;
-}
-
-/** A decoded step as the API shows it: α as an h×w grid rounded to mapDecimals (includeMaps), the sampled region. */
-function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<DecodingPlan, 'includeMaps' | 'mapDecimals'>): Token {
-  const { h, w } = grid;
-  const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
-  const scale = 10 ** o.mapDecimals;
-  if (o.includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
-  if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
-  return token;
 }
 
 function describe(kind: Attention, c: DecoderConfig, vocab: Vocabulary, path: string | null, card?: Record<string, unknown>): DecoderInfo {

@@ -9,8 +9,9 @@
 //     running, the caller is released at once but the job keeps its slot until the executor
 //     finishes it (CPU work cannot be interrupted);
 //   - the numbers /readyz and /metrics show.
-import { QueueFullError } from './errors.ts';
-import type { QueueStats } from './schemas.ts';
+import { QueueFullError } from '../service/errors.ts';
+import type { EngineQueue } from '../service/engine.ts';
+import type { QueueStats } from '../service/schemas.ts';
 
 /** What the queue needs to know of a job. */
 export interface Queueable {
@@ -27,16 +28,6 @@ export interface Ticket<J, R> {
   readonly abandoned: boolean;
   resolve(value: R): void;
   reject(err: Error): void;
-}
-
-/** What callers outside the engine see: admission and the numbers. */
-export interface EngineQueue {
-  readonly capacity: number;
-  readonly maxQueue: number;
-  readonly completed: Readonly<{ ok: number; failed: number }>;
-  /** Throws QueueFullError when a new job would be refused now (check before reading an upload). */
-  admit(): void;
-  stats(): QueueStats;
 }
 
 interface Entry<J, R> {

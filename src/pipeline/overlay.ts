@@ -7,14 +7,9 @@ import { boxFractions } from '../render/box-style.ts';
 import { renderOverlay, renderSheet } from '../render/index.ts';
 import type { DrawOptions, WordAttention, WordBox } from '../render/types.ts';
 import type { Captioner } from './captioner.ts';
-import { WordOutOfRangeError } from './errors.ts';
-import type { CaptionResult, DecodingPlan, Grounding } from './schemas.ts';
-
-export interface OverlayOutput {
-  image: Buffer;
-  caption: string;
-  words: number;
-}
+import { WordOutOfRangeError } from '../service/errors.ts';
+import type { OverlayOutput } from '../service/engine.ts';
+import type { CaptionResult, DecodingPlan, Grounding } from '../service/schemas.ts';
 
 export async function captionOverlay(captioner: Pick<Captioner, 'caption'>, prepared: PreparedImage, o: DecodingPlan, draw: DrawOptions): Promise<OverlayOutput> {
   const opts = { ...o, includeMaps: true }; // the maps are the point here

@@ -8,7 +8,7 @@ import { IMAGENET_TO_COCO } from '../decoding/imagenet-coco.ts';
 import { CATEGORY_WORDS } from '../grounding/categories.ts';
 import calibration from './confidence-calibration.json' with { type: 'json' };
 import { classWords } from './imagenet-words.ts';
-import type { Detection, Grounding } from './schemas.ts';
+import type { Detection, Grounding } from '../service/schemas.ts';
 
 export interface ImageNetClass {
   index: number;

@@ -8,7 +8,7 @@ import type { RawDetection } from '../detector/types.ts';
 import { assignGrounding, type WordGrounding } from '../grounding/assign.ts';
 import { DISPLAY_THRESHOLD, shownDetections, toApiDetection } from '../grounding/detections.ts';
 import { encodeChunk } from './encode.ts';
-import type { CaptionOptions, Detection, Grounding, ModelsInfo } from './schemas.ts';
+import type { CaptionOptions, Detection, Grounding, ModelsInfo } from '../service/schemas.ts';
 
 /** What the captioner needs of the detector stage (src/detector/). */
 export interface ObjectDetector {

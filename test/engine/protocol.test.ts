@@ -2,7 +2,7 @@ import t from 'tap';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/encoder/errors.ts';
 import { ModelUnavailableError, serviceErrorStatus, WordOutOfRangeError, WorkerCrashedError } from '../../src/service/errors.ts';
 import { parsePlan } from '../../src/service/options.ts';
-import { fromWire, fromWireError, toWire, toWireError, transferable, WorkerReplySchema, WorkerRequestSchema } from '../../src/service/protocol.ts';
+import { fromWire, fromWireError, toWire, toWireError, transferable, WorkerReplySchema, WorkerRequestSchema } from '../../src/engine/protocol.ts';
 import { CaptionOptionsSchema } from '../../src/service/schemas.ts';
 
 const prepared = { tensor: new Float32Array([1, 2, 3]), width: 4, height: 2, format: 'png', pixels: { rgb: Buffer.from([9, 8, 7, 6, 5, 4]), width: 2, height: 1 } };

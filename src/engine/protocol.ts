@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import { EncoderFileError, ImageTooLargeError, UnsupportedImageError } from '../encoder/errors.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
-import type { CaptionedImage } from './engine.ts';
-import { ModelUnavailableError, WordOutOfRangeError } from './errors.ts';
+import type { CaptionedImage } from '../service/engine.ts';
+import { ModelUnavailableError, WordOutOfRangeError } from '../service/errors.ts';
 import { DrawOptionsSchema } from '../render/types.ts';
-import { ModelsInfoSchema, TokenSchema, WorkerStatsSchema, type CaptionResult, type DecodingPlan } from './schemas.ts';
+import { ModelsInfoSchema, TokenSchema, WorkerStatsSchema, type CaptionResult, type DecodingPlan } from '../service/schemas.ts';
 
 export const WorkerInitSchema = z.object({
   modelsDir: z.string(),

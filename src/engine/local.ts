@@ -4,12 +4,11 @@
 // admission, batching and abort behaviour.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { DrawOptions } from '../render/types.ts';
-import type { Captioner, CaptionPart } from './captioner.ts';
-import type { CaptionedImage } from './engine.ts';
+import type { Captioner, CaptionPart } from '../pipeline/captioner.ts';
+import type { CaptionedImage, OverlayOutput } from '../service/engine.ts';
 import { Engine } from './engine.ts';
 import type { Executor } from './executor.ts';
-import type { OverlayOutput } from './overlay.ts';
-import type { DecodingPlan, WorkerStats } from './schemas.ts';
+import type { DecodingPlan, WorkerStats } from '../service/schemas.ts';
 
 /** Runs jobs on this thread with a Captioner (which stays the caller's: stop() leaves it loaded). */
 export class InThreadExecutor implements Executor {

@@ -3,11 +3,10 @@
 // takes a group of jobs from the line and runs it with runGroup(), the same for every executor.
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { DrawOptions } from '../render/types.ts';
-import type { CaptionPart } from './captioner.ts';
-import type { CaptionedImage, OnWord } from './engine.ts';
-import type { OverlayOutput } from './overlay.ts';
+import type { CaptionPart } from '../pipeline/captioner.ts';
+import type { CaptionedImage, OnWord, OverlayOutput } from '../service/engine.ts';
 import type { Queueable, Ticket } from './queue.ts';
-import type { DecodingPlan, WorkerStats } from './schemas.ts';
+import type { DecodingPlan, WorkerStats } from '../service/schemas.ts';
 
 export interface Executor {
   /** False while it cannot take a job (a worker starting or restarting, or stopped). */

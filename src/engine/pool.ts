@@ -11,9 +11,9 @@
 // addons): about 150 MB resident per worker with the ort decoder (docs/architecture.md "Memory").
 // MAX_CONCURRENT is the number of workers; more than one per free core only makes every request
 // slower.
-import type { CaptionerOptions } from './captioner.ts';
+import type { CaptionerOptions } from '../pipeline/captioner.ts';
 import { Engine, type EngineOptions } from './engine.ts';
-import type { ModelsInfo } from './schemas.ts';
+import type { ModelsInfo } from '../service/schemas.ts';
 import { WorkerExecutor, type WorkerExecutorOptions } from './worker-executor.ts';
 
 export interface WorkerCaptionerOptions extends Omit<CaptionerOptions, 'log'>, Omit<EngineOptions, 'maxPixels'> {

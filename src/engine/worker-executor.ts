@@ -8,13 +8,12 @@
 import { Worker } from 'node:worker_threads';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import type { DrawOptions } from '../render/types.ts';
-import type { CaptionPart } from './captioner.ts';
-import type { CaptionedImage } from './engine.ts';
-import { WorkerCrashedError, WorkerTimeoutError } from './errors.ts';
+import type { CaptionPart } from '../pipeline/captioner.ts';
+import type { CaptionedImage, OverlayOutput } from '../service/engine.ts';
+import { WorkerCrashedError, WorkerTimeoutError } from '../service/errors.ts';
 import type { Executor } from './executor.ts';
-import type { OverlayOutput } from './overlay.ts';
 import { fromWireError, toWire, transferable, type JobReply, type TensorStats, type WorkerInit, type WorkerReply, type WorkerRequest } from './protocol.ts';
-import type { DecodingPlan, ModelsInfo, WorkerStats } from './schemas.ts';
+import type { DecodingPlan, ModelsInfo, WorkerStats } from '../service/schemas.ts';
 
 export interface WorkerExecutorOptions {
   /** A job running longer than this terminates its worker (→ WorkerTimeoutError). Default: none. */

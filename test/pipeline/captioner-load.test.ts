@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Captioner } from '../../src/service/captioner.ts';
+import { Captioner } from '../../src/pipeline/captioner.ts';
 import { saveDecoder } from '../../src/model/io.ts';
 import { initParams } from '../../src/model/params.ts';
 import { mulberry32 } from '../../src/util/rng.ts';

@@ -3,7 +3,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Captioner, type CaptionPart } from './captioner.ts';
+import { Captioner, type CaptionPart } from '../pipeline/captioner.ts';
 import { fromWire, toWireError, transferable, WorkerInitSchema, WorkerRequestSchema, type JobReply, type WorkerInit, type WorkerReply, type WorkerRequest } from './protocol.ts';
 
 /** The side of the channel the worker uses: its parentPort, or a test's wrapper of it. */

@@ -1,0 +1,52 @@
+// The search stage of the pipeline: a resolved plan's decoding (random draws, greedy or beam
+// search) over annotation vectors, and each decoded step as the API shows it.
+import { beamSearchBatch } from '../decoding/beam.ts';
+import type { ImageGrounding } from '../decoding/grounding.ts';
+import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
+import type { Hypothesis, WordStep } from '../decoding/types.ts';
+import type { ContextMode, StepDecoder } from '../model/step.ts';
+import { isRandomDecoding } from '../service/options.ts';
+import type { DecodingPlan, Token } from '../service/schemas.ts';
+import { deriveSeed, mulberry32 } from '../util/rng.ts';
+
+/** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
+export function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[]): Hypothesis[][] {
+  const per = decoder.regions * decoder.config.featureDim;
+  const N = features.length / per;
+  const { repetitionPenalty } = o;
+  if (isRandomDecoding(o)) {
+    // Random draws: each image gets its own stream (seed, image index), so its caption does not
+    // depend on which other images share the request; sample j > 0 of it uses (seed, image, j).
+    // Beam search over random draws is meaningless. Only sample 0 (the caption) is streamed.
+    const seed = o.seed ?? (Math.random() * 2 ** 31) >>> 0;
+    const samples = o.nBest;
+    return Array.from({ length: N }, (_, n) =>
+      Array.from({ length: samples }, (_, j) => {
+        const rng = mulberry32(j === 0 ? deriveSeed(seed, n) : deriveSeed(seed, n, j));
+        const mode: ContextMode = o.attention === 'hard' && o.sampleLocations ? { kind: 'sample', rng } : { kind: 'expected' };
+        const choose = o.sample ? samplingChooser(rng, o.temperature) : argmaxChooser;
+        const step = j === 0 && onStep ? (_k: number, s: WordStep) => onStep(n, s) : undefined;
+        return decodeStepwise(decoder, features.subarray(n * per, (n + 1) * per), { maxLength: o.maxLength, choose, mode, details: true, maps, onStep: step, repetitionPenalty, grounding: grounding && [grounding[n]] })[0];
+      }),
+    );
+  }
+  if (o.beamSize === 1) {
+    // Greedy: deterministic, so all images are decoded as one batch, word by word.
+    return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep, repetitionPenalty, grounding }).map((h) => [h]);
+  }
+  // nBest = beamSize: the search does not depend on nBest, each request keeps its own n-best.
+  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty, grounding });
+  // Beam search: the words are only final once the search ends.
+  if (onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
+  return hyps;
+}
+
+/** A decoded step as the API shows it: α as an h×w grid rounded to mapDecimals (includeMaps), the sampled region. */
+export function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<DecodingPlan, 'includeMaps' | 'mapDecimals'>): Token {
+  const { h, w } = grid;
+  const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
+  const scale = 10 ** o.mapDecimals;
+  if (o.includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
+  if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
+  return token;
+}
