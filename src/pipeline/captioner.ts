@@ -1,21 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { backendInfo, initBackend } from '../runtime/backend.ts';
 import { resolveDecoderRuntime } from '../runtime/threads.ts';
 import { Encoder, type InputSize } from '../encoder/encoder.ts';
 import { prepareImage, type PreparedImage, type PrepareOptions } from '../encoder/preprocess.ts';
 import { defaultConfig, type Attention, type DecoderConfig } from '../model/config.ts';
-import { Decoder } from '../model/decoder.ts';
 import { loadDecoder } from '../model/io.ts';
 import { OrtDecoder } from '../model/ort-decoder.ts';
 import { initParams } from '../model/params.ts';
 import type { DecoderRuntime, StepDecoder } from '../model/step.ts';
-import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { Vocabulary, SPECIALS } from '../data/vocab.ts';
 import type { WordStep } from '../decoding/types.ts';
 import { imageGrounding } from '../decoding/grounding.ts';
 import type { RawDetection } from '../detector/types.ts';
-import * as tf from '../runtime/tf.ts';
 import { mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
 import type { CaptionedImage, OnWord, OverlayOutput, RunOptions } from '../service/engine.ts';
@@ -56,6 +52,7 @@ export class Captioner {
     private readonly opts: CaptionerOptions,
     /** The COCO object detector that grounds object words; null when MODELS_DIR lacks it. */
     readonly detector: ObjectDetector | null,
+    private readonly tfjs?: Tfjs,
   ) {}
 
   static async load(opts: CaptionerOptions): Promise<Captioner> {
@@ -63,16 +60,18 @@ export class Captioner {
     const runtime = resolveDecoderRuntime(opts.runtime ?? 'auto');
     const threads = opts.intraOpThreads ?? 1;
     let backend = ORT_BACKEND;
+    let tfjs: Tfjs | undefined;
     if (runtime === 'tfjs') {
-      backend = await initBackend();
-      const skipped = backendInfo().skipped.map((s) => `${s.name} (${s.error})`);
+      tfjs = await loadTfjs();
+      backend = await tfjs.initBackend();
+      const skipped = tfjs.backendInfo().skipped.map((s) => `${s.name} (${s.error})`);
       log(`decoder runtime: tfjs, backend ${backend}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`);
     } else {
       log(`decoder runtime: ort (onnxruntime-node, CPU, ${threads} intra-op thread${threads > 1 ? 's' : ''})`);
     }
     // ort: the graphs are built from the parameters and the vector is dropped; tfjs keeps it.
     const make = (config: DecoderConfig, vocab: Vocabulary, params: Float32Array): StepDecoder =>
-      runtime === 'ort' ? new OrtDecoder(config, vocab, params, { intraOpThreads: threads }) : new TfjsStepDecoder(new Decoder(config, vocab, params));
+      tfjs ? new tfjs.TfjsStepDecoder(new tfjs.Decoder(config, vocab, params)) : new OrtDecoder(config, vocab, params, { intraOpThreads: threads });
     const warnings: string[] = [];
     const decoders = new Map<Attention, { decoder: StepDecoder; info: DecoderInfo }>();
     let inputSize: InputSize = 224;
@@ -104,7 +103,7 @@ export class Captioner {
         throw new Error(`decoder ${kind} was trained on ${c.encoder.id} ${c.grid.h}x${c.grid.w}x${c.featureDim} features, the encoder gives ${encoder.id} ${encoder.grid.h}x${encoder.grid.w}x${encoder.featureDim}`);
     }
     const detector = await loadDetector(opts.modelsDir, { intraOpThreads: threads, tensorSize: encoder.inputSize, allowDownload: opts.allowDownload }, log);
-    return new Captioner(encoder, decoders, backend, runtime, warnings, opts, detector);
+    return new Captioner(encoder, decoders, backend, runtime, warnings, opts, detector, tfjs);
   }
 
   info(): ModelsInfo {
@@ -242,7 +241,7 @@ export class Captioner {
 
   /** tfjs tensors and this isolate's heap (the ort decoder never starts tfjs: no tensors). */
   memory(): Pick<WorkerStats, 'numTensors' | 'numBytes' | 'heapUsed'> {
-    const m = this.runtime === 'tfjs' ? tf.memory() : { numTensors: 0, numBytes: 0 };
+    const m = this.tfjs?.tf.memory() ?? { numTensors: 0, numBytes: 0 };
     return { numTensors: m.numTensors, numBytes: m.numBytes, heapUsed: process.memoryUsage().heapUsed };
   }
 
@@ -252,6 +251,18 @@ export class Captioner {
     await this.detector?.dispose?.();
   }
 }
+
+/**
+ * The tfjs decoder runtime, imported only when it is chosen: tfjs costs about 30 MB resident per
+ * thread (each inference worker, and the HTTP thread) that the ort decoder never uses.
+ */
+async function loadTfjs() {
+  const [backend, { Decoder }, { TfjsStepDecoder }, tf] = await Promise.all([
+    import('../runtime/backend.ts'), import('../model/decoder.ts'), import('../model/tfjs-step.ts'), import('../runtime/tf.ts'),
+  ]);
+  return { initBackend: backend.initBackend, backendInfo: backend.backendInfo, Decoder, TfjsStepDecoder, tf };
+}
+type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
 
 /** `backend` in answers when the decoder runs on ONNX Runtime (tfjs reports its backend name). */
 export const ORT_BACKEND = 'onnxruntime-cpu';

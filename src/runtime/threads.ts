@@ -2,7 +2,7 @@
 // threads split so that workers × threads never exceeds the cores (oversubscribed cores make
 // every request slower; a training job on the same machine makes it worse).
 import os from 'node:os';
-import { gpuBackendInstalled } from './backend.ts';
+import { gpuBackendInstalled } from './native.ts';
 
 export function cpuCount(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
