@@ -1,5 +1,5 @@
 // The one captioning engine: the line of jobs (queue.ts) in front of executors (executor.ts):
-// worker threads in production (pool.ts), the calling thread in tests and the CLI (local.ts).
+// worker threads in production (pool.ts), the calling thread in tests (local.ts).
 // Callers use it through the CaptionEngine interface (src/service/engine.ts).
 //
 // Batching across requests: caption jobs whose plans share a batch key (same search: attention,

@@ -234,7 +234,7 @@ export class Captioner {
     );
   }
 
-  /** Caption + render on this thread (the pool's workers run exactly this). */
+  /** Caption + render on this thread (a worker executor's thread runs exactly this). */
   overlay(prepared: PreparedImage, plan: DecodingPlan, draw: DrawOptions): Promise<OverlayOutput> {
     return captionOverlay(this, prepared, plan, draw);
   }

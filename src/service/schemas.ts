@@ -139,7 +139,7 @@ export const QueueStatsSchema = z.object({
 });
 export type QueueStats = z.infer<typeof QueueStatsSchema>;
 
-/** One inference worker's health, for /readyz and /metrics (the in-thread LocalEngine reports itself as worker 0). */
+/** One inference worker's health, for /readyz and /metrics (the in-thread executor reports itself as worker 0). */
 export const WorkerStatsSchema = z.object({
   id: z.number().int(),
   // 'in-process': the in-thread executor (src/engine/local.ts: tests), not a worker.
