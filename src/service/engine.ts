@@ -52,7 +52,7 @@ export interface CaptionEngine {
    * pixel data is handed over (moved to a worker thread, not copied): prepare again to reuse.
    */
   caption(images: PreparedImage[], plan: DecodingPlan, run?: RunOptions): Promise<CaptionedImage[]>;
-  /** Caption + render in one go (in the worker, for the pool: the blending is CPU work too). */
+  /** Caption + render in one go, on an executor's thread (the blending is CPU work too). */
   overlay(prepared: PreparedImage, plan: DecodingPlan, draw: DrawOptions, run?: Pick<RunOptions, 'signal'>): Promise<OverlayOutput>;
   /** The line every caption and overlay job waits in: admission, stats, outcome counts. */
   readonly queue: EngineQueue;
