@@ -6,7 +6,7 @@
 //
 // Both servers start, warm up, then each measurement runs for one runtime right after the other
 // (the machine's load drifts): per-image end-to-end latency (one client, one image per request,
-// maps included) at beam 1, 3 and 5; images/s with 1, 4, 8 and 16 closed-loop clients at beam 3;
+// maps included; the servers take turns request by request) at beam 1, 3 and 5; images/s with 1, 4, 8 and 16 closed-loop clients at beam 3;
 // RSS of each server process (main thread + workers) sampled throughout.
 // Images: COCO photos from SHARED_DIR/data/coco-mini-train (never seen: the models trained on
 // Flickr8k), else generated ones.
@@ -125,14 +125,23 @@ interface RuntimeResult {
   rssMax: number;
 }
 
-async function latencyAt(server: Server, beam: number, images: { data: Buffer }[], agent: http.Agent) {
-  const ms: number[] = [], dec: number[] = [];
+/**
+ * One client's latency on every server, request by request in turn (each image goes to each
+ * server, in alternating order): the machine's drift and the order then cost them all alike.
+ */
+async function latencyAt(servers: Server[], beam: number, images: { data: Buffer }[], agents: http.Agent[]) {
+  const ms: number[][] = servers.map(() => []), dec: number[][] = servers.map(() => []);
   for (let i = 0; i < N; i++) {
-    const r = await post(server.url, multipart(images[i % images.length].data, { beamSize: String(beam), nBest: String(Math.min(3, beam)) }), agent);
-    ms.push(r.ms);
-    dec.push(r.decodeMs);
+    const form = multipart(images[i % images.length].data, { beamSize: String(beam), nBest: String(Math.min(3, beam)) });
+    const order = servers.map((_, k) => k);
+    if (i % 2) order.reverse();
+    for (const k of order) {
+      const r = await post(servers[k].url, form, agents[k]);
+      ms[k].push(r.ms);
+      dec[k].push(r.decodeMs);
+    }
   }
-  return { p50: pct(ms, 50), p95: pct(ms, 95), decodeP50: pct(dec, 50) };
+  return servers.map((_, k) => ({ p50: pct(ms[k], 50), p95: pct(ms[k], 95), decodeP50: pct(dec[k], 50) }));
 }
 
 async function throughputAt(server: Server, clients: number, forms: { body: Buffer; type: string }[]) {
@@ -167,8 +176,7 @@ async function measureAll(variants: Variant[], images: { data: Buffer }[]): Prom
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
     for (const [i, s] of servers.entries()) for (let k = 0; k < 5; k++) for (const b of BEAMS) await post(s.url, multipart(images[k % images.length].data, { beamSize: String(b) }), agents[i]); // warm-up
     for (const b of BEAMS) {
-      for (const [i, s] of servers.entries()) {
-        const row = await latencyAt(s, b, images, agents[i]);
+      for (const [i, row] of (await latencyAt(servers, b, images, agents)).entries()) {
         results[i].latency.set(b, row);
         process.stderr.write(`  ${names[i]} beam ${b}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms (decoder p50 ${row.decodeP50.toFixed(1)} ms)\n`);
       }
