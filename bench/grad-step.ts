@@ -3,7 +3,7 @@ import * as tf from '../src/runtime/tf.ts';
 import { initBackend } from '../src/runtime/backend.ts';
 import { defaultConfig } from '../src/model/config.ts';
 import { initParams } from '../src/model/params.ts';
-import { paramTensors } from '../src/model/decoder.ts';
+import { paramTensors } from '../src/model/tfjs-decoder.ts';
 import { computeGradients } from '../src/train/bptt.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 

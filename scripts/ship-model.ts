@@ -10,7 +10,7 @@ import { basename, isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { initBackend } from '../src/runtime/backend.ts';
 import { loadDecoder, saveDecoder } from '../src/model/io.ts';
-import { Decoder } from '../src/model/decoder.ts';
+import { Decoder } from '../src/model/tfjs-decoder.ts';
 import { loadDataset } from '../src/data/load.ts';
 import { normalize } from '../src/data/tokenize.ts';
 import { loadFeatureCache, rowFeatures } from '../src/encoder/cache.ts';

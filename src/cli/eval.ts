@@ -9,7 +9,7 @@ import { Encoder, type InputSize } from '../encoder/encoder.ts';
 import { buildFeatureCache, loadFeatureCache, rowFeatures } from '../encoder/cache.ts';
 import { detectFormat, loadDataset } from '../data/load.ts';
 import { normalize } from '../data/tokenize.ts';
-import { Decoder } from '../model/decoder.ts';
+import { Decoder } from '../model/tfjs-decoder.ts';
 import { loadDecoder } from '../model/io.ts';
 import { evaluateDecoder, type EvalItem } from '../eval/evaluate.ts';
 import { ProgressBar } from '../util/progress.ts';

@@ -1,4 +1,4 @@
-import type { Decoder } from '../model/decoder.ts';
+import type { Decoder } from '../model/tfjs-decoder.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { decodeStepwise, argmaxChooser } from '../decoding/stepwise.ts';
 import { beamSearchBatch } from '../decoding/beam.ts';

@@ -1,18 +1,15 @@
-import * as tf from '../runtime/tf.ts';
-import { tfOps, type Ops } from './ops.ts';
-import { sampleIndex } from '../util/rng.ts';
-import type { DecoderConfig } from './config.ts';
-import type { ContextMode } from './step.ts';
-import { paramLayout, view, type ParamName } from './params.ts';
-import { PAD_ID, START_ID, type Vocabulary } from '../data/vocab.ts';
+import type { Ops } from './ops.ts';
+import type { ParamName } from './params.ts';
+import { PAD_ID, START_ID } from '../data/vocab.ts';
 
 /**
  * The Show-Attend-Tell decoder (Xu et al. 2015; numbers are the paper's equations), written once
  * as the named functions below, over a small set of operations (Ops<T>, ./ops.ts): run on tfjs
- * tensors they are the inference Decoder (one step for K hypotheses), the training objective
+ * tensors they are the inference Decoder (./tfjs-decoder.ts), the training objective
  * (./loss.ts, differentiated by tfjs autograd) and the forward pass of src/train/bptt.ts (the
  * hand-written backward pass, checked against that loss); traced with ONNX nodes
- * (./graph-ops.ts) they are the ONNX Runtime decoder's graphs (./onnx-decoder.ts).
+ * (./graph-ops.ts) they are the ONNX Runtime decoder's graphs (./onnx-decoder.ts). This file
+ * loads no tfjs (it imports only types and constants): ONNX Runtime workers read it without tfjs.
  *
  *   h_0 = tanh(f_init,h(mean_i a_i)),  c_0 = tanh(f_init,c(mean_i a_i))      initState
  *   e_ti = w^T tanh(W_a a_i + b_a + W_h h_{t-1})                            attention (4)
@@ -37,15 +34,6 @@ import { PAD_ID, START_ID, type Vocabulary } from '../data/vocab.ts';
 
 /** The parameters by name (./params.ts): tensors, or the names of an ONNX graph's initializers. */
 export type Weights<T> = Record<ParamName, T>;
-export type ParamTensors = Weights<tf.Tensor>;
-
-/** Tensors of the flat parameter vector, one per named parameter (./params.ts). */
-export function paramTensors(cfg: DecoderConfig, flat: Float32Array): ParamTensors {
-  const out = {} as ParamTensors;
-  for (const s of paramLayout(cfg).specs) out[s.name] = tf.tensor(view(flat, s), s.shape, 'float32');
-  return out;
-}
-
 /** −1e9 on <pad> and <start>, added to the logits: never targets, never generated. */
 export function bannedLogits(vocabSize: number): Float32Array {
   const mask = new Float32Array(vocabSize);
@@ -137,7 +125,7 @@ export interface Step<T> {
 
 /**
  * One step for K rows: previous words' ids prev [K] → log p(y_t), α_t, the context weights, β_t
- * and (h_t, c_t). `weightsOf` turns α_t into the context weights (tfjs: contextWeights).
+ * and (h_t, c_t). `weightsOf` turns α_t into the context weights (tfjs: contextWeights, ./tfjs-decoder.ts).
  */
 export function decoderStep<T>(op: Ops<T>, p: Weights<T>, s: RowState<T>, prev: T, weightsOf: (alpha: T) => T, banned: T): Step<T> {
   const Ey = embed(op, p, prev);
@@ -147,94 +135,4 @@ export function decoderStep<T>(op: Ops<T>, p: Weights<T>, s: RowState<T>, prev: 
   const { h, c } = lstmStep(op, p, wordGates(op, p, Ey), z, s.h, s.c);
   const logprobs = outputLogprobs(op, p, outputHidden(op, p, Ey, h, z), banned);
   return { logprobs, alpha, weights, beta, h, c };
-}
-
-// A type, not an interface: tf.tidy returns it (a tensor container needs an index signature).
-export type DecoderState = {
-  a: tf.Tensor3D; // annotation vectors [K, L, D]
-  P: tf.Tensor3D; // W_a a_i + b_a, precomputed [K, L, A]
-  h: tf.Tensor2D; // [K, n]
-  c: tf.Tensor2D; // [K, n]
-};
-
-/** The context weights of a ContextMode on tfjs: α_t itself (expected), or sampled one-hot locations. */
-export function contextWeights(mode: ContextMode): (alpha: tf.Tensor) => tf.Tensor {
-  return mode.kind === 'sample' ? (alpha) => sampleLocations(alpha as tf.Tensor2D, mode.rng) : (alpha) => alpha;
-}
-
-/** s_t ~ Multinoulli(α_t) (8) for every row, as one-hot rows [K, L]. */
-export function sampleLocations(alpha: tf.Tensor2D, rng: () => number): tf.Tensor2D {
-  const [K, L] = alpha.shape;
-  const al = alpha.dataSync();
-  const loc = new Int32Array(K);
-  for (let k = 0; k < K; k++) loc[k] = sampleIndex(al, rng, k * L, L);
-  return tf.oneHot(tf.tensor1d(loc, 'int32'), L).toFloat() as tf.Tensor2D;
-}
-
-export interface StepOutput {
-  logprobs: tf.Tensor2D; // [K, V]
-  alpha: tf.Tensor2D; // attention distribution α_t [K, L]
-  weights: tf.Tensor2D; // what weighted the context: α_t (soft/expected) or one-hot(s_t) (hard, sampled)
-  beta: tf.Tensor2D; // gate β_t [K, 1]
-  state: DecoderState;
-}
-
-export type { ContextMode } from './step.ts';
-
-/** The decoder for inference: one step at a time for K parallel hypotheses (K images, or K beams). */
-export class Decoder {
-  readonly config: DecoderConfig;
-  readonly vocab: Vocabulary;
-  readonly flat: Float32Array;
-  private readonly p: ParamTensors;
-  private readonly banned: tf.Tensor1D;
-
-  constructor(config: DecoderConfig, vocab: Vocabulary, flat: Float32Array) {
-    if (vocab.size !== config.vocabSize) throw new Error(`vocabulary has ${vocab.size} words, config says ${config.vocabSize}`);
-    const { total } = paramLayout(config);
-    if (flat.length !== total) throw new Error(`expected ${total} parameters, got ${flat.length}`);
-    this.config = config;
-    this.vocab = vocab;
-    this.flat = flat;
-    this.p = paramTensors(config, flat);
-    for (const t of Object.values(this.p)) tf.keep(t);
-    this.banned = tf.keep(tf.tensor1d(bannedLogits(config.vocabSize)));
-  }
-
-  get regions(): number {
-    return this.config.grid.h * this.config.grid.w;
-  }
-
-  /** Initial state from annotation vectors features [K, L, D] (the state holds a copy). */
-  init(features: tf.Tensor3D): DecoderState {
-    return tf.tidy(() => {
-      const a = features.clone();
-      return { a, ...initState(tfOps, this.p, a) } as DecoderState;
-    });
-  }
-
-  /** One step: previous words [K] -> distribution over the next word, attention, new state. */
-  step(state: DecoderState, prev: Int32Array, mode: ContextMode = { kind: 'expected' }): StepOutput {
-    return tf.tidy(() => {
-      const { h, c, ...out } = decoderStep(tfOps, this.p, state, tf.tensor1d(prev, 'int32'), contextWeights(mode), this.banned);
-      return { ...out, state: { a: state.a.clone(), P: state.P.clone(), h, c } };
-    }) as StepOutput;
-  }
-
-  /** Keeps only the rows `index` of a state (beam search reorders hypotheses). */
-  select(state: DecoderState, index: Int32Array): DecoderState {
-    return tf.tidy(() => {
-      const ix = tf.tensor1d(index, 'int32');
-      return { a: tf.gather(state.a, ix), P: tf.gather(state.P, ix), h: tf.gather(state.h, ix), c: tf.gather(state.c, ix) };
-    });
-  }
-
-  dispose(): void {
-    for (const t of Object.values(this.p)) t.dispose();
-    this.banned.dispose();
-  }
-}
-
-export function disposeState(s: DecoderState): void {
-  tf.dispose([s.a, s.P, s.h, s.c]);
 }

@@ -12,7 +12,7 @@ export function graphOps(g: GraphBuilder): Ops<string> {
     add: (a, b) => g.op('Add', [a, b]),
     mul: (a, b) => g.op('Mul', [a, b]),
     sigmoid: (x) => g.op('Sigmoid', [x]),
-    tanh: (x) => g.op('Tanh', [x]), // ORT's Tanh is vectorised: no need for ./ops.ts's wasm trick
+    tanh: (x) => g.op('Tanh', [x]), // ORT's Tanh is vectorised: no need for ./tfjs-ops.ts's wasm trick
     softmax: (x) => g.op('Softmax', [x], { axis: -1 }),
     logSoftmax: (x) => g.op('LogSoftmax', [x], { axis: -1 }),
     gather: (x, idx) => g.op('Gather', [x, idx], { axis: 0 }),

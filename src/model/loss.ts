@@ -2,8 +2,9 @@ import * as tf from '../runtime/tf.ts';
 import { PAD_ID } from '../data/vocab.ts';
 import { mulberry32 } from '../util/rng.ts';
 import type { DecoderConfig } from './config.ts';
-import { bannedLogits, contextWeights, decoderStep, initState, type ParamTensors } from './decoder.ts';
-import { tfOps } from './ops.ts';
+import { bannedLogits, decoderStep, initState } from './decoder.ts';
+import { contextWeights, type ParamTensors } from './tfjs-decoder.ts';
+import { tfOps } from './tfjs-ops.ts';
 import { attentionEntropy, likelihoodRewards, locationAdvantage, type ReinforceOptions } from './reinforce.ts';
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '../runtime/tf.ts';
-import { disposeState, type Decoder, type DecoderState } from './decoder.ts';
+import { disposeState, type Decoder, type DecoderState } from './tfjs-decoder.ts';
 import type { ContextMode, StepDecoder, StepResult } from './step.ts';
 
 /** The tfjs Decoder behind the runtime-agnostic step interface (tensors stay inside the state). */

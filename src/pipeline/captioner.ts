@@ -258,7 +258,7 @@ export class Captioner {
  */
 async function loadTfjs() {
   const [backend, { Decoder }, { TfjsStepDecoder }, tf] = await Promise.all([
-    import('../runtime/backend.ts'), import('../model/decoder.ts'), import('../model/tfjs-step.ts'), import('../runtime/tf.ts'),
+    import('../runtime/backend.ts'), import('../model/tfjs-decoder.ts'), import('../model/tfjs-step.ts'), import('../runtime/tf.ts'),
   ]);
   return { initBackend: backend.initBackend, backendInfo: backend.backendInfo, Decoder, TfjsStepDecoder, tf };
 }

@@ -1,11 +1,12 @@
 import * as tf from '../runtime/tf.ts';
 import type { DecoderConfig } from '../model/config.ts';
 import { paramLayout, view, type ParamName } from '../model/params.ts';
-import { attention, bannedLogits, embed, glimpse, initState, lstmStep, outputHidden, outputLogprobs, sampleLocations, wordGates, type ParamTensors } from '../model/decoder.ts';
+import { attention, bannedLogits, embed, glimpse, initState, lstmStep, outputHidden, outputLogprobs, wordGates } from '../model/decoder.ts';
+import { sampleLocations, type ParamTensors } from '../model/tfjs-decoder.ts';
 import { stepRegions, type CaptionBatch, type LossOptions } from '../model/loss.ts';
 import { likelihoodRewards, locationAdvantage } from '../model/reinforce.ts';
 import { explicitTranspose } from '../runtime/backend.ts';
-import { tfOps } from '../model/ops.ts';
+import { tfOps } from '../model/tfjs-ops.ts';
 import { PAD_ID } from '../data/vocab.ts';
 import { mulberry32 } from '../util/rng.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { initBackend } from '../runtime/backend.ts';
 import { defaultConfig, type DecoderConfig } from '../model/config.ts';
 import { initParams, paramLayout } from '../model/params.ts';
-import { Decoder } from '../model/decoder.ts';
+import { Decoder } from '../model/tfjs-decoder.ts';
 import { loadDecoder, saveDecoder } from '../model/io.ts';
 import { Vocabulary } from '../data/vocab.ts';
 import { normalize, tokenize } from '../data/tokenize.ts';

@@ -3,7 +3,7 @@ import * as tf from '../runtime/tf.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { decodeHalf } from '../util/float16.ts';
 import { Vocabulary } from '../data/vocab.ts';
-import { Decoder, paramTensors } from '../model/decoder.ts';
+import { Decoder, paramTensors } from '../model/tfjs-decoder.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import { mulberry32 } from '../util/rng.ts';

@@ -7,7 +7,7 @@ import { UNK_ID } from '../../src/data/vocab.ts';
 import { beamSearch } from '../../src/decoding/beam.ts';
 import { constrainRow, contentWordMask } from '../../src/decoding/constraints.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
-import { Decoder } from '../../src/model/decoder.ts';
+import { Decoder } from '../../src/model/tfjs-decoder.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import { initParams, paramLayout, view } from '../../src/model/params.ts';
 import { mulberry32 } from '../../src/util/rng.ts';

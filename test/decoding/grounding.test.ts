@@ -10,7 +10,7 @@ import { applyGrounding, DEFAULT_GROUNDING_RULES, imageGrounding, ungrounded } f
 import { IMAGENET_TO_COCO, imagenetSupport } from '../../src/decoding/imagenet-coco.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
 import type { Hypothesis } from '../../src/decoding/types.ts';
-import { Decoder } from '../../src/model/decoder.ts';
+import { Decoder } from '../../src/model/tfjs-decoder.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import { initParams, paramLayout, view } from '../../src/model/params.ts';
 import { mulberry32 } from '../../src/util/rng.ts';

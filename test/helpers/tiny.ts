@@ -1,6 +1,6 @@
 import { defaultConfig, type DecoderConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/params.ts';
-import { Decoder } from '../../src/model/decoder.ts';
+import { Decoder } from '../../src/model/tfjs-decoder.ts';
 import { Vocabulary } from '../../src/data/vocab.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 

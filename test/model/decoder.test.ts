@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '../../src/runtime/tf.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
-import { Decoder, disposeState, paramTensors } from '../../src/model/decoder.ts';
+import { Decoder, disposeState, paramTensors } from '../../src/model/tfjs-decoder.ts';
 import { loadDecoder, saveDecoder } from '../../src/model/io.ts';
 import { computeGradients } from '../../src/train/bptt.ts';
 import { START_ID } from '../../src/data/vocab.ts';

@@ -7,7 +7,7 @@ import { contextVectors, similarity } from '../../src/data/cooccurrence.ts';
 import { COCO_CATEGORIES } from '../../src/detector/types.ts';
 import { beamSearch } from '../../src/decoding/beam.ts';
 import { DEFAULT_GROUNDING_RULES, imageGrounding } from '../../src/decoding/grounding.ts';
-import { Decoder } from '../../src/model/decoder.ts';
+import { Decoder } from '../../src/model/tfjs-decoder.ts';
 import { copyCandidates, expandDecoder, missingCategoryWords, planExpansion } from '../../src/model/expand-vocab.ts';
 import { initParams, paramLayout, view } from '../../src/model/params.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';

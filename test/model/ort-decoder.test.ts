@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/runtime/backend.ts';
 import { Encoder, type InputSize } from '../../src/encoder/encoder.ts';
 import { prepareImage } from '../../src/encoder/preprocess.ts';
-import { Decoder } from '../../src/model/decoder.ts';
+import { Decoder } from '../../src/model/tfjs-decoder.ts';
 import { loadDecoder } from '../../src/model/io.ts';
 import { OrtDecoder } from '../../src/model/ort-decoder.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs'; // registers autograd kernels (dev only; the trainer uses hand-written gradients)
 import { defaultConfig, type DecoderConfig } from '../../src/model/config.ts';
 import { initParams, paramLayout, view } from '../../src/model/params.ts';
-import { paramTensors, type ParamTensors } from '../../src/model/decoder.ts';
+import { paramTensors, type ParamTensors } from '../../src/model/tfjs-decoder.ts';
 import { captionLoss } from '../../src/model/loss.ts';
 import type { ReinforceOptions } from '../../src/model/reinforce.ts';
 import { computeGradients } from '../../src/train/bptt.ts';

@@ -5,7 +5,7 @@ import * as tf from '../../src/runtime/tf.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
 import { train } from '../../src/train/trainer.ts';
 import { loadDecoder } from '../../src/model/io.ts';
-import { Decoder } from '../../src/model/decoder.ts';
+import { Decoder } from '../../src/model/tfjs-decoder.ts';
 import { decodeStepwise, argmaxChooser } from '../../src/decoding/stepwise.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import { tinyDataset } from '../helpers/tiny-dataset.ts';
