@@ -15,7 +15,7 @@
 import { END_ID } from '../data/vocab.ts';
 import { COCO_CATEGORIES } from '../detector/types.ts';
 import type { RawDetection } from '../detector/types.ts';
-import { categoryOf } from '../grounding/categories.ts';
+import { CATEGORY_WORDS, categoryOf } from '../grounding/categories.ts';
 import { categoryWord, HYPERNYMS } from './hypernyms.ts';
 import { imagenetSupport } from './imagenet-coco.ts';
 
@@ -77,6 +77,8 @@ export interface ImageGrounding {
   bias: Float32Array;
   /** [V] COCO category index of each word, −1 for none (shared per vocabulary) */
   wordCategory: Int16Array;
+  /** [V] 1 for plural object words (shared per vocabulary) */
+  plural: Uint8Array;
   /** [80] 1 where the category is confident (boosted until named; <end> waits for it) */
   confident: Uint8Array;
   /** [80] the boost each category's words get while unnamed (taken back once named) */
@@ -102,6 +104,27 @@ export function wordCategoryIds(words: readonly string[]): Int16Array {
       return c === undefined ? -1 : COCO_CATEGORIES.indexOf(c as (typeof COCO_CATEGORIES)[number]);
     });
     wordCategories.set(words, out);
+  }
+  return out;
+}
+
+const IRREGULAR_PLURALS = new Set(['men', 'women', 'people', 'children', 'geese', 'mice']);
+const pluralFlags = new WeakMap<readonly string[], Uint8Array>();
+
+/**
+ * 1 for a plural object word (an irregular plural, or -s / -es / -ies of another word of its
+ * category): transfer and λ keep singular and plural apart, so "two men" never becomes "two bus".
+ */
+export function pluralObjectWords(words: readonly string[]): Uint8Array {
+  let out = pluralFlags.get(words);
+  if (!out) {
+    out = Uint8Array.from(words, (w) => {
+      const list = CATEGORY_WORDS[categoryOf(w) ?? ''];
+      if (!list) return 0;
+      const stems = [w.slice(0, -1), w.endsWith('es') ? w.slice(0, -2) : '', w.endsWith('ies') ? `${w.slice(0, -3)}y` : ''];
+      return IRREGULAR_PLURALS.has(w) || (w.endsWith('s') && stems.some((x) => x && list.includes(x))) ? 1 : 0;
+    });
+    pluralFlags.set(words, out);
   }
   return out;
 }
@@ -146,7 +169,7 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
   const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
-  return { bias, wordCategory, confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer };
+  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer };
 }
 
 /** Nats off a word whose category's support s is below the floor (see `slope`). */
@@ -185,7 +208,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false };
+  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
@@ -225,24 +248,26 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
     const c = g.wordCategory[v];
     return c >= 0 && (held || named?.has(c)) ? g.bias[v] - g.boost[c] : g.bias[v];
   };
-  // O: the allowed object words (above the full penalty); z = Σ_O p, zb = Σ_O p·e^b, zu = Σ p of the unsupported ones.
+  // O: the allowed object words (above the full penalty); per number n (singular, plural):
+  // z[n] = Σ_O p, zb[n] = Σ_O p·e^b, zu[n] = Σ p of the unsupported ones, moved only to a number
+  // that has a boosted word (a confident category), never to words merely above the floor.
   const allowed = (bv: number) => bv > -g.penalty;
-  let z = 0, zb = 0, zu = 0, boosted = false;
+  const z = [0, 0], zb = [0, 0], zu = [0, 0], boosted = [false, false];
   for (let v = 0; v < V; v++) {
     const bv = b(v);
     if (g.within > 0 && g.wordCategory[v] >= 0) {
-      const p = Math.exp(lp[offset + v]);
+      const p = Math.exp(lp[offset + v]), n = g.plural[v];
       if (allowed(bv)) {
-        z += p;
-        zb += p * Math.exp(bv);
-        boosted ||= bv > 0;
-      } else zu += p;
+        z[n] += p;
+        zb[n] += p * Math.exp(bv);
+        boosted[n] ||= bv > 0;
+      } else zu[n] += p;
     }
     lp[offset + v] += bv;
   }
-  if (g.within > 0 && zb > 0) {
-    const shift = g.within * Math.log((z + (g.transfer && boosted ? zu : 0)) / zb);
-    for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && allowed(b(v))) lp[offset + v] += shift;
+  if (g.within > 0) {
+    const shift = [0, 1].map((n) => (zb[n] > 0 ? g.within * Math.log((z[n] + (g.transfer && boosted[n] ? zu[n] : 0)) / zb[n]) : 0));
+    for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && allowed(b(v))) lp[offset + v] += shift[g.plural[v]];
   }
   // Refinement: p(category word) += p(generic word), and the generic word is not said.
   for (let k = 0; k < g.refine.length; k += 3) {

@@ -6,7 +6,7 @@ import { initBackend } from '../../src/runtime/backend.ts';
 import { END_ID, START_ID } from '../../src/data/vocab.ts';
 import { COCO_CATEGORIES, type RawDetection } from '../../src/detector/types.ts';
 import { beamSearch, beamSearchBatch } from '../../src/decoding/beam.ts';
-import { applyGrounding, DEFAULT_GROUNDING_RULES, imageGrounding, ungrounded } from '../../src/decoding/grounding.ts';
+import { applyGrounding, DEFAULT_GROUNDING_RULES, imageGrounding, pluralObjectWords, ungrounded } from '../../src/decoding/grounding.ts';
 import { IMAGENET_TO_COCO, imagenetSupport } from '../../src/decoding/imagenet-coco.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
 import type { Hypothesis } from '../../src/decoding/types.ts';
@@ -218,4 +218,18 @@ t.test('transfer: with λ = 1 the unsupported object words\' probability goes to
   const named = row();
   applyGrounding(named, 0, [a, dog], g);
   t.ok(Math.abs(Math.exp(named[ball]) - 0.01) < 1e-6, 'nothing boosted any more (dog named): no transfer, ball keeps its own');
+});
+
+t.test('transfer keeps number: a plural unsupported word\'s probability goes to the plural allowed words', async (t) => {
+  const words = ['<pad>', '<start>', '<end>', '<unk>', 'a', 'two', 'man', 'men', 'bus', 'buses', 'dog', 'dogs', 'lady', 'ladies', 'people', 'grass'];
+  const id = (w: string) => words.indexOf(w);
+  const plural = pluralObjectWords(words);
+  t.same(['men', 'buses', 'dogs', 'ladies', 'people'].map((w) => plural[id(w)]), [1, 1, 1, 1, 1], 'men, buses, dogs, ladies, people are plural');
+  t.same(['man', 'bus', 'dog', 'lady', 'grass'].map((w) => plural[id(w)]), [0, 0, 0, 0, 0], 'man, bus, dog, lady and a non-object word are not');
+  const p = (w: string) => ({ man: 0.2, men: 0.1, bus: 0.01, buses: 0.01 } as Record<string, number>)[w] ?? 0.01;
+  const row = Float32Array.from(words, (w) => Math.log(p(w)));
+  applyGrounding(row, 0, [id('two')], imageGrounding(words, { detections: [det('bus', 0.9)] }, { ...DEFAULT_GROUNDING_RULES, within: 1, transfer: true }));
+  // Unsupported singular: man 0.2, dog 0.01, lady 0.01; plural: men 0.1, dogs, ladies, people 0.01 each.
+  t.ok(Math.abs(Math.exp(row[id('bus')]) - 0.23) < 1e-5, `bus: its own 0.01 + the singular 0.22 (${Math.exp(row[id('bus')])})`);
+  t.ok(Math.abs(Math.exp(row[id('buses')]) - 0.14) < 1e-5, `buses: its own 0.01 + the plural 0.13 (${Math.exp(row[id('buses')])})`);
 });
