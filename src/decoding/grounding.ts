@@ -8,7 +8,13 @@
 //   support(c) <  floor      → −penalty  (unsupported: effectively never said)
 //   support(c) ≥ confident   → +boost    while no word of c has been said yet
 //   otherwise                → 0
-// and, while a confident category is still unnamed, <end> loses `endPenalty` per such category
+// then, with λ = `within` (1 by default), the allowed object words of each number (singular,
+// plural) are renormalised to the model's own total, plus (`transfer`) what it gave the
+// unsupported ones when a confident category is unnamed: the model decides when an object is
+// named, the evidence which ("a man" on a photo of a bus → "a bus"; applyGrounding has the
+// equation). Generic words ("animal") hand their probability to a confident category of their
+// COCO supercategory (`refine`, src/decoding/hypernyms.ts). And, off by default, while a
+// confident category is still unnamed, <end> loses `endPenalty` per such category
 // (a soft form of constrained beam search, Anderson et al. 2017: the caption should not end
 // before it has named what is clearly there). Words added by vocabulary expansion (the
 // decoder config's `supportedOnly`) are never said without support, even with grounding off.
