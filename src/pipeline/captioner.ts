@@ -187,9 +187,11 @@ export class Captioner {
       const { part, image } = owner[n];
       parts[part].onWord?.(image, token(n, s, parts[part].plan));
     } : undefined;
+    // ImageNet top-10 per image, ranked once: the grounding rules read all 10, results the first 5.
+    const top = owner.map((_, n) => this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10));
     // Grounding rules per image: its detections (when a detector ran) and ImageNet top-10.
     const grounding = o.grounding
-      ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10) }, undefined, decoder.config.supportedOnly))
+      ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: top[n] }, undefined, decoder.config.supportedOnly))
       : undefined;
     const hyps = decodeImages(decoder, features, o, maps, onStep, grounding);
     const t3 = performance.now();
@@ -205,7 +207,7 @@ export class Captioner {
         const best = hyps[n][0];
         const img = prepared[n];
         const caption = best.words.join(' ');
-        const classes = this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 5);
+        const classes = top[n].slice(0, 5);
         const tokens = best.steps.map((s) => token(n, s, po));
         const evidence = objects[n] && { detections: objects[n].detections, groundings: tokens.map((t) => t.grounding) };
         const { confidence, warnings, ...confidenceInputs } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated, evidence);
