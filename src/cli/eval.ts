@@ -64,6 +64,7 @@ export const EvalOptionsSchema = z
     groundBoostFirst: flag.default(DEFAULT_GROUNDING_RULES.boostFirst).describe('boost the caption\'s first word too (default: the model chooses how the caption opens)'),
     groundSlope: rule('slope').describe('graded suppression k: −min(penalty, k·ln(floor/support)) below the floor; 0 = flat'),
     groundTransfer: flag.default(DEFAULT_GROUNDING_RULES.transfer).describe('with --ground-within > 0: unsupported object words\' probability goes to the allowed ones'),
+    groundAttend: rule('attend').describe('κ: prefer allowed object words whose boxes the step\'s attention falls on (+κ·log lift, src/decoding/attend.ts); 0 = off'),
     groundRefine: flag.default(DEFAULT_GROUNDING_RULES.refine).describe('refine generic words to a confident category of their COCO supercategory ("animal" → "giraffe"); --no-ground-refine: off'),
     help: z.boolean().optional().describe('this text'),
   })
@@ -195,11 +196,11 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   const cache = await loadFeatureCache(cachePath);
 
   // ---- captions and scores ----
-  const rules: GroundingRules = { floor: o.groundFloor, penalty: o.groundPenalty, confident: o.groundConfident, boost: o.groundBoost, endPenalty: o.groundEndPenalty, within: o.groundWithin, boostFirst: o.groundBoostFirst, refine: o.groundRefine, slope: o.groundSlope, transfer: o.groundTransfer };
+  const rules: GroundingRules = { floor: o.groundFloor, penalty: o.groundPenalty, confident: o.groundConfident, boost: o.groundBoost, endPenalty: o.groundEndPenalty, within: o.groundWithin, boostFirst: o.groundBoostFirst, refine: o.groundRefine, slope: o.groundSlope, transfer: o.groundTransfer, attend: o.groundAttend };
   const evalItems: EvalItem[] = items.map((it) => {
     const row = cache.index.get(it.image);
     if (row === undefined) throw new Error(`feature cache ${cachePath} has no row for ${it.image}`);
-    const evidence = { detections: o.evidence !== 'imagenet' ? detections?.get(it.image) : undefined, imagenet: imagenet?.get(it.image) };
+    const evidence = { detections: o.evidence !== 'imagenet' ? detections?.get(it.image) : undefined, imagenet: imagenet?.get(it.image), grid: config.grid };
     const grounding = o.grounding ? imageGrounding(saved.vocab.words, evidence, rules, config.supportedOnly) : undefined;
     return { image: it.image, features: () => rowFeatures(cache, row), references: it.captions.map(normalize), grounding };
   });

@@ -57,7 +57,10 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
       const rows = beams.reduce((s, b) => s + b.length, 0);
       const glp = Float32Array.from(lp.subarray(0, rows * V)); // constrained copy; lp stays the model's
       let r0 = 0;
-      beams.forEach((mine, n) => { for (const beam of mine) constrainRow(glp, r0++ * V, beam.steps.map((s) => s.id), content, constraints, grounding[n]); });
+      beams.forEach((mine, n) => { for (const beam of mine) {
+        constrainRow(glp, r0 * V, beam.steps.map((s) => s.id), content, constraints, grounding[n], alpha.subarray(r0 * L, (r0 + 1) * L));
+        r0++;
+      } });
       const parents: number[] = [];
       const words: number[] = [];
       let row0 = 0; // rows of image n: row0 .. row0 + beams[n].length - 1

@@ -32,11 +32,12 @@ export function contentWordMask(words: readonly string[]): Uint8Array {
  * Adjusts one row of log-probabilities (lp[offset .. offset+V)) in place for a caption whose
  * words so far are `history`: <unk> can never be chosen (like <pad> and <start>, which the model
  * itself masks), and content words already used lose `repetitionPenalty` (once, however often
- * they occur); with `grounding` (this row's image), the grounding rules of grounding.ts apply.
+ * they occur); with `grounding` (this row's image), the grounding rules of grounding.ts apply
+ * (`alpha`: this row's attention map, for the attention rule).
  * Callers keep an unmodified copy: results report the model's own log-probabilities.
  */
-export function constrainRow(lp: Float32Array, offset: number, history: readonly number[], content: Uint8Array, c: DecodeConstraints, grounding?: ImageGrounding | null): void {
-  if (grounding) applyGrounding(lp, offset, history, grounding);
+export function constrainRow(lp: Float32Array, offset: number, history: readonly number[], content: Uint8Array, c: DecodeConstraints, grounding?: ImageGrounding | null, alpha?: Float32Array): void {
+  if (grounding) applyGrounding(lp, offset, history, grounding, alpha);
   lp[offset + UNK_ID] = -Infinity;
   if (c.repetitionPenalty > 0) for (const id of new Set(history)) if (content[id]) lp[offset + id] -= c.repetitionPenalty;
 }

@@ -21,7 +21,9 @@
 import { END_ID } from '../data/vocab.ts';
 import { COCO_CATEGORIES } from '../detector/types.ts';
 import type { RawDetection } from '../detector/types.ts';
-import { CATEGORY_WORDS, categoryOf } from '../grounding/categories.ts';
+import { categoryOf, isPluralObjectWord } from '../grounding/categories.ts';
+import type { Grid } from '../data/attention-targets.ts';
+import { attendRegions, attentionBias, type AttendRegion } from './attend.ts';
 import { categoryWord, HYPERNYMS } from './hypernyms.ts';
 import { imagenetSupport } from './imagenet-coco.ts';
 
@@ -65,6 +67,12 @@ export interface GroundingRules {
    * becomes "a bus"), as Neural Baby Talk fills a slot with a detected object
    */
   transfer: boolean;
+  /**
+   * κ ≥ 0: among the allowed object words, those whose category's boxes the step's attention falls
+   * on are preferred: + κ · log(lift), lift = α mass in the boxes / their share of the grid (clamped
+   * to e^±3), as Neural Baby Talk names the detected object the model attends to; 0: off
+   */
+  attend: number;
 }
 
 /**
@@ -75,7 +83,7 @@ export interface GroundingRules {
  * 3: slope 3 kept Flickr8k but let weak false "person" detections back, CHAIR_i 17.5%) chosen on
  * coco-mini-train and Flickr8k dev together (docs/grounding.md).
  */
-export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 8, endPenalty: 0, within: 1, boostFirst: false, refine: true, slope: 0, transfer: true };
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 8, endPenalty: 0, within: 1, boostFirst: false, refine: true, slope: 0, transfer: true, attend: 0 };
 
 /** What one image's search needs: the bias per vocabulary id and which categories to name. */
 export interface ImageGrounding {
@@ -97,7 +105,12 @@ export interface ImageGrounding {
   /** nats taken off a generic word while its mass is moved; object words at or below −penalty count as unsupported */
   penalty: number;
   transfer: boolean;
+  /** κ of `attend`, with the grid cells of each category's boxes (categories with boxes only) */
+  attend: number;
+  regions: readonly AttendRegion[];
 }
+
+const NO_MAP = new Float32Array(0);
 
 const wordCategories = new WeakMap<readonly string[], Int16Array>();
 
@@ -114,7 +127,6 @@ export function wordCategoryIds(words: readonly string[]): Int16Array {
   return out;
 }
 
-const IRREGULAR_PLURALS = new Set(['men', 'women', 'people', 'children', 'geese', 'mice']);
 const pluralFlags = new WeakMap<readonly string[], Uint8Array>();
 
 /**
@@ -124,12 +136,7 @@ const pluralFlags = new WeakMap<readonly string[], Uint8Array>();
 export function pluralObjectWords(words: readonly string[]): Uint8Array {
   let out = pluralFlags.get(words);
   if (!out) {
-    out = Uint8Array.from(words, (w) => {
-      const list = CATEGORY_WORDS[categoryOf(w) ?? ''];
-      if (!list) return 0;
-      const stems = [w.slice(0, -1), w.endsWith('es') ? w.slice(0, -2) : '', w.endsWith('ies') ? `${w.slice(0, -3)}y` : ''];
-      return IRREGULAR_PLURALS.has(w) || (w.endsWith('s') && stems.some((x) => x && list.includes(x))) ? 1 : 0;
-    });
+    out = Uint8Array.from(words, (w) => (isPluralObjectWord(w) ? 1 : 0));
     pluralFlags.set(words, out);
   }
   return out;
@@ -150,6 +157,8 @@ export interface GroundingInput {
   detections?: readonly RawDetection[];
   /** the encoder's ImageNet classes with softmax probabilities (e.g. top 10) */
   imagenet?: readonly { index: number; score: number }[];
+  /** the attention grid, for `attend` (without it the attention rule is off) */
+  grid?: Grid;
 }
 
 /**
@@ -175,7 +184,8 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
   const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
-  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer };
+  const regions = rules.attend > 0 && input.grid ? attendRegions(input.detections ?? [], rules.floor, input.grid) : [];
+  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, attend: rules.attend, regions };
 }
 
 /** Nats off a word whose category's support s is below the floor (see `slope`). */
@@ -214,7 +224,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false };
+  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false, attend: 0, regions: [] };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
@@ -240,8 +250,10 @@ function banUnsupported(bias: Float32Array, words: readonly string[], supportedO
  *   lp'(v) = lp(v) + b_v + λ · log( Σ_O p(u) / Σ_O p(u)·e^{b_u} )   for v ∈ O
  * λ = 1 keeps Σ_O p' = Σ_O p: the model still decides when to name an object ("a group of …"),
  * the evidence decides which one; λ = 0 is a plain boost (naming sooner and more often).
+ * With `alpha` (this row's attention map, the one that predicts the word) and κ = `attend`, b_v of
+ * an allowed word of a category with boxes R_c also gets κ · log(Σ_{i∈R_c} α_i / (|R_c| / L)).
  */
-export function applyGrounding(lp: Float32Array, offset: number, history: readonly number[], g: ImageGrounding): void {
+export function applyGrounding(lp: Float32Array, offset: number, history: readonly number[], g: ImageGrounding, alpha: Float32Array = NO_MAP): void {
   const V = g.bias.length;
   let named: Set<number> | undefined;
   for (const id of history) {
@@ -258,15 +270,20 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
   // z[n] = Σ_O p, zb[n] = Σ_O p·e^b, zu[n] = Σ p of the unsupported ones, moved only to a number
   // that has a boosted word (a confident category), never to words merely above the floor.
   const allowed = (bv: number) => bv > -g.penalty;
+  const look = attentionBias(g.attend, g.regions, alpha);
   const z = [0, 0], zb = [0, 0], zu = [0, 0], boosted = [false, false];
   for (let v = 0; v < V; v++) {
-    const bv = b(v);
-    if (g.within > 0 && g.wordCategory[v] >= 0) {
+    let bv = b(v);
+    const c = g.wordCategory[v];
+    if (c >= 0 && allowed(bv)) {
+      boosted[g.plural[v]] ||= bv > 0;
+      if (look) bv += look[c];
+    }
+    if (g.within > 0 && c >= 0) {
       const p = Math.exp(lp[offset + v]), n = g.plural[v];
-      if (allowed(bv)) {
+      if (allowed(b(v))) {
         z[n] += p;
         zb[n] += p * Math.exp(bv);
-        boosted[n] ||= bv > 0;
       } else zu[n] += p;
     }
     lp[offset + v] += bv;

@@ -4,7 +4,7 @@
 // evidence is confident about one of those categories, the search moves the generic word's
 // probability onto that category's word: Neural Baby Talk's refinement of a slot word to the
 // detected class (Lu et al., CVPR 2018), done inside the search so the rest of the sentence follows.
-import { CATEGORY_WORDS } from '../grounding/categories.ts';
+import { CATEGORY_WORDS, isPluralObjectWord } from '../grounding/categories.ts';
 
 const ANIMAL = ['bird', 'cat', 'dog', 'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe'];
 const VEHICLE = ['bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat'];
@@ -18,13 +18,17 @@ export const HYPERNYMS: Readonly<Record<string, readonly [readonly string[], boo
 };
 
 /**
- * The vocabulary word that names `category` in the given number: the category's first listed word
- * (its plainest name) and for plurals that word + s / es, or the word itself ("sheep").
+ * The vocabulary word that names `category` in the given number: the category's first listed
+ * singular word in the vocabulary (its plainest name; never a plural, so "food" does not become
+ * "hamburgers" in a vocabulary without "sandwich") and for plurals that word + s / es, or the word
+ * itself ("sheep").
  */
 export function categoryWord(category: string, plural: boolean, id: (word: string) => number | undefined): number | undefined {
   const words = CATEGORY_WORDS[category] ?? [];
-  const singular = words.find((w) => id(w) !== undefined);
-  if (singular === undefined || !plural) return singular === undefined ? undefined : id(singular);
-  const form = [`${singular}s`, `${singular}es`, singular].find((w) => words.includes(w) && id(w) !== undefined);
+  const known = words.filter((w) => id(w) !== undefined);
+  const singular = known.find((w) => !isPluralObjectWord(w));
+  if (!plural) return singular === undefined ? undefined : id(singular);
+  // A category known only in the plural ("hamburgers") is still named in the plural.
+  const form = singular === undefined ? known[0] : [`${singular}s`, `${singular}es`, singular].find((w) => known.includes(w));
   return form === undefined ? undefined : id(form);
 }

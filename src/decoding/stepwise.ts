@@ -73,7 +73,7 @@ export function decodeStepwise<S>(
       const { logprobs: lp, alpha, beta, region } = out;
       // The chooser sees the constrained copy (no <unk>, repetition guard, grounding); results keep lp.
       const glp = Float32Array.from(lp);
-      for (let k = 0; k < K; k++) constrainRow(glp, k * V, hyps[k].ids, content, constraints, grounding[k]);
+      for (let k = 0; k < K; k++) constrainRow(glp, k * V, hyps[k].ids, content, constraints, grounding[k], alpha.subarray(k * L, (k + 1) * L));
       // The last allowed step can only end the caption.
       const last = t === opts.maxLength;
       const next = last ? new Int32Array(K).fill(END_ID) : opts.choose(glp, K, V);

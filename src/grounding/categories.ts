@@ -129,6 +129,19 @@ export const PHRASES: Readonly<Record<string, string>> = {
 
 const WORD_TO_CATEGORY = new Map<string, string>(Object.entries(CATEGORY_WORDS).flatMap(([cat, words]) => words.map((w) => [w, cat] as [string, string])));
 
+const IRREGULAR_PLURALS = new Set(['men', 'women', 'people', 'children', 'geese', 'mice']);
+
+/**
+ * Whether an object word is plural: an irregular plural, or -s / -es / -ies of another word of its
+ * category ("buses", "ladies"; "sheep" is not, its list has no "shee").
+ */
+export function isPluralObjectWord(word: string): boolean {
+  const list = CATEGORY_WORDS[categoryOf(word) ?? ''];
+  if (!list) return false;
+  const stems = [word.slice(0, -1), word.endsWith('es') ? word.slice(0, -2) : '', word.endsWith('ies') ? `${word.slice(0, -3)}y` : ''];
+  return IRREGULAR_PLURALS.has(word) || (word.endsWith('s') && stems.some((x) => x && list.includes(x)));
+}
+
 /** The COCO category a caption word names, if any (lower-case word). */
 export function categoryOf(word: string): string | undefined {
   return WORD_TO_CATEGORY.get(word);

@@ -191,7 +191,7 @@ export class Captioner {
     const top = owner.map((_, n) => this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10));
     // Grounding rules per image: its detections (when a detector ran) and ImageNet top-10.
     const grounding = o.grounding
-      ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: top[n] }, undefined, decoder.config.supportedOnly))
+      ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: top[n], grid }, undefined, decoder.config.supportedOnly))
       : undefined;
     const hyps = decodeImages(decoder, features, o, maps, onStep, grounding);
     const t3 = performance.now();

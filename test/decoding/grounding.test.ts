@@ -7,6 +7,7 @@ import { END_ID, START_ID } from '../../src/data/vocab.ts';
 import { COCO_CATEGORIES, type RawDetection } from '../../src/detector/types.ts';
 import { beamSearch, beamSearchBatch } from '../../src/decoding/beam.ts';
 import { applyGrounding, DEFAULT_GROUNDING_RULES, imageGrounding, pluralObjectWords, ungrounded } from '../../src/decoding/grounding.ts';
+import { categoryWord } from '../../src/decoding/hypernyms.ts';
 import { IMAGENET_TO_COCO, imagenetSupport } from '../../src/decoding/imagenet-coco.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
 import type { Hypothesis } from '../../src/decoding/types.ts';
@@ -232,4 +233,45 @@ t.test('transfer keeps number: a plural unsupported word\'s probability goes to 
   // Unsupported singular: man 0.2, dog 0.01, lady 0.01; plural: men 0.1, dogs, ladies, people 0.01 each.
   t.ok(Math.abs(Math.exp(row[id('bus')]) - 0.23) < 1e-5, `bus: its own 0.01 + the singular 0.22 (${Math.exp(row[id('bus')])})`);
   t.ok(Math.abs(Math.exp(row[id('buses')]) - 0.14) < 1e-5, `buses: its own 0.01 + the plural 0.13 (${Math.exp(row[id('buses')])})`);
+});
+
+t.test('attend: among the allowed object words, the one whose boxes the step\'s map falls on is preferred by its lift', async (t) => {
+  const v = tinyVocab();
+  const [dog, ball, a] = ['dog', 'ball', 'a'].map((w) => v.id(w));
+  const grid = { h: 2, w: 2 };
+  // Dog on the left half (cells 0 and 2), ball on the right half (cells 1 and 3).
+  const detections = [{ ...det('dog', 0.9), x1: 0, y1: 0, x2: 0.5, y2: 1 }, { ...det('sports ball', 0.9), x1: 0.5, y1: 0, x2: 1, y2: 1 }];
+  const row = () => Float32Array.from({ length: v.size }, (_, w) => Math.log(w === dog || w === ball ? 0.05 : 0.9 / (v.size - 2)));
+  const left = Float32Array.of(0.4, 0.05, 0.4, 0.15); // dog's cells hold 0.8 (lift 1.6), ball's 0.2 (lift 0.4)
+  const run = (attend: number, alpha: Float32Array, input: object = { detections, grid }) => {
+    const out = row();
+    applyGrounding(out, 0, [a], imageGrounding(v.words, input, { ...DEFAULT_GROUNDING_RULES, attend }), alpha);
+    return out;
+  };
+  const off = run(0, left);
+  t.ok(Math.abs(off[dog] - off[ball]) < 1e-6, 'κ = 0: the map plays no part');
+  const on = run(1, left);
+  t.ok(Math.abs(on[dog] - on[ball] - Math.log(1.6 / 0.4)) < 1e-5, `κ = 1: dog ahead of ball by log(1.6 / 0.4) (${on[dog] - on[ball]})`);
+  const total = (r: Float32Array) => Math.exp(r[dog]) + Math.exp(r[ball]);
+  t.ok(Math.abs(total(on) - total(off)) < 1e-6, 'λ = 1: the map chooses which object, not whether one is named');
+  const right = run(2, Float32Array.of(0.05, 0.4, 0.15, 0.4));
+  t.ok(right[ball] - right[dog] > 2 * Math.log(4) - 1e-5, 'looking at the ball (κ = 2): ball ahead by 2·log 4');
+  const noGrid = run(1, left, { detections });
+  t.ok(Math.abs(noGrid[dog] - noGrid[ball]) < 1e-6, 'without the grid the rule is off');
+  const noMap = new Float32Array(v.size).fill(0);
+  applyGrounding(noMap, 0, [a], imageGrounding(v.words, { detections, grid }, { ...DEFAULT_GROUNDING_RULES, attend: 1 }));
+  t.equal(noMap[dog], noMap[ball], 'a search without maps: the rule is off');
+});
+
+t.test('categoryWord: a singular slot gets a singular word, a plural slot a plural one', async (t) => {
+  const words = ['dog', 'dogs', 'sheep', 'lambs', 'hamburgers', 'bus', 'buses'];
+  const id = (w: string) => (words.includes(w) ? words.indexOf(w) : undefined);
+  const name = (c: string, plural: boolean) => { const v = categoryWord(c, plural, id); return v === undefined ? undefined : words[v]; };
+  t.equal(name('dog', false), 'dog');
+  t.equal(name('dog', true), 'dogs');
+  t.equal(name('bus', true), 'buses');
+  t.equal(name('sheep', true), 'sheep', '"sheep" is its own plural (not "lambs")');
+  t.equal(name('sandwich', false), undefined, 'only "hamburgers" in the vocabulary: no singular word ("a food" never becomes "a hamburgers")');
+  t.equal(name('sandwich', true), 'hamburgers', '… but a plural slot can take it');
+  t.equal(name('giraffe', false), undefined, 'no word at all');
 });
