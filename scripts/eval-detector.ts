@@ -1,12 +1,15 @@
 // Detector quality on COCO-annotated photos at several input sizes, the numbers its default size
 // is chosen by (docs/detector.md):
 //   npx tsx scripts/eval-detector.ts [--data ../shared/data/coco-mini-train] [--sizes 512,448,384,320]
-//     [--thresholds 0.2,0.3,0.4,0.5] [--models-dir models] [--detector centernet]
+//     [--thresholds 0.2,0.3,0.4,0.5] [--models-dir models] [--detector centernet] [--source-side 224]
 // Each photo is prepared as the service prepares it (448² squashed tensor) and the detector runs
 // at each size from that tensor; "512 (sharp)" is the original pipeline's input, a 512² squash.
+// --source-side N first squashes every photo to N×N (as Flickr8k's 224×224 copies are), to see
+// what a small photo costs the detector.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import { Detector } from '../src/detector/detector.ts';
 import { detectionQuality, type QualityItem } from '../src/detector/quality.ts';
 import { suppressOverlaps } from '../src/detector/nms.ts';
@@ -22,12 +25,15 @@ const { values: args } = parseArgs({
     'models-dir': { type: 'string', default: process.env.MODELS_DIR ?? 'models' },
     detector: { type: 'string', default: 'centernet' },
     nms: { type: 'string', default: '' },
+    'source-side': { type: 'string', default: '' },
   },
 });
 const truth = loadInstances(join(args.data, 'instances_train2017.json'));
 const names = [...truth.keys()].sort();
 const thresholds = args.thresholds.split(',').map(Number);
-const buffers = names.map((n) => readFileSync(join(args.data, 'train2017', n)));
+const side = Number(args['source-side']) || 0;
+const originals = names.map((n) => readFileSync(join(args.data, 'train2017', n)));
+const buffers = side ? await Promise.all(originals.map((b) => sharp(b).resize(side, side, { fit: 'fill' }).png().toBuffer())) : originals;
 
 /** Detections for every photo from tensors of side tensorSize, the detector at inputSize; ms/image too. */
 async function run(tensorSize: number, inputSize: number): Promise<{ dets: RawDetection[][]; ms: number }> {
@@ -48,7 +54,7 @@ const configs = [
   { label: '512 (sharp)', tensorSize: 512, inputSize: 512 },
   ...args.sizes.split(',').map(Number).map((s) => ({ label: `${s} (from 448)`, tensorSize: 448, inputSize: s })),
 ];
-console.log(`${names.length} photos of ${args.data}; image-level category precision / recall, box recall / box precision at IoU ≥ 0.5`);
+console.log(`${names.length} photos of ${args.data}${side ? `, squashed to ${side}×${side} first` : ''}; image-level category precision / recall, box recall / box precision at IoU ≥ 0.5`);
 console.log(`| input | ms/image | ${thresholds.map((t) => `≥ ${t}: P / R | box R / P`).join(' | ')} |`);
 console.log(`|---|---|${thresholds.map(() => '---|---').join('|')}|`);
 // --nms 0.5,0.7: each size also with class-agnostic suppression at those IoUs (src/detector/nms.ts).
