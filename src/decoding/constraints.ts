@@ -1,7 +1,8 @@
 // What the search may not (or should rather not) emit, applied to the log-probabilities in JS so
 // that every runtime's search (beam, greedy, sampling) shares it.
 import { END_ID, UNK_ID } from '../data/vocab.ts';
-import { applyGrounding, type ImageGrounding } from './grounding.ts';
+import { applyGrounding } from './apply-grounding.ts';
+import type { ImageGrounding } from './grounding.ts';
 
 /**
  * Words that legitimately repeat in a caption ("a man and a dog on the grass"): the repetition

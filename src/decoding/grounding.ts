@@ -11,20 +11,21 @@
 // then, with λ = `within` (1 by default), the allowed object words of each number (singular,
 // plural) are renormalised to the model's own total, plus (`transfer`) what it gave the
 // unsupported ones when a confident category is unnamed: the model decides when an object is
-// named, the evidence which ("a man" on a photo of a bus → "a bus"; applyGrounding has the
-// equation). Generic words ("animal") hand their probability to a confident category of their
-// COCO supercategory (`refine`, src/decoding/hypernyms.ts). And, off by default, while a
+// named, the evidence which ("a man" on a photo of a bus → "a bus"; applyGrounding in
+// apply-grounding.ts has the equation). Generic words ("animal") hand their probability to a
+// confident category of their COCO supercategory (`refine`, src/decoding/hypernyms.ts), and
+// unsupported animal, vehicle and food words theirs to the generic word when no confident category
+// takes it (`generalise`: "a black animal", not a chain of colours). And, off by default, while a
 // confident category is still unnamed, <end> loses `endPenalty` per such category
 // (a soft form of constrained beam search, Anderson et al. 2017: the caption should not end
 // before it has named what is clearly there). Words added by vocabulary expansion (the
 // decoder config's `supportedOnly`) are never said without support, even with grounding off.
-import { END_ID } from '../data/vocab.ts';
 import { COCO_CATEGORIES } from '../detector/types.ts';
 import type { RawDetection } from '../detector/types.ts';
 import { categoryOf, isPluralObjectWord } from '../grounding/categories.ts';
 import type { Grid } from '../data/attention-targets.ts';
-import { attendRegions, attentionBias, type AttendRegion } from './attend.ts';
-import { categoryWord, HYPERNYMS } from './hypernyms.ts';
+import { attendRegions, type AttendRegion } from './attend.ts';
+import { categoryWord, genericWord, HYPERNYMS } from './hypernyms.ts';
 import { imagenetSupport } from './imagenet-coco.ts';
 
 export interface GroundingRules {
@@ -68,6 +69,13 @@ export interface GroundingRules {
    */
   transfer: boolean;
   /**
+   * an unsupported word of an animal, vehicle or food category hands its probability to the generic
+   * word of its number ("dog" → "animal", "dogs" → "animals") when no confident category takes it
+   * (transfer): the sentence the model meant survives without the object it cannot back ("a black
+   * animal is running through the water", not a chain of colours)
+   */
+  generalise: boolean;
+  /**
    * κ ≥ 0: among the allowed object words, those whose category's boxes the step's attention falls
    * on are preferred: + κ · log(lift), lift = α mass in the boxes / their share of the grid (clamped
    * to e^±3), as Neural Baby Talk names the detected object the model attends to; 0: off
@@ -83,7 +91,7 @@ export interface GroundingRules {
  * 3: slope 3 kept Flickr8k but let weak false "person" detections back, CHAIR_i 17.5%) chosen on
  * coco-mini-train and Flickr8k dev together (docs/grounding.md).
  */
-export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 8, endPenalty: 0, within: 1, boostFirst: false, refine: true, slope: 0, transfer: true, attend: 0 };
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 8, endPenalty: 0, within: 1, boostFirst: false, refine: true, slope: 0, transfer: true, generalise: true, attend: 0 };
 
 /** What one image's search needs: the bias per vocabulary id and which categories to name. */
 export interface ImageGrounding {
@@ -105,12 +113,12 @@ export interface ImageGrounding {
   /** nats taken off a generic word while its mass is moved; object words at or below −penalty count as unsupported */
   penalty: number;
   transfer: boolean;
+  /** pairs (unsupported word, its generic word): see `generalise` */
+  generalise: Int32Array;
   /** κ of `attend`, with the grid cells of each category's boxes (categories with boxes only) */
   attend: number;
   regions: readonly AttendRegion[];
 }
-
-const NO_MAP = new Float32Array(0);
 
 const wordCategories = new WeakMap<readonly string[], Int16Array>();
 
@@ -184,13 +192,27 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
   const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
+  const generalise = rules.generalise && detected ? generalisations(words, bias, rules.penalty) : new Int32Array(0);
   const regions = rules.attend > 0 && input.grid ? attendRegions(input.detections ?? [], rules.floor, input.grid) : [];
-  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, attend: rules.attend, regions };
+  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, generalise, attend: rules.attend, regions };
 }
 
 /** Nats off a word whose category's support s is below the floor (see `slope`). */
 function suppression(s: number, rules: GroundingRules): number {
   return rules.slope > 0 && s > 0 ? Math.min(rules.penalty, rules.slope * Math.log(rules.floor / s)) : rules.penalty;
+}
+
+/** (unsupported word, its generic word) for every suppressed word of a category that has one in the vocabulary. */
+function generalisations(words: readonly string[], bias: Float32Array, penalty: number): Int32Array {
+  const ids = vocabularyIds(words);
+  const wc = wordCategoryIds(words), plural = pluralObjectWords(words);
+  const out: number[] = [];
+  for (let v = 0; v < words.length; v++) {
+    if (wc[v] < 0 || bias[v] > -penalty) continue;
+    const generic = ids.get(genericWord(COCO_CATEGORIES[wc[v]], plural[v] === 1) ?? '');
+    if (generic !== undefined) out.push(v, generic);
+  }
+  return Int32Array.from(out);
 }
 
 /** (generic word, word of its best-supported confident category, category) per generic word in the vocabulary. */
@@ -224,7 +246,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false, attend: 0, regions: [] };
+  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false, generalise: new Int32Array(0), attend: 0, regions: [] };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */
@@ -240,70 +262,4 @@ function banUnsupported(bias: Float32Array, words: readonly string[], supportedO
   words.forEach((w, v) => {
     if (only.has(w) && (wc[v] < 0 || !supported(wc[v]))) bias[v] = -Infinity;
   });
-}
-
-/**
- * Adds an image's grounding to one row of log-probabilities (lp[offset .. offset+V), the model's
- * own on entry) for a caption whose words so far are `history`: b_v = the bias, minus the boost
- * of categories already named; then endPenalty off <end> per confident category not named yet.
- * With λ = `within`, the allowed object words O (b_v ≥ 0) are renormalised among themselves:
- *   lp'(v) = lp(v) + b_v + λ · log( Σ_O p(u) / Σ_O p(u)·e^{b_u} )   for v ∈ O
- * λ = 1 keeps Σ_O p' = Σ_O p: the model still decides when to name an object ("a group of …"),
- * the evidence decides which one; λ = 0 is a plain boost (naming sooner and more often).
- * With `alpha` (this row's attention map, the one that predicts the word) and κ = `attend`, b_v of
- * an allowed word of a category with boxes R_c also gets κ · log(Σ_{i∈R_c} α_i / (|R_c| / L)).
- */
-export function applyGrounding(lp: Float32Array, offset: number, history: readonly number[], g: ImageGrounding, alpha: Float32Array = NO_MAP): void {
-  const V = g.bias.length;
-  let named: Set<number> | undefined;
-  for (const id of history) {
-    const c = g.wordCategory[id];
-    if (c >= 0 && g.confident[c]) (named ??= new Set()).add(c);
-  }
-  // No boost once the category is named, nor on the first word unless boostFirst.
-  const held = history.length === 0 && !g.boostFirst;
-  const b = (v: number) => {
-    const c = g.wordCategory[v];
-    return c >= 0 && (held || named?.has(c)) ? g.bias[v] - g.boost[c] : g.bias[v];
-  };
-  // O: the allowed object words (above the full penalty); per number n (singular, plural):
-  // z[n] = Σ_O p, zb[n] = Σ_O p·e^b, zu[n] = Σ p of the unsupported ones, moved only to a number
-  // that has a boosted word (a confident category), never to words merely above the floor.
-  const allowed = (bv: number) => bv > -g.penalty;
-  const look = attentionBias(g.attend, g.regions, alpha);
-  const z = [0, 0], zb = [0, 0], zu = [0, 0], boosted = [false, false];
-  for (let v = 0; v < V; v++) {
-    let bv = b(v);
-    const c = g.wordCategory[v];
-    if (c >= 0 && allowed(bv)) {
-      boosted[g.plural[v]] ||= bv > 0;
-      if (look) bv += look[c];
-    }
-    if (g.within > 0 && c >= 0) {
-      const p = Math.exp(lp[offset + v]), n = g.plural[v];
-      if (allowed(b(v))) {
-        z[n] += p;
-        zb[n] += p * Math.exp(bv);
-      } else zu[n] += p;
-    }
-    lp[offset + v] += bv;
-  }
-  if (g.within > 0) {
-    const shift = [0, 1].map((n) => (zb[n] > 0 ? g.within * Math.log((z[n] + (g.transfer && boosted[n] ? zu[n] : 0)) / zb[n]) : 0));
-    for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && allowed(b(v))) lp[offset + v] += shift[g.plural[v]];
-  }
-  // Refinement: p(category word) += p(generic word), and the generic word is not said.
-  for (let k = 0; k < g.refine.length; k += 3) {
-    if (named?.has(g.refine[k + 2])) continue;
-    const from = offset + g.refine[k], to = offset + g.refine[k + 1];
-    const hi = Math.max(lp[from], lp[to]);
-    if (hi === -Infinity) continue;
-    lp[to] = hi + Math.log(Math.exp(lp[from] - hi) + Math.exp(lp[to] - hi));
-    lp[from] -= g.penalty;
-  }
-  if (g.endPenalty > 0) {
-    let unnamed = 0;
-    g.confident.forEach((c, i) => { if (c && !named?.has(i)) unnamed++; });
-    lp[offset + END_ID] -= g.endPenalty * unnamed;
-  }
 }

@@ -17,6 +17,11 @@ export const HYPERNYMS: Readonly<Record<string, readonly [readonly string[], boo
   food: [FOOD, false], fruit: [['banana', 'apple', 'orange'], false],
 };
 
+/** The generic word for a category in the given number ("dog", plural → "animals"), the first listed; undefined when none. */
+export function genericWord(category: string, plural: boolean): string | undefined {
+  return Object.entries(HYPERNYMS).find(([, [categories, p]]) => p === plural && categories.includes(category))?.[0];
+}
+
 /**
  * The vocabulary word that names `category` in the given number: the category's first listed
  * singular word in the vocabulary (its plainest name; never a plural, so "food" does not become

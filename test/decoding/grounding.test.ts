@@ -6,7 +6,8 @@ import { initBackend } from '../../src/runtime/backend.ts';
 import { END_ID, START_ID } from '../../src/data/vocab.ts';
 import { COCO_CATEGORIES, type RawDetection } from '../../src/detector/types.ts';
 import { beamSearch, beamSearchBatch } from '../../src/decoding/beam.ts';
-import { applyGrounding, DEFAULT_GROUNDING_RULES, imageGrounding, pluralObjectWords, ungrounded } from '../../src/decoding/grounding.ts';
+import { applyGrounding } from '../../src/decoding/apply-grounding.ts';
+import { DEFAULT_GROUNDING_RULES, imageGrounding, pluralObjectWords, ungrounded } from '../../src/decoding/grounding.ts';
 import { categoryWord } from '../../src/decoding/hypernyms.ts';
 import { IMAGENET_TO_COCO, imagenetSupport } from '../../src/decoding/imagenet-coco.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../../src/decoding/stepwise.ts';
@@ -170,7 +171,7 @@ t.test('supportedOnly words (vocabulary expansion) need support, even with groun
 t.test('refinement: a generic word\'s probability moves to the confident category of its COCO supercategory', async (t) => {
   const words = ['<pad>', '<start>', '<end>', '<unk>', 'a', 'animal', 'animals', 'dog', 'dogs', 'cat', 'cats', 'sheep', 'vehicle', 'car'];
   const id = (w: string) => words.indexOf(w);
-  const rules = { ...DEFAULT_GROUNDING_RULES, boost: 0, within: 0 };
+  const rules = { ...DEFAULT_GROUNDING_RULES, boost: 0, within: 0, generalise: false };
   const lp = () => Float32Array.from(words, (w) => Math.log(w === 'animal' ? 0.3 : w === 'animals' ? 0.2 : 0.05));
   const g = imageGrounding(words, { detections: [det('cat', 0.5), det('dog', 0.8), det('sheep', 0.3)] }, rules);
   const row = lp();
@@ -274,4 +275,32 @@ t.test('categoryWord: a singular slot gets a singular word, a plural slot a plur
   t.equal(name('sandwich', false), undefined, 'only "hamburgers" in the vocabulary: no singular word ("a food" never becomes "a hamburgers")');
   t.equal(name('sandwich', true), 'hamburgers', '… but a plural slot can take it');
   t.equal(name('giraffe', false), undefined, 'no word at all');
+});
+
+t.test('generalise: an unsupported animal or vehicle word hands its probability to the generic word, unless transfer takes it', async (t) => {
+  const words = ['<pad>', '<start>', '<end>', '<unk>', 'a', 'animal', 'animals', 'dog', 'dogs', 'cat', 'vehicle', 'car', 'man', 'person', 'grass'];
+  const id = (w: string) => words.indexOf(w);
+  const p: Record<string, number> = { dog: 0.5, dogs: 0.1, cat: 0.05, car: 0.05, animal: 0.01, animals: 0.01, man: 0.1 };
+  const row = () => Float32Array.from(words, (w) => Math.log(p[w] ?? 0.01));
+  const rules = { ...DEFAULT_GROUNDING_RULES, within: 1, transfer: true };
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-5;
+  // Only a person: the dog the model sees is not backed, and no confident animal can take its place.
+  const out = row();
+  applyGrounding(out, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3)] }, rules));
+  t.ok(near(Math.exp(out[id('animal')]), 0.01 + 0.5 + 0.05), `animal: its own 0.01 + dog 0.5 + cat 0.05 (${Math.exp(out[id('animal')])})`);
+  t.ok(near(Math.exp(out[id('animals')]), 0.01 + 0.1), 'animals: + dogs (number kept)');
+  t.ok(near(Math.exp(out[id('vehicle')]), 0.01 + 0.05), 'vehicle: + car');
+  t.ok(out[id('dog')] < Math.log(0.5) - rules.penalty + 1e-5, 'dog itself is still not said');
+  t.ok(near(Math.exp(out[id('man')]), 0.1), 'person words have no generic word: man (supported) keeps its own');
+  // A confident cat: transfer gives the singular unsupported mass to "cat"; "animal" keeps its own.
+  const cat = row();
+  applyGrounding(cat, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3), det('cat', 0.9)] }, { ...rules, refine: false }));
+  t.ok(near(Math.exp(cat[id('animal')]), 0.01), `transfer took it: animal keeps 0.01 (${Math.exp(cat[id('animal')])})`);
+  t.ok(near(Math.exp(cat[id('animals')]), 0.01 + 0.1), 'no confident plural word: dogs still go to animals');
+  const off = row();
+  applyGrounding(off, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3)] }, { ...rules, generalise: false }));
+  t.ok(near(Math.exp(off[id('animal')]), 0.01), 'generalise: false leaves "animal" alone');
+  const noDetector = row();
+  applyGrounding(noDetector, 0, [id('a')], imageGrounding(words, { imagenet: [{ index: 404, score: 0.5 }] }, rules));
+  t.ok(near(Math.exp(noDetector[id('animal')]), 0.01), 'no detector: nothing is unsupported, nothing generalised');
 });
