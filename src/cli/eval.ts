@@ -33,7 +33,7 @@ const optionalPath = (what: string, def: string) =>
   z.union([z.string().min(1), z.number()], { error: `expects ${what}` }).transform(String).default(def);
 
 const flag = z.union([z.boolean(), z.enum(['true', 'false'])], { error: 'expects true or false' }).transform((v) => v === true || v === 'true');
-const rule = (k: Exclude<keyof GroundingRules, 'within' | 'boostFirst' | 'refine' | 'transfer' | 'generalise'>) => z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').default(DEFAULT_GROUNDING_RULES[k]);
+const rule = (k: Exclude<keyof GroundingRules, 'within' | 'boostFirst' | 'refine' | 'transfer' | 'generalise' | 'phrases'>) => z.number({ error: 'expects a number ≥ 0' }).min(0, 'expects a number ≥ 0').default(DEFAULT_GROUNDING_RULES[k]);
 
 export const EvalOptionsSchema = z
   .object({
@@ -65,6 +65,7 @@ export const EvalOptionsSchema = z
     groundSlope: rule('slope').describe('graded suppression k: −min(penalty, k·ln(floor/support)) below the floor; 0 = flat'),
     groundTransfer: flag.default(DEFAULT_GROUNDING_RULES.transfer).describe('with --ground-within > 0: unsupported object words\' probability goes to the allowed ones'),
     groundGeneralise: flag.default(DEFAULT_GROUNDING_RULES.generalise).describe('unsupported animal / vehicle / food words hand their probability to "animal(s)", "vehicle(s)", "food" when no confident category takes it; --no-ground-generalise: off'),
+    groundPhrases: flag.default(DEFAULT_GROUNDING_RULES.phrases).describe('name confident categories without a word by their two words ("stop sign"); --no-ground-phrases: off'),
     groundAttend: rule('attend').describe('κ: prefer allowed object words whose boxes the step\'s attention falls on (+κ·log lift, src/decoding/attend.ts); 0 = off'),
     groundRefine: flag.default(DEFAULT_GROUNDING_RULES.refine).describe('refine generic words to a confident category of their COCO supercategory ("animal" → "giraffe"); --no-ground-refine: off'),
     help: z.boolean().optional().describe('this text'),
@@ -197,7 +198,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   const cache = await loadFeatureCache(cachePath);
 
   // ---- captions and scores ----
-  const rules: GroundingRules = { floor: o.groundFloor, penalty: o.groundPenalty, confident: o.groundConfident, boost: o.groundBoost, endPenalty: o.groundEndPenalty, within: o.groundWithin, boostFirst: o.groundBoostFirst, refine: o.groundRefine, slope: o.groundSlope, transfer: o.groundTransfer, generalise: o.groundGeneralise, attend: o.groundAttend };
+  const rules: GroundingRules = { floor: o.groundFloor, penalty: o.groundPenalty, confident: o.groundConfident, boost: o.groundBoost, endPenalty: o.groundEndPenalty, within: o.groundWithin, boostFirst: o.groundBoostFirst, refine: o.groundRefine, slope: o.groundSlope, transfer: o.groundTransfer, generalise: o.groundGeneralise, phrases: o.groundPhrases, attend: o.groundAttend };
   const evalItems: EvalItem[] = items.map((it) => {
     const row = cache.index.get(it.image);
     if (row === undefined) throw new Error(`feature cache ${cachePath} has no row for ${it.image}`);

@@ -74,6 +74,12 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
     lp[to] = logAddExp(lp[from], lp[to]);
     lp[from] -= g.penalty;
   }
+  // A two-word name once begun is finished ("stop" → "sign").
+  const last = history[history.length - 1];
+  for (let k = 0; k < g.phrases.length; k += 3) {
+    if (g.phrases[k] !== last) continue;
+    for (let v = 0; v < V; v++) if (v !== g.phrases[k + 1]) lp[offset + v] -= g.penalty;
+  }
   if (g.endPenalty > 0) {
     let unnamed = 0;
     g.confident.forEach((c, i) => { if (c && !named?.has(i)) unnamed++; });

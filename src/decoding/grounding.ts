@@ -27,6 +27,7 @@ import type { Grid } from '../data/attention-targets.ts';
 import { attendRegions, type AttendRegion } from './attend.ts';
 import { categoryWord, genericWord, HYPERNYMS } from './hypernyms.ts';
 import { imagenetSupport } from './imagenet-coco.ts';
+import { phraseNames } from './phrases.ts';
 
 export interface GroundingRules {
   /** support below this: the category is not in the photo */
@@ -76,6 +77,11 @@ export interface GroundingRules {
    */
   generalise: boolean;
   /**
+   * a confident category with no word of its own is named by its two words ("stop sign",
+   * src/decoding/phrases.ts): the first is that image's object word for it, the second must follow
+   */
+  phrases: boolean;
+  /**
    * κ ≥ 0: among the allowed object words, those whose category's boxes the step's attention falls
    * on are preferred: + κ · log(lift), lift = α mass in the boxes / their share of the grid (clamped
    * to e^±3), as Neural Baby Talk names the detected object the model attends to; 0: off
@@ -91,7 +97,7 @@ export interface GroundingRules {
  * 3: slope 3 kept Flickr8k but let weak false "person" detections back, CHAIR_i 17.5%) chosen on
  * coco-mini-train and Flickr8k dev together (docs/grounding.md).
  */
-export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 8, endPenalty: 0, within: 1, boostFirst: false, refine: true, slope: 0, transfer: true, generalise: true, attend: 0 };
+export const DEFAULT_GROUNDING_RULES: GroundingRules = { floor: 0.2, penalty: 10, confident: 0.4, boost: 8, endPenalty: 0, within: 1, boostFirst: false, refine: true, slope: 0, transfer: true, generalise: true, phrases: true, attend: 0 };
 
 /** What one image's search needs: the bias per vocabulary id and which categories to name. */
 export interface ImageGrounding {
@@ -113,6 +119,8 @@ export interface ImageGrounding {
   /** nats taken off a generic word while its mass is moved; object words at or below −penalty count as unsupported */
   penalty: number;
   transfer: boolean;
+  /** triples (first word, second word, category) of the confident categories named by two words (`phrases`) */
+  phrases: Int32Array;
   /** pairs (unsupported word, its generic word): see `generalise` */
   generalise: Int32Array;
   /** κ of `attend`, with the grid cells of each category's boxes (categories with boxes only) */
@@ -176,10 +184,18 @@ export interface GroundingInput {
  */
 export function imageGrounding(words: readonly string[], input: GroundingInput, rules: GroundingRules = DEFAULT_GROUNDING_RULES, supportedOnly: readonly string[] = []): ImageGrounding {
   const support = categorySupport(input.detections, input.imagenet);
-  const wordCategory = wordCategoryIds(words);
+  let wordCategory = wordCategoryIds(words);
   // Confident and nameable: a category with no word in the vocabulary cannot hold up <end>.
   const nameable = new Uint8Array(COCO_CATEGORIES.length);
   for (const c of wordCategory) if (c >= 0) nameable[c] = 1;
+  // A confident category with a two-word name: its first word is this image's object word for it.
+  const all = rules.phrases ? phraseNames(words, nameable) : new Int32Array(0);
+  const phrases = Int32Array.from(all.filter((_, i) => support[all[i - (i % 3) + 2]] >= rules.confident));
+  if (phrases.length) wordCategory = Int16Array.from(wordCategory);
+  for (let k = 0; k < phrases.length; k += 3) {
+    wordCategory[phrases[k]] = phrases[k + 2];
+    nameable[phrases[k + 2]] = 1;
+  }
   const confident = Uint8Array.from(support, (s, c) => (s >= rules.confident && nameable[c] ? 1 : 0));
   const boost = Float32Array.from(confident, (c) => c * rules.boost);
   const bias = new Float32Array(words.length);
@@ -194,7 +210,7 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
   const generalise = rules.generalise && detected ? generalisations(words, bias, rules.penalty) : new Int32Array(0);
   const regions = rules.attend > 0 && input.grid ? attendRegions(input.detections ?? [], rules.floor, input.grid) : [];
-  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, generalise, attend: rules.attend, regions };
+  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, generalise, phrases, attend: rules.attend, regions };
 }
 
 /** Nats off a word whose category's support s is below the floor (see `slope`). */
@@ -246,7 +262,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false, generalise: new Int32Array(0), attend: 0, regions: [] };
+  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false, generalise: new Int32Array(0), phrases: new Int32Array(0), attend: 0, regions: [] };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */

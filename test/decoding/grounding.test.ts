@@ -304,3 +304,28 @@ t.test('generalise: an unsupported animal or vehicle word hands its probability 
   applyGrounding(noDetector, 0, [id('a')], imageGrounding(words, { imagenet: [{ index: 404, score: 0.5 }] }, rules));
   t.ok(near(Math.exp(noDetector[id('animal')]), 0.01), 'no detector: nothing is unsupported, nothing generalised');
 });
+
+t.test('phrases: a confident category without a word is named by its two words, and a begun name is finished', async (t) => {
+  const words = ['<pad>', '<start>', '<end>', '<unk>', 'a', 'stop', 'sign', 'man', 'near', 'grass'];
+  const id = (w: string) => words.indexOf(w);
+  const row = () => Float32Array.from(words, (w) => Math.log(w === 'man' ? 0.3 : 0.01));
+  const rules = { ...DEFAULT_GROUNDING_RULES, within: 1, transfer: true };
+  const g = imageGrounding(words, { detections: [det('stop sign', 0.9)] }, rules);
+  t.same(Array.from(g.phrases), [id('stop'), id('sign'), cls('stop sign')]);
+  const first = row();
+  applyGrounding(first, 0, [id('a')], g);
+  t.ok(Math.abs(Math.exp(first[id('stop')]) - 0.31) < 1e-5, `"stop" takes the unsupported "man"'s 0.3 (${Math.exp(first[id('stop')])})`);
+  const next = row();
+  applyGrounding(next, 0, [id('a'), id('stop')], g);
+  t.ok(words.every((w, v) => v === id('sign') || next[v] <= Math.log(0.3) - rules.penalty + 1e-5), 'after "stop" only "sign" can follow');
+  t.ok(Math.abs(next[id('sign')] - Math.log(0.01)) < 1e-6, '"sign" keeps its own');
+  const named = row();
+  applyGrounding(named, 0, [id('a'), id('stop'), id('sign')], g);
+  t.ok(Math.abs(named[id('stop')] - Math.log(0.01)) < 1e-5, 'once named, no boost and no transfer to "stop"');
+  const unseen = imageGrounding(words, { detections: [det('stop sign', 0.3)] }, rules);
+  t.equal(unseen.phrases.length, 0, 'not confident: "stop" is an ordinary word');
+  const after = row();
+  applyGrounding(after, 0, [id('a'), id('stop')], unseen);
+  t.ok(Math.abs(after[id('near')] - Math.log(0.01)) < 1e-6, '… and nothing is forced after it');
+  t.equal(imageGrounding(words, { detections: [det('stop sign', 0.9)] }, { ...rules, phrases: false }).phrases.length, 0, 'phrases: false');
+});
