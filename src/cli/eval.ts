@@ -64,7 +64,7 @@ export const EvalOptionsSchema = z
     groundBoostFirst: flag.default(DEFAULT_GROUNDING_RULES.boostFirst).describe('boost the caption\'s first word too (default: the model chooses how the caption opens)'),
     groundSlope: rule('slope').describe('graded suppression k: −min(penalty, k·ln(floor/support)) below the floor; 0 = flat'),
     groundTransfer: flag.default(DEFAULT_GROUNDING_RULES.transfer).describe('with --ground-within > 0: unsupported object words\' probability goes to the allowed ones'),
-    groundGeneralise: flag.default(DEFAULT_GROUNDING_RULES.generalise).describe('unsupported animal / vehicle / food words hand their probability to "animal(s)", "vehicle(s)", "food" when no confident category takes it; --no-ground-generalise: off'),
+    groundGeneralise: flag.default(DEFAULT_GROUNDING_RULES.generalise).describe('unsupported animal words hand their probability to "animal(s)" when no confident category takes it; --no-ground-generalise: off'),
     groundPhrases: flag.default(DEFAULT_GROUNDING_RULES.phrases).describe('name confident categories without a word by their two words ("stop sign"); --no-ground-phrases: off'),
     groundAttend: rule('attend').describe('κ: prefer allowed object words whose boxes the step\'s attention falls on (+κ·log lift, src/decoding/attend.ts); 0 = off'),
     groundRefine: flag.default(DEFAULT_GROUNDING_RULES.refine).describe('refine generic words to a confident category of their COCO supercategory ("animal" → "giraffe"); --no-ground-refine: off'),

@@ -14,7 +14,7 @@
 // named, the evidence which ("a man" on a photo of a bus → "a bus"; applyGrounding in
 // apply-grounding.ts has the equation). Generic words ("animal") hand their probability to a
 // confident category of their COCO supercategory (`refine`, src/decoding/hypernyms.ts), and
-// unsupported animal, vehicle and food words theirs to the generic word when no confident category
+// unsupported animal words theirs to "animal(s)" when no confident category
 // takes it (`generalise`: "a black animal", not a chain of colours). And, off by default, while a
 // confident category is still unnamed, <end> loses `endPenalty` per such category
 // (a soft form of constrained beam search, Anderson et al. 2017: the caption should not end
@@ -70,7 +70,7 @@ export interface GroundingRules {
    */
   transfer: boolean;
   /**
-   * an unsupported word of an animal, vehicle or food category hands its probability to the generic
+   * an unsupported word of an animal category hands its probability to the generic
    * word of its number ("dog" → "animal", "dogs" → "animals") when no confident category takes it
    * (transfer): the sentence the model meant survives without the object it cannot back ("a black
    * animal is running through the water", not a chain of colours)

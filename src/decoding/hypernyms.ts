@@ -17,9 +17,16 @@ export const HYPERNYMS: Readonly<Record<string, readonly [readonly string[], boo
   food: [FOOD, false], fruit: [['banana', 'apple', 'orange'], false],
 };
 
-/** The generic word for a category in the given number ("dog", plural → "animals"), the first listed; undefined when none. */
+/**
+ * What an unbacked animal word becomes (`generalise` in grounding.ts): "animal" is what people call
+ * any animal they cannot name, while nobody calls a bicycle a "vehicle" or a banana "food" (on
+ * Flickr8k dev, generalising those too turned "a man rides a motorcycle" into "a man rides a vehicle").
+ */
+const GENERIC: Readonly<Record<string, readonly [string, string]>> = Object.fromEntries(ANIMAL.map((c) => [c, ['animal', 'animals']]));
+
+/** The generic word for a category in the given number ("dog" → "animal", plural → "animals"); undefined when none. */
 export function genericWord(category: string, plural: boolean): string | undefined {
-  return Object.entries(HYPERNYMS).find(([, [categories, p]]) => p === plural && categories.includes(category))?.[0];
+  return GENERIC[category]?.[plural ? 1 : 0];
 }
 
 /**

@@ -142,9 +142,9 @@ export function isPluralObjectWord(word: string): boolean {
   return IRREGULAR_PLURALS.has(word) || (word.endsWith('s') && stems.some((x) => x && list.includes(x)));
 }
 
-/** The COCO category a caption word names, if any (lower-case word). */
+/** The COCO category a caption word (or two-word name: "stop sign") names, if any (lower case). */
 export function categoryOf(word: string): string | undefined {
-  return WORD_TO_CATEGORY.get(word);
+  return WORD_TO_CATEGORY.get(word) ?? PHRASES[word];
 }
 
 /** An object mention in a caption: `length` words from `index` name `category`. */

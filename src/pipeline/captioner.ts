@@ -11,6 +11,7 @@ import type { DecoderRuntime, StepDecoder } from '../model/step.ts';
 import { Vocabulary, SPECIALS } from '../data/vocab.ts';
 import type { WordStep } from '../decoding/types.ts';
 import { imageGrounding } from '../decoding/grounding.ts';
+import { PHRASES } from '../grounding/categories.ts';
 import type { RawDetection } from '../detector/types.ts';
 import { mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
@@ -177,15 +178,19 @@ export class Captioner {
     const objects = raw.map((r, n) => r && new ImageObjects(r, prepared[n], grid));
     // Grounding picks a word's box by its attention: the maps are needed even when not returned.
     const maps = parts.some((p, i) => p.plan.includeMaps || grounded[i]);
-    const token = (n: number, s: WordStep, po: DecodingPlan): Token => {
+    // The second word of a two-word name ("stop sign") is grounded as the name.
+    const token = (n: number, s: WordStep, po: DecodingPlan, previous?: string): Token => {
       const t = toToken(s, grid, po);
-      const g = objects[n]?.word(s.word, s.alpha);
+      const phrase = previous && `${previous} ${s.word}`;
+      const g = objects[n]?.word(phrase && PHRASES[phrase] ? phrase : s.word, s.alpha);
       if (g) t.grounding = g;
       return t;
     };
+    const said: string[] = owner.map(() => '');
     const onStep = parts.some((p) => p.onWord) ? (n: number, s: WordStep) => {
       const { part, image } = owner[n];
-      parts[part].onWord?.(image, token(n, s, parts[part].plan));
+      parts[part].onWord?.(image, token(n, s, parts[part].plan, said[n]));
+      said[n] = s.word;
     } : undefined;
     // ImageNet top-10 per image, ranked once: the grounding rules read all 10, results the first 5.
     const top = owner.map((_, n) => this.encoder.topClasses(logits.subarray(n * 1000, (n + 1) * 1000), 10));
@@ -208,7 +213,7 @@ export class Captioner {
         const img = prepared[n];
         const caption = best.words.join(' ');
         const classes = top[n].slice(0, 5);
-        const tokens = best.steps.map((s) => token(n, s, po));
+        const tokens = best.steps.map((s, i) => token(n, s, po, best.steps[i - 1]?.word));
         const evidence = objects[n] && { detections: objects[n].detections, groundings: tokens.map((t) => t.grounding) };
         const { confidence, warnings, ...confidenceInputs } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated, evidence);
         const result: CaptionResult = {
