@@ -25,7 +25,7 @@ import type { RawDetection } from '../detector/types.ts';
 import { categoryOf, isPluralObjectWord } from '../grounding/categories.ts';
 import type { Grid } from '../data/attention-targets.ts';
 import { attendRegions, type AttendRegion } from './attend.ts';
-import { categoryWord, genericWord, HYPERNYMS } from './hypernyms.ts';
+import { categoryWord, GENERIC_CATEGORIES, genericWord, HYPERNYMS } from './hypernyms.ts';
 import { imagenetSupport } from './imagenet-coco.ts';
 import { phraseNames } from './phrases.ts';
 
@@ -72,8 +72,9 @@ export interface GroundingRules {
   /**
    * an unsupported word of an animal category hands its probability to the generic
    * word of its number ("dog" → "animal", "dogs" → "animals") when no confident category takes it
-   * (transfer): the sentence the model meant survives without the object it cannot back ("a black
-   * animal is running through the water", not a chain of colours)
+   * (transfer) and the evidence backs some animal (support of all animals together ≥ floor): the
+   * sentence the model meant survives without the object it cannot name ("a black animal is running
+   * through the water", not a chain of colours)
    */
   generalise: boolean;
   /**
@@ -168,6 +169,16 @@ export function categorySupport(detections: readonly RawDetection[] | undefined,
   return s;
 }
 
+/** Evidence that one of several categories is in the photo: max(Σ their ImageNet mass, best detection of any). */
+function groupSupport(categories: readonly string[], input: GroundingInput): number {
+  const ids = new Set(categories.map((c) => COCO_CATEGORIES.indexOf(c as (typeof COCO_CATEGORIES)[number])));
+  const imagenet = imagenetSupport(input.imagenet ?? []);
+  let sum = 0, best = 0;
+  for (const c of ids) sum += imagenet[c];
+  for (const d of input.detections ?? []) if (ids.has(d.classIndex)) best = Math.max(best, d.score);
+  return Math.max(sum, best);
+}
+
 export interface GroundingInput {
   /** the detector's boxes for this image; undefined: no detector ran (nothing is penalised then, only boosted) */
   detections?: readonly RawDetection[];
@@ -208,7 +219,7 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   }
   banUnsupported(bias, words, supportedOnly, (c) => support[c] >= rules.floor);
   const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
-  const generalise = rules.generalise && detected ? generalisations(words, bias, rules.penalty) : new Int32Array(0);
+  const generalise = rules.generalise && detected && groupSupport(GENERIC_CATEGORIES, input) >= rules.floor ? generalisations(words, bias, rules.penalty) : new Int32Array(0);
   const regions = rules.attend > 0 && input.grid ? attendRegions(input.detections ?? [], rules.floor, input.grid) : [];
   return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, generalise, phrases, attend: rules.attend, regions };
 }
@@ -218,7 +229,12 @@ function suppression(s: number, rules: GroundingRules): number {
   return rules.slope > 0 && s > 0 ? Math.min(rules.penalty, rules.slope * Math.log(rules.floor / s)) : rules.penalty;
 }
 
-/** (unsupported word, its generic word) for every suppressed word of a category that has one in the vocabulary. */
+/**
+ * (unsupported word, its generic word) for every suppressed word of a category that has one in the
+ * vocabulary, when the evidence backs *some* animal: an animal is there even if which one is not
+ * known (the ImageNet classes of all animals add up; a detection of any counts by its score).
+ * Without that, "a dog" on a photo with no animal at all must not become "an animal".
+ */
 function generalisations(words: readonly string[], bias: Float32Array, penalty: number): Int32Array {
   const ids = vocabularyIds(words);
   const wc = wordCategoryIds(words), plural = pluralObjectWords(words);

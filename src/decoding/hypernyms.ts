@@ -29,6 +29,9 @@ export function genericWord(category: string, plural: boolean): string | undefin
   return GENERIC[category]?.[plural ? 1 : 0];
 }
 
+/** The categories a generic word stands for ("animal" → the ten COCO animals). */
+export const GENERIC_CATEGORIES: readonly string[] = ANIMAL;
+
 /**
  * The vocabulary word that names `category` in the given number: the category's first listed
  * singular word in the vocabulary (its plainest name; never a plural, so "food" does not become

@@ -284,21 +284,26 @@ t.test('generalise: an unsupported animal word hands its probability to the gene
   const row = () => Float32Array.from(words, (w) => Math.log(p[w] ?? 0.01));
   const rules = { ...DEFAULT_GROUNDING_RULES, within: 1, transfer: true };
   const near = (a: number, b: number) => Math.abs(a - b) < 1e-5;
-  // Only a person: the dog the model sees is not backed, and no confident animal can take its place.
+  // A person, and ImageNet sees some animal (a dog breed 0.1 + tabby 0.12: no animal reaches the
+  // floor, all of them together do): the dog is not backed, yet an animal is there.
+  const someAnimal = { detections: [det('person', 0.3)], imagenet: [{ index: 151, score: 0.1 }, { index: 281, score: 0.12 }] };
   const out = row();
-  applyGrounding(out, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3)] }, rules));
+  applyGrounding(out, 0, [id('a')], imageGrounding(words, someAnimal, rules));
   t.ok(near(Math.exp(out[id('animal')]), 0.01 + 0.5 + 0.05), `animal: its own 0.01 + dog 0.5 + cat 0.05 (${Math.exp(out[id('animal')])})`);
   t.ok(near(Math.exp(out[id('animals')]), 0.01 + 0.1), 'animals: + dogs (number kept)');
   t.ok(near(Math.exp(out[id('vehicle')]), 0.01), 'vehicle words are not generalised (nobody calls a car "a vehicle")');
   t.ok(out[id('dog')] < Math.log(0.5) - rules.penalty + 1e-5, 'dog itself is still not said');
   t.ok(near(Math.exp(out[id('man')]), 0.1), 'person words have no generic word: man (supported) keeps its own');
   // A confident cat: transfer gives the singular unsupported mass to "cat"; "animal" keeps its own.
+  const none = row();
+  applyGrounding(none, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3), det('dog', 0.15)] }, rules));
+  t.ok(near(Math.exp(none[id('animal')]), 0.01), 'no evidence of any animal (best 0.15): "a dog" does not become "an animal"');
   const cat = row();
-  applyGrounding(cat, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3), det('cat', 0.9)] }, { ...rules, refine: false }));
+  applyGrounding(cat, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3), det('cat', 0.9)], imagenet: someAnimal.imagenet }, { ...rules, refine: false }));
   t.ok(near(Math.exp(cat[id('animal')]), 0.01), `transfer took it: animal keeps 0.01 (${Math.exp(cat[id('animal')])})`);
   t.ok(near(Math.exp(cat[id('animals')]), 0.01 + 0.1), 'no confident plural word: dogs still go to animals');
   const off = row();
-  applyGrounding(off, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3)] }, { ...rules, generalise: false }));
+  applyGrounding(off, 0, [id('a')], imageGrounding(words, someAnimal, { ...rules, generalise: false }));
   t.ok(near(Math.exp(off[id('animal')]), 0.01), 'generalise: false leaves "animal" alone');
   const noDetector = row();
   applyGrounding(noDetector, 0, [id('a')], imageGrounding(words, { imagenet: [{ index: 404, score: 0.5 }] }, rules));
