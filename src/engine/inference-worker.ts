@@ -22,30 +22,24 @@ export async function serve(port: WorkerPort = parentPort!, init: WorkerInit = W
     send({ kind: 'failed', error: toWireError(err) });
     process.exit(1);
   }
-  const collectGarbage = exposeGc();
-  // Loading leaves ~100 MB of garbage per worker (float32 weights, the graphs' bytes) that an idle
-  // V8 may keep for a long time, and workers × that is most of the RSS budget: collect it now.
   collectGarbage();
   send({ kind: 'ready', info: captioner.info(), stats: captioner.memory() });
   port.on('message', (message) => {
     const req = WorkerRequestSchema.parse(message);
-    handle(captioner, req, send)
-      .then(
-        ({ reply, transfer }) => send(reply, transfer),
-        (err) => send({ kind: 'error', id: req.id, stats: captioner.memory(), error: toWireError(err) }),
-      )
-      // A job leaves tens of MB of dead arrays outside V8's heap (its images' tensors, the encoder's
-      // and the detector's outputs, every decoder step's) that V8 collects late (up to 30 MB dead
-      // per worker seen at 8 clients): peak RSS. Collected once the reply has gone (1–8 ms), while
-      // the HTTP thread prepares the next upload.
-      .finally(collectGarbage);
+    handle(captioner, req, send).then(
+      ({ reply, transfer }) => send(reply, transfer),
+      (err) => send({ kind: 'error', id: req.id, stats: captioner.memory(), error: toWireError(err) }),
+    );
   });
 }
 
-/** V8's gc(), which worker threads do not get from the command line. */
-function exposeGc(): () => void {
+/**
+ * Loading leaves ~100 MB of garbage per worker (float32 weights, the graphs' bytes) that an idle
+ * V8 may keep for a long time, and workers × that is most of the RSS budget: collect it once now.
+ */
+function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+  (runInNewContext('gc') as () => void)();
 }
 
 async function handle(captioner: Captioner, req: WorkerRequest, send: (m: WorkerReply) => void): Promise<{ reply: JobReply; transfer: ArrayBuffer[] }> {
