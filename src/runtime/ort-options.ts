@@ -17,7 +17,7 @@ export function imageSessionOptions(intraOpThreads: number): ort.InferenceSessio
     enableCpuMemArena: true,
     // No memory pattern: it plans each run's activations as one block beside what the arena
     // already holds, ≈ 10 MB more per worker for the two sessions, and is no faster here
-    // (docs/benchmarks.md "Memory per inference worker").
+    // (docs/benchmarks.md "Peak RSS at 8 clients").
     enableMemPattern: false,
   };
 }
