@@ -1,6 +1,7 @@
 // The frozen CNN: one ONNX session giving region features (for attention) and logits (for tags).
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
+import { imageSessionOptions } from '../runtime/ort-options.ts';
 import { exposeFeatures, FEATURES_OUTPUT } from './graph.ts';
 import { loadLabels } from './labels.ts';
 import { encoderManifest } from './manifest.ts';
@@ -42,11 +43,7 @@ export class Encoder {
   static async load(opts: EncoderLoadOptions): Promise<Encoder> {
     const path = await ensureEncoderFile(opts.modelsDir, { allowDownload: opts.allowDownload });
     const bytes = exposeFeatures(await readFile(path));
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: opts.intraOpThreads ?? 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ort.InferenceSession.create(bytes, imageSessionOptions(opts.intraOpThreads ?? 1));
     // A probe run reads the real grid/dims off the graph instead of hard-coding stride 32.
     const s = opts.inputSize;
     const probe = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * s * s), [1, 3, s, s]) });
