@@ -1,10 +1,13 @@
 // The grounding rules inside the search: one row of log-probabilities at a time, from the image's
 // ImageGrounding (src/decoding/grounding.ts builds it from the evidence and states the rules).
 import { END_ID } from '../data/vocab.ts';
+import { COCO_CATEGORIES } from '../detector/types.ts';
 import { attentionBias } from './attend.ts';
+import { GENERIC_CATEGORIES } from './hypernyms.ts';
 import type { ImageGrounding } from './grounding.ts';
 
 const NO_MAP = new Float32Array(0);
+const GENERIC_IDS = new Set(GENERIC_CATEGORIES.map((c) => COCO_CATEGORIES.indexOf(c as (typeof COCO_CATEGORIES)[number])));
 
 /**
  * Adds an image's grounding to one row of log-probabilities (lp[offset .. offset+V), the model's
@@ -59,9 +62,11 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
     for (let v = 0; v < V; v++) if (g.wordCategory[v] >= 0 && allowed(b(v))) lp[offset + v] += shift[g.plural[v]];
   }
   // Generalisation: p(generic word) += p(unsupported words of its categories), in a number where
-  // transfer did not already give that probability to a confident category's words.
+  // transfer did not already give that probability to a confident category's words, and only
+  // while the caption names no animal yet ("a horse and an animal" is a guess, not a fallback).
   const moved = new Map<number, number>();
-  for (let k = 0; k < own.length; k++) {
+  const animalSaid = own.length > 0 && history.some((id) => GENERIC_IDS.has(g.wordCategory[id]) || g.generalise.some((w, k) => k % 2 === 1 && w === id));
+  for (let k = 0; k < own.length && !animalSaid; k++) {
     const from = g.generalise[2 * k], to = g.generalise[2 * k + 1];
     if (!(g.within > 0 && g.transfer && boosted[g.plural[from]])) moved.set(to, (moved.get(to) ?? 0) + own[k]);
   }

@@ -21,6 +21,7 @@ import { batchKey, isRandomDecoding } from '../service/options.ts';
 import { decodeImages, toToken } from './decode.ts';
 import { encodeAll } from './encode.ts';
 import { detectAll, detectorInfo, groundingOn, ImageObjects, loadDetector, type ObjectDetector } from './grounding.ts';
+import { DecoderSlot } from './decoders.ts';
 import { captionOverlay } from './overlay.ts';
 import type { DrawOptions } from '../render/types.ts';
 import type { CaptionResult, DecoderInfo, DecodingPlan, ModelsInfo, Token, WorkerStats } from '../service/schemas.ts';
@@ -46,7 +47,7 @@ export interface CaptionerOptions {
 export class Captioner {
   private constructor(
     readonly encoder: Encoder,
-    readonly decoders: Map<Attention, { decoder: StepDecoder; info: DecoderInfo }>,
+    readonly decoders: Map<Attention, DecoderSlot>,
     readonly backend: string,
     readonly runtime: DecoderRuntime,
     readonly warnings: string[],
@@ -74,7 +75,7 @@ export class Captioner {
     const make = (config: DecoderConfig, vocab: Vocabulary, params: Float32Array): StepDecoder =>
       tfjs ? new tfjs.TfjsStepDecoder(new tfjs.Decoder(config, vocab, params)) : new OrtDecoder(config, vocab, params, { intraOpThreads: threads });
     const warnings: string[] = [];
-    const decoders = new Map<Attention, { decoder: StepDecoder; info: DecoderInfo }>();
+    const decoders = new Map<Attention, DecoderSlot>();
     let inputSize: InputSize = 224;
     for (const kind of ['soft', 'hard'] as const) {
       const dir = resolve(opts.modelsDir, kind);
@@ -84,8 +85,11 @@ export class Captioner {
       if (decoders.size && saved.config.encoder.inputSize !== inputSize)
         throw new Error(`${dir}: encoder input ${saved.config.encoder.inputSize} differs from the other decoder's ${inputSize}; both decoders in MODELS_DIR must use the same input size`);
       inputSize = saved.config.encoder.inputSize as InputSize;
-      decoders.set(kind, { decoder: make(saved.config, saved.vocab, saved.params), info: describe(kind, saved.config, saved.vocab, kind, saved.card) });
-      log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'})`);
+      const info = describe(kind, saved.config, saved.vocab, kind, saved.card);
+      // The first (soft when there is one: the default) is built now, the other on its first request.
+      const lazy = decoders.size > 0;
+      decoders.set(kind, lazy ? new DecoderSlot(info, saved.config, async () => { const s = await loadDecoder(dir); return make(s.config, s.vocab, s.params); }) : DecoderSlot.ready(info, make(saved.config, saved.vocab, saved.params)));
+      log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'}${lazy ? '; built on its first request' : ''})`);
     }
     const encoder = await Encoder.load({ modelsDir: opts.modelsDir, inputSize, allowDownload: opts.allowDownload, intraOpThreads: threads });
     if (!decoders.size) {
@@ -93,13 +97,12 @@ export class Captioner {
       const vocab = new Vocabulary([...SPECIALS]);
       const config = defaultConfig({ vocabSize: vocab.size, grid: encoder.grid, featureDim: encoder.featureDim, encoder: { id: encoder.id, sha256: encoder.sha256, inputSize: encoder.inputSize }, trained: false });
       const decoder = make(config, vocab, initParams(config, mulberry32(1)));
-      decoders.set('soft', { decoder, info: describe('soft', config, vocab, null) });
+      decoders.set('soft', DecoderSlot.ready(describe('soft', config, vocab, null), decoder));
       const msg = 'no trained decoder in MODELS_DIR (expected soft/ or hard/): serving an UNTRAINED decoder, captions are meaningless';
       warnings.push(msg); // no absolute path: /v1/models is public
       log(`WARNING: ${msg} (${resolve(opts.modelsDir)})`);
     }
-    for (const [kind, { decoder }] of decoders) {
-      const c = decoder.config;
+    for (const [kind, { config: c }] of decoders) {
       if (c.encoder.sha256 !== encoder.sha256 || c.grid.h !== encoder.grid.h || c.grid.w !== encoder.grid.w || c.featureDim !== encoder.featureDim)
         throw new Error(`decoder ${kind} was trained on ${c.encoder.id} ${c.grid.h}x${c.grid.w}x${c.featureDim} features, the encoder gives ${encoder.id} ${encoder.grid.h}x${encoder.grid.w}x${encoder.featureDim}`);
     }
@@ -161,7 +164,8 @@ export class Captioner {
     if (parts.length > 1 && (key === undefined || parts.some((p) => batchKey(p.plan) !== key))) throw new Error('captionParts: the parts do not share one batch key');
     const entry = this.decoders.get(o.attention);
     if (!entry) throw new ModelUnavailableError(`no ${o.attention}-attention decoder is loaded (have: ${[...this.decoders.keys()].join(', ')})`);
-    const { decoder, info } = entry;
+    const { info } = entry;
+    const decoder = await entry.decoder();
     const t0 = performance.now();
     const prepared = parts.flatMap((p) => p.images);
     const t1 = performance.now();
@@ -253,7 +257,7 @@ export class Captioner {
   }
 
   async dispose(): Promise<void> {
-    for (const { decoder } of this.decoders.values()) decoder.dispose();
+    for (const slot of this.decoders.values()) await slot.dispose();
     await this.encoder.dispose();
     await this.detector?.dispose?.();
   }

@@ -334,3 +334,16 @@ t.test('phrases: a confident category without a word is named by its two words, 
   t.ok(Math.abs(after[id('near')] - Math.log(0.01)) < 1e-6, '… and nothing is forced after it');
   t.equal(imageGrounding(words, { detections: [det('stop sign', 0.9)] }, { ...rules, phrases: false }).phrases.length, 0, 'phrases: false');
 });
+
+t.test('generalise stops once the caption names an animal', async (t) => {
+  const words = ['<pad>', '<start>', '<end>', '<unk>', 'a', 'and', 'animal', 'horse', 'dog'];
+  const id = (w: string) => words.indexOf(w);
+  const row = () => Float32Array.from(words, (w) => Math.log(w === 'dog' ? 0.5 : 0.05));
+  const g = imageGrounding(words, { detections: [det('horse', 0.5)], imagenet: [{ index: 151, score: 0.1 }] }, DEFAULT_GROUNDING_RULES);
+  const first = row();
+  applyGrounding(first, 0, [id('a')], g);
+  t.ok(first[id('horse')] > Math.log(0.5), 'the horse is unnamed: transfer gives it the dog\'s probability');
+  const after = row();
+  applyGrounding(after, 0, [id('a'), id('horse'), id('and'), id('a')], g);
+  t.ok(Math.abs(after[id('animal')] - Math.log(0.05)) < 1e-6, '"a horse and a …": "animal" keeps only its own');
+});

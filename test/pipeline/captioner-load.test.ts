@@ -1,7 +1,9 @@
 // Captioner.load refuses a models folder whose two decoders want different encoder input sizes:
-// one encoder serves both, so one of them would silently get features on the wrong grid.
+// one encoder serves both, so one of them would silently get features on the wrong grid. It
+// builds the default decoder at once and the other on its first request.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import sharp from 'sharp';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Captioner } from '../../src/pipeline/captioner.ts';
@@ -9,6 +11,8 @@ import { saveDecoder } from '../../src/model/io.ts';
 import { initParams } from '../../src/model/params.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 import { tinyConfig, tinyVocab } from '../helpers/tiny.ts';
+import { makeModelsDir, skipWithoutModel } from '../helpers/server.ts';
+import { parsePlan } from '../../src/service/options.ts';
 
 t.test('soft at 224 and hard at 448 in one MODELS_DIR: a clear error, before the encoder loads', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sat-sizes-'));
@@ -18,4 +22,30 @@ t.test('soft at 224 and hard at 448 in one MODELS_DIR: a clear error, before the
     await saveDecoder(join(dir, kind), { config, vocab: tinyVocab(), params: initParams(config, mulberry32(1)) });
   }
   await t.rejects(Captioner.load({ modelsDir: dir, allowDownload: false, log: () => {} }), /encoder input 448 differs from the other decoder's 224/);
+});
+
+t.test('the default decoder is built at load, the other on its first request, with the same answer as one built at once', { skip: skipWithoutModel }, async (t) => {
+  const { dir, cleanup } = makeModelsDir();
+  t.teardown(cleanup);
+  const c = await Captioner.load({ modelsDir: dir, allowDownload: false });
+  t.teardown(() => c.dispose());
+  t.equal(c.decoders.get('soft')!.isBuilt, true, 'soft (the default) is built at load');
+  t.equal(c.decoders.get('hard')!.isBuilt, false, 'hard waits for its first request');
+  t.ok(c.info().decoders.some((d) => d.attention === 'hard'), '… and /v1/models lists it all the same');
+  const image = await c.prepare(await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer());
+  const plan = parsePlan({ attention: 'hard', beamSize: 3, grounding: false });
+  const [first] = await c.caption([image], plan);
+  t.equal(c.decoders.get('hard')!.isBuilt, true, 'built by the first hard request');
+  const [again] = await c.caption([image], plan);
+  t.equal(again.result.caption, first.result.caption, 'the same caption from the built decoder');
+  t.ok(first.result.caption.length > 0);
+  // The same models loaded as hard only: hard is then the default, built at once, and answers alike.
+  const only = mkdtempSync(join(tmpdir(), 'sat-hard-'));
+  t.teardown(() => rmSync(only, { recursive: true, force: true }));
+  symlinkSync(join(dir, 'mobilenetv2-12-int8.onnx'), join(only, 'mobilenetv2-12-int8.onnx'));
+  symlinkSync(join(dir, 'hard'), join(only, 'hard'));
+  const h = await Captioner.load({ modelsDir: only, allowDownload: false });
+  t.teardown(() => h.dispose());
+  t.equal(h.decoders.get('hard')!.isBuilt, true, 'the only decoder is the default: built at load');
+  t.equal((await h.caption([image], plan))[0].result.caption, first.result.caption, 'a lazily built decoder answers as an eager one');
 });
