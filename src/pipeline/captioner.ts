@@ -88,7 +88,7 @@ export class Captioner {
       const info = describe(kind, saved.config, saved.vocab, kind, saved.card);
       // The first (soft when there is one: the default) is built now, the other on its first request.
       const lazy = decoders.size > 0;
-      decoders.set(kind, lazy ? new DecoderSlot(info, saved.config, async () => { const s = await loadDecoder(dir); return make(s.config, s.vocab, s.params); }) : DecoderSlot.ready(info, make(saved.config, saved.vocab, saved.params)));
+      decoders.set(kind, lazy ? DecoderSlot.later(info, saved.config, dir, make) : DecoderSlot.ready(info, make(saved.config, saved.vocab, saved.params)));
       log(`decoder ${kind}: ${dir} (vocabulary ${saved.vocab.size}, grid ${saved.config.grid.h}x${saved.config.grid.w}${saved.config.trained ? '' : ', UNTRAINED'}${lazy ? '; built on its first request' : ''})`);
     }
     const encoder = await Encoder.load({ modelsDir: opts.modelsDir, inputSize, allowDownload: opts.allowDownload, intraOpThreads: threads });

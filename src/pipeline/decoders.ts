@@ -2,7 +2,9 @@
 // weights as float32 (≈ 41 MB per decoder per worker): the default decoder (soft) is built at
 // load, the other on its first request, so a service that only captions with the default never
 // pays for the other (docs/benchmarks.md "Peak RSS at 8 clients").
+import type { Vocabulary } from '../data/vocab.ts';
 import type { DecoderConfig } from '../model/config.ts';
+import { loadDecoder } from '../model/io.ts';
 import type { StepDecoder } from '../model/step.ts';
 import type { DecoderInfo } from '../service/schemas.ts';
 
@@ -14,6 +16,18 @@ export class DecoderSlot {
     readonly config: DecoderConfig,
     private readonly build: () => Promise<StepDecoder>,
   ) {}
+
+  /**
+   * A slot that reads its decoder from `dir` on the first request; the files must still be what
+   * the service started with (a changed config is refused: restart to serve new models).
+   */
+  static later(info: DecoderInfo, config: DecoderConfig, dir: string, make: (config: DecoderConfig, vocab: Vocabulary, params: Float32Array) => StepDecoder): DecoderSlot {
+    return new DecoderSlot(info, config, async () => {
+      const saved = await loadDecoder(dir);
+      if (JSON.stringify(saved.config) !== JSON.stringify(config)) throw new Error(`${dir} changed since the service started; restart it to serve the new ${info.attention} decoder`);
+      return make(saved.config, saved.vocab, saved.params);
+    });
+  }
 
   /** A slot whose decoder is already built. */
   static ready(info: DecoderInfo, decoder: StepDecoder): DecoderSlot {

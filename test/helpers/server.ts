@@ -72,9 +72,9 @@ let shared: Promise<Captioner> | undefined;
 export function sharedCaptioner(): Promise<Captioner> {
   shared ??= (async () => {
     const { dir, cleanup } = makeModelsDir();
-    const c = await Captioner.load({ modelsDir: dir, allowDownload: false });
-    cleanup(); // everything is in memory now
-    return c;
+    // Kept until the process ends: the second decoder is read from it on its first request.
+    process.once('exit', cleanup);
+    return Captioner.load({ modelsDir: dir, allowDownload: false });
   })();
   return shared;
 }

@@ -3,7 +3,7 @@
 // builds the default decoder at once and the other on its first request.
 import t from 'tap';
 import sharp from 'sharp';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Captioner } from '../../src/pipeline/captioner.ts';
@@ -48,4 +48,21 @@ t.test('the default decoder is built at load, the other on its first request, wi
   t.teardown(() => h.dispose());
   t.equal(h.decoders.get('hard')!.isBuilt, true, 'the only decoder is the default: built at load');
   t.equal((await h.caption([image], plan))[0].result.caption, first.result.caption, 'a lazily built decoder answers as an eager one');
+});
+
+t.test('a second decoder whose files changed after start is refused with a clear error, not served', { skip: skipWithoutModel }, async (t) => {
+  const { dir, cleanup } = makeModelsDir();
+  t.teardown(cleanup);
+  const copy = mkdtempSync(join(tmpdir(), 'sat-changed-'));
+  t.teardown(() => rmSync(copy, { recursive: true, force: true }));
+  symlinkSync(join(dir, 'mobilenetv2-12-int8.onnx'), join(copy, 'mobilenetv2-12-int8.onnx'));
+  symlinkSync(join(dir, 'soft'), join(copy, 'soft'));
+  cpSync(join(dir, 'hard'), join(copy, 'hard'), { recursive: true, dereference: true });
+  const c = await Captioner.load({ modelsDir: copy, allowDownload: false });
+  t.teardown(() => c.dispose());
+  const config = JSON.parse(readFileSync(join(copy, 'hard', 'config.json'), 'utf8'));
+  writeFileSync(join(copy, 'hard', 'config.json'), JSON.stringify({ ...config, maxLength: config.maxLength + 1 }));
+  const image = await c.prepare(await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toBuffer());
+  await t.rejects(c.caption([image], parsePlan({ attention: 'hard', grounding: false })), /changed since the service started; restart it/);
+  t.equal(c.decoders.get('hard')!.isBuilt, false, 'nothing half-built is kept');
 });
