@@ -65,8 +65,11 @@ export function applyGrounding(lp: Float32Array, offset: number, history: readon
   // transfer did not already give that probability to a confident category's words, and only
   // while the caption names no animal yet ("a horse and an animal" is a guess, not a fallback).
   const moved = new Map<number, number>();
+  // Not right after "a" either: the model chose the article for the word it meant ("a dog"), and
+  // "a animal" is not English; a row that said "a" gets "animal" one word later ("a black animal").
   const animalSaid = own.length > 0 && history.some((id) => GENERIC_IDS.has(g.wordCategory[id]) || g.generalise.some((w, k) => k % 2 === 1 && w === id));
-  for (let k = 0; k < own.length && !animalSaid; k++) {
+  const afterA = history.length > 0 && history[history.length - 1] === g.article;
+  for (let k = 0; k < own.length && !animalSaid && !afterA; k++) {
     const from = g.generalise[2 * k], to = g.generalise[2 * k + 1];
     if (!(g.within > 0 && g.transfer && boosted[g.plural[from]])) moved.set(to, (moved.get(to) ?? 0) + own[k]);
   }

@@ -124,6 +124,8 @@ export interface ImageGrounding {
   phrases: Int32Array;
   /** pairs (unsupported word, its generic word): see `generalise` */
   generalise: Int32Array;
+  /** the id of "a" (−1 if none): nothing is generalised right after it ("a animal"; "animal" starts with a vowel) */
+  article: number;
   /** κ of `attend`, with the grid cells of each category's boxes (categories with boxes only) */
   attend: number;
   regions: readonly AttendRegion[];
@@ -221,7 +223,7 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   const refine = rules.refine ? refinements(words, support, confident) : new Int32Array(0);
   const generalise = rules.generalise && detected && groupSupport(GENERIC_CATEGORIES, input) >= rules.floor ? generalisations(words, bias, rules.penalty) : new Int32Array(0);
   const regions = rules.attend > 0 && input.grid ? attendRegions(input.detections ?? [], rules.floor, input.grid) : [];
-  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, generalise, phrases, attend: rules.attend, regions };
+  return { bias, wordCategory, plural: pluralObjectWords(words), confident, boost, endPenalty: rules.endPenalty, within: rules.within, boostFirst: rules.boostFirst, refine, penalty: rules.penalty, transfer: rules.transfer, generalise, article: vocabularyIds(words).get('a') ?? -1, phrases, attend: rules.attend, regions };
 }
 
 /** Nats off a word whose category's support s is below the floor (see `slope`). */
@@ -278,7 +280,7 @@ export function ungrounded(words: readonly string[], supportedOnly: readonly str
   const bias = new Float32Array(words.length);
   banUnsupported(bias, words, supportedOnly, () => false);
   const n = COCO_CATEGORIES.length;
-  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false, generalise: new Int32Array(0), phrases: new Int32Array(0), attend: 0, regions: [] };
+  return { bias, wordCategory: wordCategoryIds(words), plural: pluralObjectWords(words), confident: new Uint8Array(n), boost: new Float32Array(n), endPenalty: 0, within: 0, boostFirst: false, refine: new Int32Array(0), penalty: 0, transfer: false, generalise: new Int32Array(0), article: -1, phrases: new Int32Array(0), attend: 0, regions: [] };
 }
 
 /** Per image of a search: its grounding, or grounding off (null when that needs no bias). */

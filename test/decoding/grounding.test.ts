@@ -288,7 +288,7 @@ t.test('generalise: an unsupported animal word hands its probability to the gene
   // floor, all of them together do): the dog is not backed, yet an animal is there.
   const someAnimal = { detections: [det('person', 0.3)], imagenet: [{ index: 151, score: 0.1 }, { index: 281, score: 0.12 }] };
   const out = row();
-  applyGrounding(out, 0, [id('a')], imageGrounding(words, someAnimal, rules));
+  applyGrounding(out, 0, [id('grass')], imageGrounding(words, someAnimal, rules));
   t.ok(near(Math.exp(out[id('animal')]), 0.01 + 0.5 + 0.05), `animal: its own 0.01 + dog 0.5 + cat 0.05 (${Math.exp(out[id('animal')])})`);
   t.ok(near(Math.exp(out[id('animals')]), 0.01 + 0.1), 'animals: + dogs (number kept)');
   t.ok(near(Math.exp(out[id('vehicle')]), 0.01), 'vehicle words are not generalised (nobody calls a car "a vehicle")');
@@ -296,17 +296,20 @@ t.test('generalise: an unsupported animal word hands its probability to the gene
   t.ok(near(Math.exp(out[id('man')]), 0.1), 'person words have no generic word: man (supported) keeps its own');
   // A confident cat: transfer gives the singular unsupported mass to "cat"; "animal" keeps its own.
   const none = row();
-  applyGrounding(none, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3), det('dog', 0.15)] }, rules));
+  applyGrounding(none, 0, [id('grass')], imageGrounding(words, { detections: [det('person', 0.3), det('dog', 0.15)] }, rules));
   t.ok(near(Math.exp(none[id('animal')]), 0.01), 'no evidence of any animal (best 0.15): "a dog" does not become "an animal"');
   const cat = row();
-  applyGrounding(cat, 0, [id('a')], imageGrounding(words, { detections: [det('person', 0.3), det('cat', 0.9)], imagenet: someAnimal.imagenet }, { ...rules, refine: false }));
+  applyGrounding(cat, 0, [id('grass')], imageGrounding(words, { detections: [det('person', 0.3), det('cat', 0.9)], imagenet: someAnimal.imagenet }, { ...rules, refine: false }));
   t.ok(near(Math.exp(cat[id('animal')]), 0.01), `transfer took it: animal keeps 0.01 (${Math.exp(cat[id('animal')])})`);
   t.ok(near(Math.exp(cat[id('animals')]), 0.01 + 0.1), 'no confident plural word: dogs still go to animals');
   const off = row();
-  applyGrounding(off, 0, [id('a')], imageGrounding(words, someAnimal, { ...rules, generalise: false }));
+  applyGrounding(off, 0, [id('grass')], imageGrounding(words, someAnimal, { ...rules, generalise: false }));
+  const afterA = row();
+  applyGrounding(afterA, 0, [id('a')], imageGrounding(words, someAnimal, rules));
+  t.ok(near(Math.exp(afterA[id('animal')]), 0.01), 'right after "a": nothing moves ("a animal" is not English; "a black animal" one word later)');
   t.ok(near(Math.exp(off[id('animal')]), 0.01), 'generalise: false leaves "animal" alone');
   const noDetector = row();
-  applyGrounding(noDetector, 0, [id('a')], imageGrounding(words, { imagenet: [{ index: 404, score: 0.5 }] }, rules));
+  applyGrounding(noDetector, 0, [id('grass')], imageGrounding(words, { imagenet: [{ index: 404, score: 0.5 }] }, rules));
   t.ok(near(Math.exp(noDetector[id('animal')]), 0.01), 'no detector: nothing is unsupported, nothing generalised');
 });
 
