@@ -24,10 +24,10 @@ class RecordingEngine extends LocalEngine {
 t.test('the JSON response is the engine\'s results, field for field (maps, tags, alternatives, detections, grounding, region)', { skip: skipWithoutDetector }, async (t) => {
   const models = makeModelsDir({ detector: true });
   const captioner = await Captioner.load({ modelsDir: models.dir, allowDownload: false });
-  models.cleanup();
   const engine = new RecordingEngine(captioner, { maxBatch: 1, maxQueue: 4 });
   const { app } = createApp({ captioner: engine, config: testConfig() });
-  t.teardown(async () => { await app.close(); await captioner.dispose(); });
+  // The models dir stays until the end: the hard decoder is read from it on its first request.
+  t.teardown(async () => { await app.close(); await captioner.dispose(); models.cleanup(); });
 
   const coco = join(SHARED_DIR, 'data', 'coco-mini-train', 'train2017', '000000544238.jpg'); // a batter: detections and grounded words
   const photo = existsSync(coco) ? readFileSync(coco) : await jpeg(320, 240);
