@@ -72,6 +72,8 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
     maxLength: o.maxLength,
     encoder: { id: cache.index.encoderId, sha256: cache.index.sha256, inputSize: cache.index.inputSize },
     trained: true,
+    // Words added by vocabulary expansion stay said only with support in the fine-tuned model.
+    ...(init?.config.supportedOnly ? { supportedOnly: init.config.supportedOnly } : {}),
   });
   const L = config.grid.h * config.grid.w;
   const rowSize = L * config.featureDim;

@@ -64,6 +64,9 @@ t.test('self-critical training raises the CIDEr-D reward of sampled captions, an
   const data = tinyDataset(caps, { seed: 5 });
   const common = { ...small, captions: data.captions, train: data.split, dev: data.split, cache: data.cache, workers: 2, seed: 3 };
   const xe = await train({ ...common, out: join(data.dir, 'xe'), epochs: 3, batchSize: 5, lr: 0.01 });
+  // As if expanded: a word said only with support must stay so in the model fine-tuned from it.
+  const xeConfig = join(xe.bestDir, 'config.json');
+  writeFileSync(xeConfig, JSON.stringify({ ...JSON.parse(readFileSync(xeConfig, 'utf8')), supportedOnly: ['cat'] }));
   const scst = { ...common, objective: 'scst' as const, initFrom: xe.bestDir, epochs: 40, patience: 100, batchSize: 2, lr: 0.005, lrSchedule: 'constant' as const, scstSamples: 4 };
   const run = await train({ ...scst, out: join(data.dir, 'scst') });
   const log = readFileSync(join(data.dir, 'scst', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -75,6 +78,7 @@ t.test('self-critical training raises the CIDEr-D reward of sampled captions, an
   const dev = log.filter((r) => r.type === 'dev').map((r) => r.ciderD as number);
   t.ok(dev[dev.length - 1] > dev[0] + 0.2, `greedy CIDEr-D rose from ${dev[0].toFixed(3)} (start) to ${dev[dev.length - 1].toFixed(3)}`);
   t.ok(run.state.finished);
+  t.same(JSON.parse(readFileSync(join(run.bestDir, 'config.json'), 'utf8')).supportedOnly, ['cat'], 'supportedOnly kept from the model it started from');
 
   const a = await train({ ...scst, epochs: 3, out: join(data.dir, 's1'), maxSteps: 5 });
   await train({ ...scst, epochs: 3, out: join(data.dir, 's2'), maxSteps: 2 });
