@@ -202,8 +202,7 @@ export function imageGrounding(words: readonly string[], input: GroundingInput, 
   const nameable = new Uint8Array(COCO_CATEGORIES.length);
   for (const c of wordCategory) if (c >= 0) nameable[c] = 1;
   // A confident category with a two-word name: its first word is this image's object word for it.
-  const all = rules.phrases ? phraseNames(words, nameable) : new Int32Array(0);
-  const phrases = Int32Array.from(all.filter((_, i) => support[all[i - (i % 3) + 2]] >= rules.confident));
+  const phrases = rules.phrases ? phraseNames(words, nameable, (c) => support[c] >= rules.confident) : new Int32Array(0);
   if (phrases.length) wordCategory = Int16Array.from(wordCategory);
   for (let k = 0; k < phrases.length; k += 3) {
     wordCategory[phrases[k]] = phrases[k + 2];

@@ -6,12 +6,12 @@
 import { COCO_CATEGORIES } from '../detector/types.ts';
 import { categoryOf, PHRASES } from '../grounding/categories.ts';
 
-/** (first word, second word, category) for every category without a word whose two-word name the vocabulary can spell. */
-export function phraseNames(words: readonly string[], nameable: Uint8Array): Int32Array {
+/** (first word, second word, category) for every `wanted` category without a word whose two-word name the vocabulary can spell. */
+export function phraseNames(words: readonly string[], nameable: Uint8Array, wanted: (category: number) => boolean): Int32Array {
   const ids = new Map(words.map((w, i) => [w, i]));
   const out: number[] = [];
   COCO_CATEGORIES.forEach((category, c) => {
-    if (nameable[c]) return;
+    if (nameable[c] || !wanted(c)) return;
     const names = Object.keys(PHRASES).filter((p) => PHRASES[p] === category);
     // The singular spellings ("wine glass", not "wine glasses"), whose first word names nothing by
     // itself ("baseball" alone would be a ball).
