@@ -21,12 +21,12 @@ export const HYPERNYMS: Readonly<Record<string, readonly [readonly string[], boo
  * What an unbacked animal word becomes (`generalise` in grounding.ts): "animal" is what people call
  * any animal they cannot name, while nobody calls a bicycle a "vehicle" or a banana "food" (on
  * Flickr8k dev, generalising those too turned "a man rides a motorcycle" into "a man rides a vehicle").
+ * The generic word for a category in the given number ("dog" → "animal", plural → "animals");
+ * undefined when none.
  */
-const GENERIC: Readonly<Record<string, readonly [string, string]>> = Object.fromEntries(ANIMAL.map((c) => [c, ['animal', 'animals']]));
-
-/** The generic word for a category in the given number ("dog" → "animal", plural → "animals"); undefined when none. */
 export function genericWord(category: string, plural: boolean): string | undefined {
-  return GENERIC[category]?.[plural ? 1 : 0];
+  if (!ANIMAL.includes(category)) return undefined;
+  return plural ? 'animals' : 'animal';
 }
 
 /** The categories a generic word stands for ("animal" → the ten COCO animals). */
