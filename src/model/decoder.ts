@@ -20,6 +20,8 @@ import { PAD_ID, START_ID } from '../data/vocab.ts';
  *   i, f, o, g = σ, σ, σ, tanh(W [E y_{t-1}; z_t; h_{t-1}] + b)             lstmStep  (1)
  *   c_t = f c_{t-1} + i g,  h_t = o tanh(c_t)                                         (2, 3)
  *   p(y_t) = softmax(L_o tanh(E y_{t-1} + L_h h_t + L_z z_t))               output*   (7)
+ *   log p(y_t | s_t = i): (7) with z = β_t a_i and h_t as decoded          locationLogprobs
+ *     (with α_t, the focus map p(s_t = i | y_t) ∝ α_ti p(y_t | s_t = i): src/decoding/focus.ts)
  * decoderStep is one whole step; W_a a_i + b_a (P) is computed once per image by initState.
  * (tanh in the deep output as in the authors' code; training adds dropout on h_t and on that tanh.)
  * <pad> and <start> are never generated: their logits get −1e9 (bannedLogits).
@@ -112,6 +114,16 @@ export function outputHidden<T>(op: Ops<T>, p: Weights<T>, Ey: T, h: T, z: T): T
 /** Equation (7), the rest: log p(y_t | a, y_{<t}) = log softmax(L_o q + b + banned) [K, V]; `banned` holds bannedLogits. */
 export function outputLogprobs<T>(op: Ops<T>, p: Weights<T>, q: T, banned: T): T {
   return op.logSoftmax(op.add(op.add(op.matMul(q, p.outW), p.outB), banned));
+}
+
+/**
+ * log p(y_t | s_t = i) for every location i [L, V]: the deep output (7) given the context of
+ * location i alone, z = β_t a_i, with h_t as decoded. With α_t it gives where a word's evidence
+ * is, p(s_t = i | y_t) ∝ α_ti p(y_t | s_t = i) (src/decoding/focus.ts). Only the output layer sees
+ * location i (h_t keeps the expected context): one [L, m] pass instead of L LSTM steps.
+ */
+export function locationLogprobs<T>(op: Ops<T>, p: Weights<T>, a: T, Ey: T, h: T, beta: T, banned: T): T {
+  return outputLogprobs(op, p, outputHidden(op, p, Ey, h, op.mul(a, beta)), banned); // a [L, D]; Ey, h, β one row
 }
 
 export interface Step<T> {

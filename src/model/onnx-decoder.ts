@@ -4,7 +4,7 @@
 // to images (img), and the sampled context weights arriving as an input.
 import { GraphBuilder } from '../runtime/onnx-builder.ts';
 import type { DecoderConfig } from './config.ts';
-import { attention, bannedLogits, decoderStep, initState, type Weights } from './decoder.ts';
+import { attention, bannedLogits, decoderStep, embed, initState, locationLogprobs, type Weights } from './decoder.ts';
 import { graphOps } from './graph-ops.ts';
 import { paramLayout, view } from './params.ts';
 
@@ -81,5 +81,21 @@ export function stepGraph(config: DecoderConfig, flat: Float32Array): Uint8Array
   g.output(out.beta, 'beta', 'float', ['K', 1]);
   g.output(out.h, 'h2', 'float', ['K', n]);
   g.output(out.c, 'c2', 'float', ['K', n]);
+  return g.encode();
+}
+
+/**
+ * locate: log p(word | s_t = i) for every location i [L, 1], for one row: its image's a (img),
+ * the previous word, h_t and β_t of the step that said `word` (./decoder.ts locationLogprobs).
+ */
+export function locateGraph(config: DecoderConfig, flat: Float32Array): Uint8Array {
+  const { featureDim: D, hiddenDim: n, vocabSize: V } = config;
+  const L = config.grid.h * config.grid.w;
+  const { g, op, p } = graph('decoder_locate', config, flat);
+  const a = g.input('a', 'float', ['N', L, D]);
+  const img = g.input('img', 'int64', []); // a scalar index drops the axis: a[img] is [L, D]
+  const Ey = embed(op, p, g.input('prev', 'int64', [1]));
+  const logprobs = locationLogprobs(op, p, g.op('Gather', [a, img], { axis: 0 }), Ey, g.input('h', 'float', [1, n]), g.input('beta', 'float', [1, 1]), g.floats('banned', bannedLogits(V), [V]));
+  g.output(g.op('Gather', [logprobs, g.input('word', 'int64', [1])], { axis: 1 }), 'loglik', 'float', [L, 1]);
   return g.encode();
 }

@@ -3,7 +3,7 @@ import type { Vocabulary } from '../data/vocab.ts';
 import { SyncSession } from '../runtime/ort-sync.ts';
 import { sampleIndex } from '../util/rng.ts';
 import type { DecoderConfig } from './config.ts';
-import { attendGraph, initGraph, stepGraph } from './onnx-decoder.ts';
+import { attendGraph, initGraph, locateGraph, stepGraph } from './onnx-decoder.ts';
 import { paramLayout } from './params.ts';
 import type { ContextMode, StepDecoder, StepResult } from './step.ts';
 
@@ -26,6 +26,9 @@ export class OrtDecoder implements StepDecoder<OrtState> {
   private readonly initS: SyncSession;
   private readonly stepS: SyncSession;
   private readonly attendS: SyncSession; // α_t alone, for sampled locations (hard attention)
+  private locateS?: SyncSession; // built on first use: focus maps only
+  private readonly flat: Float32Array;
+  private readonly opts: { intraOpThreads: number };
 
   constructor(
     readonly config: DecoderConfig,
@@ -39,6 +42,8 @@ export class OrtDecoder implements StepDecoder<OrtState> {
     this.initS = new SyncSession(initGraph(config, flat), opts);
     this.stepS = new SyncSession(stepGraph(config, flat), opts);
     this.attendS = new SyncSession(attendGraph(config, flat), opts); // small: W_h and w only
+    this.flat = flat;
+    this.opts = opts;
   }
 
   get regions(): number {
@@ -80,6 +85,20 @@ export class OrtDecoder implements StepDecoder<OrtState> {
     };
   }
 
+  wordLogLikelihood(state: OrtState, row: number, prev: number, beta: number, word: number): Float32Array {
+    this.locateS ??= new SyncSession(locateGraph(this.config, this.flat), this.opts);
+    const n = this.config.hiddenDim;
+    const out = this.locateS.run({
+      a: state.a,
+      img: new ort.Tensor('int64', BigInt64Array.of(state.img[row]), []),
+      prev: new ort.Tensor('int64', BigInt64Array.of(BigInt(prev)), [1]),
+      h: new ort.Tensor('float32', state.h.slice(row * n, (row + 1) * n), [1, n]),
+      beta: new ort.Tensor('float32', Float32Array.of(beta), [1, 1]),
+      word: new ort.Tensor('int64', BigInt64Array.of(BigInt(word)), [1]),
+    });
+    return out.loglik.data as Float32Array;
+  }
+
   select(state: OrtState, rows: Int32Array): OrtState {
     const n = this.config.hiddenDim;
     const h = new Float32Array(rows.length * n);
@@ -99,5 +118,6 @@ export class OrtDecoder implements StepDecoder<OrtState> {
     this.initS.dispose();
     this.stepS.dispose();
     this.attendS.dispose();
+    this.locateS?.dispose();
   }
 }

@@ -20,6 +20,11 @@ export interface StepDecoder<S = unknown> {
   init(features: Float32Array, count: number): S;
   /** One word for every row: previous words [K] → next-word log-probabilities etc. Does not release `state`. */
   step(state: S, prev: Int32Array, mode?: ContextMode): StepResult<S>;
+  /**
+   * log p(word | s_t = i) for every location i [L], for row `row` of the state a step returned
+   * (h_t), given that step's previous word and β_t (./decoder.ts locationLogprobs; focus maps).
+   */
+  wordLogLikelihood(state: S, row: number, prev: number, beta: number, word: number): Float32Array;
   /** The rows `rows` of a state (beam search reorders hypotheses). Does not release `state`. */
   select(state: S, rows: Int32Array): S;
   release(state: S): void;

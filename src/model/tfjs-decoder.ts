@@ -6,7 +6,7 @@ import * as tf from '../runtime/tf.ts';
 import { sampleIndex } from '../util/rng.ts';
 import type { Vocabulary } from '../data/vocab.ts';
 import type { DecoderConfig } from './config.ts';
-import { bannedLogits, decoderStep, initState, type Weights } from './decoder.ts';
+import { bannedLogits, decoderStep, embed, initState, locationLogprobs, type Weights } from './decoder.ts';
 import { paramLayout, view } from './params.ts';
 import type { ContextMode } from './step.ts';
 import { tfOps } from './tfjs-ops.ts';
@@ -88,6 +88,22 @@ export class Decoder {
       const { h, c, ...out } = decoderStep(tfOps, this.p, state, tf.tensor1d(prev, 'int32'), contextWeights(mode), this.banned);
       return { ...out, state: { a: state.a.clone(), P: state.P.clone(), h, c } };
     }) as StepOutput;
+  }
+
+  /** log p(word | s_t = i) for every location i [L], row `row` of a state after a step (./decoder.ts locationLogprobs). */
+  wordLogLikelihood(state: DecoderState, row: number, prev: number, beta: number, word: number): Float32Array {
+    const loglik = tf.tidy(() => {
+      const a = tf.reshape(tf.gather(state.a, tf.tensor1d([row], 'int32')), [this.regions, this.config.featureDim]);
+      const h = tf.slice(state.h, [row, 0], [1, -1]);
+      const Ey = embed(tfOps, this.p, tf.tensor1d([prev], 'int32'));
+      const logprobs = locationLogprobs(tfOps, this.p, a, Ey, h, tf.tensor2d([[beta]]), this.banned);
+      return tf.gather(logprobs, tf.tensor1d([word], 'int32'), 1);
+    });
+    try {
+      return loglik.dataSync() as Float32Array;
+    } finally {
+      loglik.dispose();
+    }
   }
 
   /** Keeps only the rows `index` of a state (beam search reorders hypotheses). */

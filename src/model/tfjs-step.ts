@@ -47,6 +47,10 @@ export class TfjsStepDecoder implements StepDecoder<DecoderState> {
     }
   }
 
+  wordLogLikelihood(state: DecoderState, row: number, prev: number, beta: number, word: number): Float32Array {
+    return this.decoder.wordLogLikelihood(state, row, prev, beta, word);
+  }
+
   select(state: DecoderState, rows: Int32Array): DecoderState {
     return this.decoder.select(state, rows);
   }

@@ -1,0 +1,82 @@
+// Focus maps (src/decoding/focus.ts): the posterior over locations given the word, on hand-computed
+// numbers, and its likelihood term on a tiny random decoder on both runtimes.
+import t from 'tap';
+import { initBackend } from '../../src/runtime/backend.ts';
+import { focusMaps, objectSteps, posterior } from '../../src/decoding/focus.ts';
+import { OrtDecoder } from '../../src/model/ort-decoder.ts';
+import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
+import type { StepDecoder } from '../../src/model/step.ts';
+import { START_ID } from '../../src/data/vocab.ts';
+import { randomFeatures, tinyDecoder } from '../helpers/tiny.ts';
+
+await initBackend();
+const TOL = 1e-5;
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((d, x, i) => Math.max(d, Math.abs(x - b[i])), 0);
+
+t.test('posterior: α_i · p(word | i), normalised', async (t) => {
+  // 0.5·0.1 : 0.25·0.4 : 0.25·0.2 = 0.05 : 0.1 : 0.05
+  const p = posterior([0.5, 0.25, 0.25], [Math.log(0.1), Math.log(0.4), Math.log(0.2)]);
+  t.ok(maxDiff(p, [0.25, 0.5, 0.25]) < 1e-7, `hand-computed (${Array.from(p).join(', ')})`);
+  // Log-likelihoods far below exp's range still give a distribution.
+  const q = posterior([0.5, 0.5], [-2000, -2000 + Math.log(3)]);
+  t.ok(maxDiff(q, [0.25, 0.75]) < 1e-7, 'no underflow at log-likelihood −2000');
+  t.throws(() => posterior([1], [0, 0]), /1 attention weights but 2 likelihoods/);
+});
+
+t.test('objectSteps: the words that name a COCO category, both words of a two-word name', async (t) => {
+  t.same([...objectSteps('a man stands by a stop sign'.split(' '))].sort(), [1, 5, 6]);
+  t.same([...objectSteps('two dogs run on the grass'.split(' '))], [1]);
+  t.same(objectSteps('a red and white building'.split(' ')).size, 0);
+});
+
+function decoders(seed: number) {
+  const dec = tinyDecoder(seed);
+  return { tfjs: new TfjsStepDecoder(dec), ort: new OrtDecoder(dec.config, dec.vocab, dec.flat, { intraOpThreads: 1 }) };
+}
+
+t.test('the word likelihood per location: ORT and tfjs agree; with identical locations it is the step\'s own log p', async (t) => {
+  const { tfjs, ort } = decoders(4);
+  t.teardown(() => { tfjs.dispose(); ort.dispose(); });
+  const cfg = tfjs.config;
+  const L = cfg.grid.h * cfg.grid.w;
+  const dog = tfjs.vocab.id('dog');
+  const like = <S>(d: StepDecoder<S>, features: Float32Array) => {
+    const s0 = d.init(features, 2);
+    const r = d.step(s0, Int32Array.of(START_ID, START_ID));
+    const out = { loglik: d.wordLogLikelihood(r.state, 1, START_ID, r.beta[1], dog), logprob: r.logprobs[cfg.vocabSize + dog], alpha: r.alpha.slice(L) };
+    d.release(s0);
+    d.release(r.state);
+    return out;
+  };
+  const features = randomFeatures(2, cfg, 9);
+  const [a, b] = [like(tfjs, features), like(ort, features)];
+  t.equal(a.loglik.length, L, 'one value per location');
+  t.ok(maxDiff(a.loglik, b.loglik) < TOL, `row 1 (image 1): ORT and tfjs within ${TOL} (max diff ${maxDiff(a.loglik, b.loglik).toExponential(2)})`);
+  t.ok(Math.max(...a.loglik) - Math.min(...a.loglik) > 1e-3, 'different locations, different likelihoods');
+
+  // Every location of image 1 holds the same vector: z = β a_i is the expected context itself,
+  // so each location's likelihood is the step's log p(dog), and the focus is α (uniform).
+  const same = features.slice();
+  const D = cfg.featureDim;
+  for (let i = 1; i < L; i++) same.copyWithin(L * D + i * D, L * D, L * D + D);
+  for (const [name, d] of [['tfjs', tfjs], ['ORT', ort]] as const) {
+    const r = like(d as StepDecoder, same);
+    t.ok(maxDiff(r.loglik, new Float32Array(L).fill(r.logprob)) < TOL, `${name}: every location gives the step's log p(dog) = ${r.logprob.toFixed(4)}`);
+    t.ok(maxDiff(posterior(r.alpha, r.loglik), r.alpha) < TOL, `${name}: the focus is α`);
+  }
+});
+
+t.test('focusMaps: a map on each object word only, a distribution, the same on both runtimes', async (t) => {
+  const { tfjs, ort } = decoders(5);
+  t.teardown(() => { tfjs.dispose(); ort.dispose(); });
+  const words = 'a dog sits on the mat by a cat'.split(' ');
+  const hyp = { words, ids: words.map((w) => tfjs.vocab.id(w)) };
+  const features = randomFeatures(1, tfjs.config, 6);
+  const [a, b] = [focusMaps(tfjs, features, hyp), focusMaps(ort, features, hyp)];
+  t.same(a.map((m, i) => (m ? words[i] : '')).filter(Boolean), ['dog', 'cat'], 'maps on "dog" and "cat"');
+  for (const i of [1, 8]) {
+    t.ok(Math.abs(a[i]!.reduce((s, v) => s + v, 0) - 1) < 1e-5, `"${words[i]}": sums to 1`);
+    t.ok(maxDiff(a[i]!, b[i]!) < TOL, `"${words[i]}": ORT and tfjs within ${TOL}`);
+  }
+  t.same(focusMaps(tfjs, features, { words: ['a', 'red', 'mat'], ids: [3, 4, 5] }), [undefined, undefined, undefined], 'no object word: no maps, no work');
+});
