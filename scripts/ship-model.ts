@@ -57,12 +57,13 @@ for (const beam of o.beams) {
 }
 // The pointing game on COCO photos with object boxes, beam 3, from the shipped file.
 let pointing: EvalResultFile['pointing'] | undefined;
+let pointingFocus: EvalResultFile['pointingFocus'] | undefined; // the same words with their focus maps
 if (o.coco) {
   const find = (re: RegExp) => join(o.coco!, readdirSync(o.coco!).find((f) => re.test(f)) ?? '');
   const outFile = join(mkdtempSync(join(tmpdir(), 'ship-')), 'pointing.json');
   const code = await runEval({ images: join(o.coco, readdirSync(o.coco).find((f) => /^(train|val)\d+$/.test(f)) ?? 'images'), captions: find(/^captions_.*\.json$/), split: 'all', instances: find(/^instances_.*\.json$/), model: dest, beam: 3, modelsDir: o.modelsDir, cache: o.cocoCache, out: outFile });
   if (code !== 0) throw new Error('pointing game failed');
-  pointing = (JSON.parse(readFileSync(outFile, 'utf8')) as EvalResultFile).pointing;
+  ({ pointing, pointingFocus } = JSON.parse(readFileSync(outFile, 'utf8')) as EvalResultFile);
 }
 const bestEpoch = (best.card?.epoch as number) ?? state.bestEpoch + 1;
 const card = {
@@ -85,7 +86,7 @@ const card = {
   recipe: [] as unknown[],
   dev: scores,
   weights: 'float16 (scores above are computed from the float16 file)',
-  pointing: pointing && { data: basename(o.coco!), decoding: 'beam 3', overall: pointing.overall, perCategory: pointing.perCategory, ungrounded: pointing.ungrounded },
+  pointing: pointing && { data: basename(o.coco!), decoding: 'beam 3', overall: pointing.overall, focus: pointingFocus?.overall, perCategory: pointing.perCategory, ungrounded: pointing.ungrounded },
   samples,
 };
 card.recipe = [...earlierStages, { hyperparameters: card.hyperparameters, training: card.training }];
@@ -113,8 +114,8 @@ Sharpness: the mean over grounded words of the map's largest α (uniform: ${(1 /
 | category | words | argmax in box | centre baseline | random cell | mass in boxes | uniform map | max α | top-5 mass |
 |---|---|---|---|---|---|---|---|---|
 | **all** | ${p.overall.words} | **${pct(p.overall.hitRate)}** | ${pct(p.overall.centreHitRate)} | ${pct(p.overall.randomHitRate)} | ${pct(p.overall.mass)} | ${pct(p.overall.uniformMass)} | ${sharp(p.overall)} |
-${rows.join('\n')}
-`;
+${p.focus ? `| **all, focus maps** | ${p.focus.words} | **${pct(p.focus.hitRate)}** | ${pct(p.focus.centreHitRate)} | ${pct(p.focus.randomHitRate)} | ${pct(p.focus.mass)} | ${pct(p.focus.uniformMass)} | ${sharp(p.focus)} |\n` : ''}${rows.join('\n')}
+${p.focus ? '\nThe focus map of an object word (the API\'s `focus`, what overlays draw) is p(region | word) ∝ α_t · p(word | that region\'s context): docs/attention-supervision.md, "Focus maps".\n' : ''}`;
 }
 
 /** The run's options, absolute paths made relative: the card is served by /v1/models, which never shows server paths. */

@@ -117,6 +117,7 @@ export interface EvalResultFile {
   meteor: null;
   captions: { image: string; caption: string; references: string[]; bleu4?: number; ciderD?: number }[];
   pointing?: Omit<PointingResult, 'items'> & { items: PointingResult['items'] };
+  pointingFocus?: Omit<PointingResult, 'items'> & { items: PointingResult['items'] }; // the same words, scored with their focus maps
   grounding: false | { rules: GroundingRules; evidence: string; detections: string | null };
   objects?: ChairResult;
 }
@@ -222,6 +223,9 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   process.stdout.write(`METEOR: not computed (needs the Java METEOR 1.5 jar; no comparable JS implementation)\n`);
   const pointing = objects ? pointingGame(result.maps, objects, config.grid) : undefined;
   if (pointing) process.stdout.write(`${formatPointing(pointing)}\n`);
+  // The same words scored with their focus maps (src/decoding/focus.ts) instead of α_t.
+  const pointingFocus = objects ? pointingGame(result.maps.map((m) => ({ ...m, alphas: m.alphas.map((a, t) => m.focus[t] ?? a) })), objects, config.grid) : undefined;
+  if (pointingFocus) process.stdout.write(`focus maps: ${formatPointing(pointingFocus)}\n`);
   const chairResult = objects
     ? chair(result.captions.map((c) => ({ image: c.image, caption: c.caption, references: c.references, boxed: new Set(objects.get(c.image)!.boxes.keys()) })))
     : undefined;
@@ -242,6 +246,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     meteor: null,
     captions: result.captions.map((c, i) => ({ ...c, bleu4: perItem[i]?.bleu[3], ciderD: perItem[i]?.ciderD })),
     ...(pointing ? { pointing } : {}),
+    ...(pointingFocus ? { pointingFocus } : {}),
     grounding: o.grounding ? { rules, evidence: o.evidence, detections: detectionsSource } : false,
     ...(chairResult ? { objects: chairResult } : {}),
   };

@@ -2,6 +2,7 @@ import type { Decoder } from '../model/tfjs-decoder.ts';
 import { TfjsStepDecoder } from '../model/tfjs-step.ts';
 import { decodeStepwise, argmaxChooser } from '../decoding/stepwise.ts';
 import { beamSearchBatch } from '../decoding/beam.ts';
+import { focusMaps } from '../decoding/focus.ts';
 import type { ImageGrounding } from '../decoding/grounding.ts';
 import { scoreAll, type CaptionScores } from './index.ts';
 import { ProgressBar } from '../util/progress.ts';
@@ -19,14 +20,15 @@ export async function evaluateDecoder(
   decoder: Decoder,
   items: EvalItem[],
   opts: { beam?: number; maxLength: number; batch?: number; progress?: string; lengthPenalty?: number; repetitionPenalty?: number; keepMaps?: boolean },
-): Promise<{ scores: CaptionScores; captions: { image: string; caption: string; references: string[] }[]; maps: { image: string; words: string[]; alphas: Float32Array[] }[] }> {
+): Promise<{ scores: CaptionScores; captions: { image: string; caption: string; references: string[] }[]; maps: { image: string; words: string[]; alphas: Float32Array[]; focus: (Float32Array | undefined)[] }[] }> {
   const { h, w } = decoder.config.grid;
   const L = h * w, D = decoder.config.featureDim;
   const beam = opts.beam ?? 1;
   // Beam search decodes a chunk of images as one batch too (per image the same search, far fewer steps).
   const batch = opts.batch ?? (beam > 1 ? 16 : 100);
   const captions: { image: string; caption: string; references: string[] }[] = [];
-  const maps: { image: string; words: string[]; alphas: Float32Array[] }[] = []; // per-word α_t, with keepMaps
+  // per-word α_t and the object words' focus maps (src/decoding/focus.ts), with keepMaps
+  const maps: { image: string; words: string[]; alphas: Float32Array[]; focus: (Float32Array | undefined)[] }[] = [];
   const steps = new TfjsStepDecoder(decoder);
   const bar = opts.progress ? new ProgressBar(opts.progress, items.length, 'images') : undefined;
   for (let i = 0; i < items.length; i += batch) {
@@ -39,7 +41,7 @@ export async function evaluateDecoder(
         : decodeStepwise(steps, data, { maxLength: opts.maxLength, choose: argmaxChooser, details: opts.keepMaps, repetitionPenalty: opts.repetitionPenalty ?? 0, grounding: chunk.map((it) => it.grounding) });
     hyps.forEach((hyp, k) => {
       captions.push({ image: chunk[k].image, caption: hyp.words.join(' '), references: chunk[k].references });
-      if (opts.keepMaps) maps.push({ image: chunk[k].image, words: hyp.words, alphas: hyp.steps.map((s) => s.alpha) });
+      if (opts.keepMaps) maps.push({ image: chunk[k].image, words: hyp.words, alphas: hyp.steps.map((s) => s.alpha), focus: focusMaps(steps, data.subarray(k * L * D, (k + 1) * L * D), hyp) });
     });
     bar?.update(Math.min(i + batch, items.length));
     await new Promise((r) => setImmediate(r)); // let signals and I/O through
