@@ -202,7 +202,7 @@ export class Captioner {
     const grounding = o.grounding
       ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: top[n], grid }, undefined, decoder.config.supportedOnly))
       : undefined;
-    const hyps = decodeImages(decoder, features, o, maps, onStep, grounding);
+    const hyps = decodeImages(decoder, features, o, maps, onStep, grounding, parts.some((p) => p.plan.includeMaps));
     const t3 = performance.now();
     const { h, w } = grid;
     // Encoding and detection overlap: encodeMs is both, detectMs the detector's own share.

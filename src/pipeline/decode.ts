@@ -2,6 +2,7 @@
 // search) over annotation vectors, and each decoded step as the API shows it.
 import { beamSearchBatch } from '../decoding/beam.ts';
 import type { ImageGrounding } from '../decoding/grounding.ts';
+import { focusMaps } from '../decoding/focus.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import type { ContextMode, StepDecoder } from '../model/step.ts';
@@ -9,8 +10,36 @@ import { isRandomDecoding } from '../service/options.ts';
 import type { DecodingPlan, Token } from '../service/schemas.ts';
 import { deriveSeed, mulberry32 } from '../util/rng.ts';
 
-/** Hypotheses (best first) for every image of features [N, L, D]; `onStep(n, step)` streams words. */
-export function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[]): Hypothesis[][] {
+/**
+ * Hypotheses (best first) for every image of features [N, L, D], with focus maps on the best ones'
+ * object words when `focus`; `onStep(n, step)` streams words (greedy and sampled words as they
+ * come, without focus maps; beam search's once the search ends, with them).
+ */
+export function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[], focus = maps): Hypothesis[][] {
+  const beam = !isRandomDecoding(o) && o.beamSize > 1;
+  const hyps = search(decoder, features, o, maps, beam ? undefined : onStep, grounding);
+  if (focus) addFocus(decoder, features, hyps, o);
+  // Beam search: the words are only final once the search ends.
+  if (beam && onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
+  return hyps;
+}
+
+/**
+ * Focus maps (src/decoding/focus.ts) on each image's best hypothesis, for its object words. Not
+ * for sampled locations: there the token shows the region the context came from.
+ */
+export function addFocus(decoder: StepDecoder, features: Float32Array, hyps: Hypothesis[][], o: Pick<DecodingPlan, 'attention' | 'sampleLocations'>): void {
+  if (o.attention === 'hard' && o.sampleLocations) return;
+  const per = decoder.regions * decoder.config.featureDim;
+  hyps.forEach((hs, n) => {
+    const best = hs[0];
+    focusMaps(decoder, features.subarray(n * per, (n + 1) * per), best).forEach((map, t) => {
+      if (map) best.steps[t].focus = map;
+    });
+  });
+}
+
+function search(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[]): Hypothesis[][] {
   const per = decoder.regions * decoder.config.featureDim;
   const N = features.length / per;
   const { repetitionPenalty } = o;
@@ -35,10 +64,7 @@ export function decodeImages(decoder: StepDecoder, features: Float32Array, o: De
     return decodeStepwise(decoder, features, { maxLength: o.maxLength, choose: argmaxChooser, details: true, maps, onStep, repetitionPenalty, grounding }).map((h) => [h]);
   }
   // nBest = beamSize: the search does not depend on nBest, each request keeps its own n-best.
-  const hyps = beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty, grounding });
-  // Beam search: the words are only final once the search ends.
-  if (onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
-  return hyps;
+  return beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty, grounding });
 }
 
 /** A decoded step as the API shows it: α as an h×w grid rounded to mapDecimals (includeMaps), the sampled region. */
@@ -47,6 +73,7 @@ export function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<Dec
   const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
   const scale = 10 ** o.mapDecimals;
   if (o.includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
+  if (o.includeMaps && s.focus) token.focus = Array.from({ length: h }, (_, r) => Array.from(s.focus!.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
   if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
   return token;
 }

@@ -16,7 +16,7 @@ export async function captionOverlay(captioner: Pick<Captioner, 'caption'>, prep
   const [{ result }] = await captioner.caption([prepared], opts);
   const rgb = prepared.pixels;
   if (!rgb) throw new Error('overlay: the image was prepared without its pixels (prepare it with { pixels: true })');
-  const tokens = overlayWords(result);
+  const tokens = overlayWords(result, draw.map);
   const out = { caption: result.caption, words: tokens.length };
   if (draw.word === undefined) {
     return { ...out, image: await renderSheet(rgb, tokens, { mode: opts.attention, panelSize: draw.panelSize, columns: draw.columns, format: draw.format, style: draw.style }) };
@@ -28,9 +28,12 @@ export async function captionOverlay(captioner: Pick<Captioner, 'caption'>, prep
   return { ...out, image: await renderOverlay(rgb, t.attention, { mode: opts.attention, region: t.region, format: draw.format, style: draw.style, box: t.box }) };
 }
 
-/** The result's words as the renderer draws them: map, sampled region, probability, and a grounded word's box. */
-export function overlayWords(result: Pick<CaptionResult, 'tokens' | 'image'>): WordAttention[] {
-  return result.tokens.map((t) => ({ word: t.word, attention: t.attention ?? [], region: t.region?.index, logprob: t.logprob, box: groundedBox(t.grounding, result.image) }));
+/** The result's words as the renderer draws them: map (an object word's focus map, with map 'focus'), sampled region, probability, and a grounded word's box. */
+export function overlayWords(result: Pick<CaptionResult, 'tokens' | 'image'>, map?: DrawOptions['map']): WordAttention[] {
+  return result.tokens.map((t) => {
+    const focus = map !== 'attention' && t.focus !== undefined; // focus unless asked for α
+    return { word: t.word, attention: (focus ? t.focus : t.attention) ?? [], focus, region: t.region?.index, logprob: t.logprob, box: groundedBox(t.grounding, result.image) };
+  });
 }
 
 /** A grounded word's box as fractions of the image (what the renderer draws at any size), labelled "category score". */

@@ -86,11 +86,12 @@ export async function renderSheet(image: RgbImage, words: WordAttention[], opts:
   return opts.format === 'jpeg' ? sheet.jpeg({ quality: 90 }).toBuffer() : sheet.png().toBuffer();
 }
 
-/** The word, plus "p = …" (its probability) in smaller grey text when a finite logprob is given. */
+/** The word, plus "p = …" (its probability) when a finite logprob is given and "focus" when its focus map is drawn, in smaller grey text. */
 export function wordRuns(w: WordAttention): TextRun[] {
   const runs: TextRun[] = [{ text: w.word }];
   if (typeof w.logprob === 'number' && Number.isFinite(w.logprob)) {
     runs.push({ text: `  p = ${Math.exp(Math.min(0, w.logprob)).toFixed(2)}`, color: '#666', scale: 0.75 });
   }
+  if (w.focus) runs.push({ text: '  focus', color: '#666', scale: 0.75 });
   return runs;
 }

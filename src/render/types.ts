@@ -34,6 +34,7 @@ export const DrawOptionsSchema = z.object({
   word: z.union([z.string().regex(/^\d+$/).transform(Number), z.number().int().min(0), z.string().min(1).max(64)]).optional().describe('a 0-based word index, or a word of the caption (its first occurrence): that word\'s overlay at the image\'s resolution (longest side capped at 1024 px) instead of the contact sheet'),
   panelSize: z.coerce.number().int().min(16).max(1024).default(224).describe('contact sheet panel side in px'),
   columns: z.coerce.number().int().min(1).max(64).optional().describe('contact sheet panels per row'),
+  map: z.enum(['focus', 'attention']).optional().describe('object words: draw the focus map (focus, the default: where the word\'s evidence is, the token\'s `focus`) or the attention α_t; the other words always show α_t'),
   style: OverlayStyleSchema.default('heatmap').describe('heatmap (default) blends a colour map, readable even where attention is diffuse; spotlight darkens unattended pixels (paper style). Either way a grounded word\'s detection box is outlined and labelled'),
 });
 export type DrawOptions = z.output<typeof DrawOptionsSchema>;
@@ -57,4 +58,6 @@ export interface WordAttention {
   logprob?: number;
   /** The box of the detection the word is grounded in (drawn over its panel). */
   box?: WordBox;
+  /** The map drawn is the word's focus map, not α_t (labelled "focus" on the sheet). */
+  focus?: boolean;
 }

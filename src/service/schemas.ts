@@ -66,6 +66,7 @@ export const TokenSchema = z.object({
   logprob: z.number(),
   beta: z.number().describe('gate β_t: weight of the visual context for this word'),
   attention: z.array(z.array(z.number())).optional().describe('α_t as a grid.h × grid.w array (rows sum to 1 overall)'),
+  focus: z.array(z.array(z.number())).optional().describe('object words (naming a COCO category): where the word\'s evidence is, p(region | word) ∝ α_t · p(word | that region\'s context), as a grid.h × grid.w array; it points at the named object more often than α_t (docs/attention-supervision.md "Focus maps"). Absent with sampleLocations'),
   region: z.object({ index: z.number().int(), row: z.number().int(), col: z.number().int() }).optional().describe('hard attention: the region the context came from'),
   grounding: GroundingSchema.optional().describe('only on object words (words that name a COCO category, e.g. dog, man → person), when the answer lists detections: the detected box the word refers to, or why there is none'),
 });

@@ -86,6 +86,37 @@ t.test('grounded captions of a real photo', { skip: skipWithoutDetector || (exis
     t.same(result.tokens.map((x) => x.grounding), r.tokens.map((x) => x.grounding), 'and as the plain answer');
   });
 
+  t.test('object words carry a focus map (a distribution on the grid, not α); the overlay draws it unless map=attention', async (t) => {
+    const objects = r.tokens.filter((x) => categoryOf(x.word));
+    t.ok(objects.length > 0, `the caption names an object: "${r.caption}"`);
+    for (const x of r.tokens) {
+      if (!categoryOf(x.word)) {
+        t.equal(x.focus, undefined, `"${x.word}": no focus map`);
+        continue;
+      }
+      const focus = x.focus ?? [];
+      t.equal(focus.length, r.grid.h, `"${x.word}": ${r.grid.h} rows`);
+      t.ok(focus.every((row) => row.length === r.grid.w), `"${x.word}": ${r.grid.w} columns`);
+      const sum = focus.flat().reduce((a, b) => a + b, 0);
+      t.ok(Math.abs(sum - 1) < 0.01, `"${x.word}": sums to 1 (${sum.toFixed(4)})`);
+      t.notSame(focus, x.attention, `"${x.word}": not α`);
+    }
+    const [noMaps] = CaptionsResponseSchema.parse((await caption(srv, photo, { includeMaps: 'false' })).body).results;
+    t.ok(noMaps.tokens.every((x) => x.focus === undefined), 'includeMaps=false: no focus maps');
+    const word = String(r.tokens.indexOf(objects[0]));
+    const overlay = async (fields: Record<string, string>) => {
+      const form = await imageForm([photo], { word, ...fields });
+      const res = await fetch(`${srv.base}/v1/overlays`, { method: 'POST', body: new Uint8Array(form.payload), headers: form.headers });
+      t.equal(res.status, 200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const [focus, attention, again] = [await overlay({}), await overlay({ map: 'attention' }), await overlay({ map: 'focus' })];
+    t.ok(focus.equals(again), 'map=focus is the default');
+    t.notOk(focus.equals(attention), 'map=attention draws another map');
+    const bad = await httpRequest(srv.base, '/v1/overlays', await imageForm([photo], { map: 'saliency' }));
+    t.equal(bad.status, 400, `map=saliency: 400 (${bad.body.slice(0, 120)})`);
+  });
+
   t.test('grounding=false: no detections, no grounding', async (t) => {
     const [off] = CaptionsResponseSchema.parse((await caption(srv, photo, { grounding: 'false' })).body).results;
     t.equal(off.detections, undefined);

@@ -30,14 +30,14 @@ export const overlaysRoute: FastifyPluginAsyncZod = async (app) => {
     const captioner = ctx.captioner()!; // admitted, so loaded
     const upload = await readUpload(req, limits);
     const parsed = parseOptionsGiven(OverlayRequestSchema, req.query, upload.fields);
-    const { format, word, panelSize, columns, style, ...caption } = parsed.options;
+    const { format, word, panelSize, columns, style, map, ...caption } = parsed.options;
     const opts = resolveOptions({ ...caption, includeMaps: true }, parsed.given); // the maps are the point here
     checkModel(captioner, opts);
     const [prepared] = await prepareAll(captioner, upload.files, { pixels: true }); // drawn on
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
     // Rendering waits in the engine's line too (and in the worker): its per-pixel blending is
     // CPU work as well. An out-of-range word is a WordOutOfRangeError → 400 invalid_option.
-    const draw = { format, word, panelSize, columns, style };
+    const draw = { format, word, panelSize, columns, style, map };
     const { image, caption: text, words } = await captioner.overlay(prepared, opts, draw, { signal });
     return reply
       .type(format === 'png' ? 'image/png' : 'image/jpeg')

@@ -64,7 +64,7 @@ function paintPlaceholder(text) {
   ctx.fillText(text, el.canvas.width / 2, el.canvas.height / 2);
 }
 
-/** Draws the image with word i's attention blended over it (null = plain image). */
+/** Draws the image with word i's map blended over it: an object word's focus map, other words' attention (null = plain image). */
 export function showWord(i) {
   if (!state.base || !state.scratch) return;
   const tokens = state.result?.tokens ?? [];
@@ -81,10 +81,11 @@ export function showWord(i) {
     return;
   }
   const { width, height } = el.canvas;
-  if (Array.isArray(token.attention) && token.attention.length) {
+  const shown = shownMap(token);
+  if (shown) {
     let map = state.maps.get(i);
     if (!map) {
-      map = attentionMap(token.attention, width, height);
+      map = attentionMap(shown, width, height);
       state.maps.set(i, map);
     }
     blend(state.base.data, map, { style: /** @type {'heatmap'|'spotlight'} */ (el.style.value) }, state.scratch.data);
@@ -102,7 +103,7 @@ export function showWord(i) {
     ctx.strokeRect(b.x0 + ctx.lineWidth / 2, b.y0 + ctx.lineWidth / 2, b.x1 - b.x0 - ctx.lineWidth, b.y1 - b.y0 - ctx.lineWidth);
   }
   el.canvas.dataset.word = String(i);
-  el.canvas.setAttribute('aria-label', `Image with the attention for “${token.word}”`);
+  el.canvas.setAttribute('aria-label', `Image with the ${token.focus ? 'focus' : 'attention'} for “${token.word}”`);
   el.wordDetail.textContent = describeToken(token, grid);
   el.wordDetail.hidden = false;
 }
@@ -124,15 +125,23 @@ export function showDetection(i) {
   el.canvas.dataset.detection = String(i);
 }
 
+/** The map drawn for a token: its focus map (object words: where the word's evidence is), else its attention α. */
+function shownMap(t) {
+  if (Array.isArray(t.focus) && t.focus.length) return t.focus;
+  return Array.isArray(t.attention) && t.attention.length ? t.attention : null;
+}
+
 /** The word detail line under the image: probability, β, grounding and where it looked. */
 function describeToken(t, grid) {
   const parts = [`“${t.word}”: p = ${Math.exp(t.logprob).toFixed(3)}`, `β = ${fmt(t.beta, 2)}`];
   if (t.grounding) parts.push(groundingText(t.grounding));
+  const map = shownMap(t);
   if (t.region) parts.push(`attended region row ${t.region.row + 1}, col ${t.region.col + 1}`);
-  else if (Array.isArray(t.attention) && grid) {
+  else if (map && grid) {
     let best = -1, r0 = 0, c0 = 0;
-    t.attention.forEach((row, r) => row.forEach((v, c) => { if (v > best) { best = v; r0 = r; c0 = c; } }));
-    parts.push(`peak α = ${best.toFixed(3)} at row ${r0 + 1}, col ${c0 + 1} of ${grid.h}×${grid.w}`);
+    map.forEach((row, r) => row.forEach((v, c) => { if (v > best) { best = v; r0 = r; c0 = c; } }));
+    const what = t.focus ? 'focus (where the word\'s evidence is)' : 'α';
+    parts.push(`peak ${what} = ${best.toFixed(3)} at row ${r0 + 1}, col ${c0 + 1} of ${grid.h}×${grid.w}`);
   } else parts.push('no attention map returned');
   return parts.join(' · ');
 }
