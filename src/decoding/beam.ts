@@ -40,6 +40,7 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
   const N = imageCount(decoder, features);
   const V = decoder.config.vocabSize;
   const L = decoder.regions;
+  const hid = decoder.config.hiddenDim;
   const k = opts.beamSize;
   const maps = opts.maps ?? true;
   const rank = (logprob: number, words: number) => logprob / Math.pow(words + 1, opts.lengthPenalty);
@@ -96,6 +97,7 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
             continue;
           }
           const step: WordStep = { id: c.v, word: decoder.vocab.words[c.v], logprob: lp[r * V + c.v], beta: beta[r], alpha: maps ? alpha.slice(r * L, (r + 1) * L) : NO_MAP };
+          if (maps) step.hidden = out.h.slice(r * hid, (r + 1) * hid);
           next.push({ logprob: parent.logprob + step.logprob, guided: c.total, steps: [...parent.steps, step] });
           parents.push(r);
           words.push(c.v);

@@ -34,29 +34,16 @@ export function objectSteps(words: readonly string[]): Set<number> {
 }
 
 /**
- * Focus maps for the object words of one image's hypothesis (expected context: soft, or hard at
- * test time): the caption is run again word by word (teacher-forced, one row), and at each object
- * step the word's likelihood per location is combined with that step's α_t. Returns one map per
- * step, undefined for steps that name no object.
+ * Focus maps for the object words of one image's hypothesis (decoded with maps: each step keeps
+ * α_t, β_t and h_t; expected context: soft, or hard at test time): each object step's word
+ * likelihood per location, combined with that step's α_t. Returns one map per step, undefined for
+ * steps that name no object (and for all steps of a hypothesis decoded without maps).
  */
-export function focusMaps<S>(decoder: StepDecoder<S>, features: Float32Array, hyp: Pick<Hypothesis, 'ids' | 'words'>): (Float32Array | undefined)[] {
+export function focusMaps<S>(decoder: StepDecoder<S>, features: Float32Array, hyp: Pick<Hypothesis, 'ids' | 'words' | 'steps'>): (Float32Array | undefined)[] {
   const wanted = objectSteps(hyp.words);
-  const maps: (Float32Array | undefined)[] = hyp.ids.map(() => undefined);
-  if (wanted.size === 0) return maps;
-  let state = decoder.init(features, 1);
-  let prev = START_ID;
-  const last = Math.max(...wanted);
-  try {
-    for (let t = 0; t <= last; t++) {
-      const r = decoder.step(state, Int32Array.of(prev));
-      decoder.release(state);
-      state = r.state;
-      const word = hyp.ids[t];
-      if (wanted.has(t)) maps[t] = posterior(r.alpha, decoder.wordLogLikelihood(state, 0, prev, r.beta[0], word));
-      prev = word;
-    }
-  } finally {
-    decoder.release(state);
-  }
-  return maps;
+  return hyp.steps.map((s, t) => {
+    if (!wanted.has(t) || !s.hidden || s.alpha.length === 0) return undefined;
+    const prev = t === 0 ? START_ID : hyp.ids[t - 1];
+    return posterior(s.alpha, decoder.wordLogLikelihood(features, s.hidden, prev, s.beta, hyp.ids[t]));
+  });
 }

@@ -56,6 +56,7 @@ export function decodeStepwise<S>(
   const K = imageCount(decoder, features);
   const V = decoder.config.vocabSize;
   const L = decoder.regions;
+  const hid = decoder.config.hiddenDim;
   const hyps: Hypothesis[] = Array.from({ length: K }, () => ({ ids: [], words: [], logprob: 0, score: 0, steps: [] }));
   const done = new Array<boolean>(K).fill(false);
   const needSteps = Boolean(opts.details || opts.onStep);
@@ -91,6 +92,7 @@ export function decodeStepwise<S>(
         h.words.push(decoder.vocab.words[id]);
         if (needSteps) {
           const step: WordStep = { id, word: decoder.vocab.words[id], logprob: lp[k * V + id], beta: beta[k], alpha: maps ? alpha.slice(k * L, (k + 1) * L) : new Float32Array(0) };
+          if (maps) step.hidden = out.h.slice(k * hid, (k + 1) * hid);
           if (region) step.region = region[k];
           if (opts.details) h.steps.push(step);
           opts.onStep?.(k, step);

@@ -6,6 +6,7 @@ export interface WordStep {
   beta: number; // gate β_t: how much the context counted
   alpha: Float32Array; // attention α_t over the L = h*w regions (sums to 1); empty when decoded without maps
   region?: number; // hard attention, sampled: the region s_t the context came from
+  hidden?: Float32Array; // h_t, kept with the maps: focus maps need it (./focus.ts)
   focus?: Float32Array; // object words: p(s_t = i | y_t), where the word's evidence is (./focus.ts)
 }
 

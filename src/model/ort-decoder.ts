@@ -80,19 +80,19 @@ export class OrtDecoder implements StepDecoder<OrtState> {
       logprobs: out.logprobs.data as Float32Array,
       alpha: out.alpha.data as Float32Array,
       beta: out.beta.data as Float32Array,
+      h: out.h2.data as Float32Array,
       region,
       state: { a: state.a, P: state.P, img: state.img, h: out.h2.data as Float32Array, c: out.c2.data as Float32Array },
     };
   }
 
-  wordLogLikelihood(state: OrtState, row: number, prev: number, beta: number, word: number): Float32Array {
+  wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array {
     this.locateS ??= new SyncSession(locateGraph(this.config, this.flat), this.opts);
-    const n = this.config.hiddenDim;
     const out = this.locateS.run({
-      a: state.a,
-      img: new ort.Tensor('int64', BigInt64Array.of(state.img[row]), []),
+      a: new ort.Tensor('float32', features, [1, this.regions, this.config.featureDim]),
+      img: new ort.Tensor('int64', BigInt64Array.of(0n), []),
       prev: new ort.Tensor('int64', BigInt64Array.of(BigInt(prev)), [1]),
-      h: new ort.Tensor('float32', state.h.slice(row * n, (row + 1) * n), [1, n]),
+      h: new ort.Tensor('float32', h, [1, this.config.hiddenDim]),
       beta: new ort.Tensor('float32', Float32Array.of(beta), [1, 1]),
       word: new ort.Tensor('int64', BigInt64Array.of(BigInt(word)), [1]),
     });

@@ -21,10 +21,10 @@ export interface StepDecoder<S = unknown> {
   /** One word for every row: previous words [K] → next-word log-probabilities etc. Does not release `state`. */
   step(state: S, prev: Int32Array, mode?: ContextMode): StepResult<S>;
   /**
-   * log p(word | s_t = i) for every location i [L], for row `row` of the state a step returned
-   * (h_t), given that step's previous word and β_t (./decoder.ts locationLogprobs; focus maps).
+   * log p(word | s_t = i) for every location i [L] of one image's annotation vectors [L, D], given
+   * a step's previous word, h_t and β_t (./decoder.ts locationLogprobs; focus maps).
    */
-  wordLogLikelihood(state: S, row: number, prev: number, beta: number, word: number): Float32Array;
+  wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array;
   /** The rows `rows` of a state (beam search reorders hypotheses). Does not release `state`. */
   select(state: S, rows: Int32Array): S;
   release(state: S): void;
@@ -35,6 +35,7 @@ export interface StepResult<S> {
   logprobs: Float32Array; // [K, V]
   alpha: Float32Array; // attention α_t [K, L]
   beta: Float32Array; // gate β_t [K]
+  h: Float32Array; // h_t [K, n] (focus maps read it)
   /** mode 'sample': the region s_t each row's context came from. */
   region?: Int32Array;
   state: S;

@@ -90,11 +90,11 @@ export class Decoder {
     }) as StepOutput;
   }
 
-  /** log p(word | s_t = i) for every location i [L], row `row` of a state after a step (./decoder.ts locationLogprobs). */
-  wordLogLikelihood(state: DecoderState, row: number, prev: number, beta: number, word: number): Float32Array {
+  /** log p(word | s_t = i) for every location i [L] of one image's features [L, D], given h_t, β_t and the previous word (./decoder.ts locationLogprobs). */
+  wordLogLikelihood(features: Float32Array, hidden: Float32Array, prev: number, beta: number, word: number): Float32Array {
     const loglik = tf.tidy(() => {
-      const a = tf.reshape(tf.gather(state.a, tf.tensor1d([row], 'int32')), [this.regions, this.config.featureDim]);
-      const h = tf.slice(state.h, [row, 0], [1, -1]);
+      const a = tf.tensor2d(features, [this.regions, this.config.featureDim]);
+      const h = tf.tensor2d(hidden, [1, this.config.hiddenDim]);
       const Ey = embed(tfOps, this.p, tf.tensor1d([prev], 'int32'));
       const logprobs = locationLogprobs(tfOps, this.p, a, Ey, h, tf.tensor2d([[beta]]), this.banned);
       return tf.gather(logprobs, tf.tensor1d([word], 'int32'), 1);

@@ -7,6 +7,9 @@ import { OrtDecoder } from '../../src/model/ort-decoder.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import type { StepDecoder } from '../../src/model/step.ts';
 import { START_ID } from '../../src/data/vocab.ts';
+import { argmaxChooser, decodeStepwise } from '../../src/decoding/stepwise.ts';
+import { beamSearchBatch } from '../../src/decoding/beam.ts';
+import type { WordStep } from '../../src/decoding/types.ts';
 import { randomFeatures, tinyDecoder } from '../helpers/tiny.ts';
 
 await initBackend();
@@ -43,7 +46,8 @@ t.test('the word likelihood per location: ORT and tfjs agree; with identical loc
   const like = <S>(d: StepDecoder<S>, features: Float32Array) => {
     const s0 = d.init(features, 2);
     const r = d.step(s0, Int32Array.of(START_ID, START_ID));
-    const out = { loglik: d.wordLogLikelihood(r.state, 1, START_ID, r.beta[1], dog), logprob: r.logprobs[cfg.vocabSize + dog], alpha: r.alpha.slice(L) };
+    const image1 = features.subarray(L * cfg.featureDim);
+    const out = { loglik: d.wordLogLikelihood(image1, r.h.slice(cfg.hiddenDim), START_ID, r.beta[1], dog), logprob: r.logprobs[cfg.vocabSize + dog], alpha: r.alpha.slice(L) };
     d.release(s0);
     d.release(r.state);
     return out;
@@ -66,17 +70,51 @@ t.test('the word likelihood per location: ORT and tfjs agree; with identical loc
   }
 });
 
+/** The steps of a given caption, teacher-forced: what a search keeps with maps on. */
+function forced<S>(d: StepDecoder<S>, features: Float32Array, ids: number[]): WordStep[] {
+  let state = d.init(features, 1);
+  let prev = START_ID;
+  const steps = ids.map((id) => {
+    const r = d.step(state, Int32Array.of(prev));
+    d.release(state);
+    state = r.state;
+    prev = id;
+    return { id, word: d.vocab.words[id], logprob: r.logprobs[id], beta: r.beta[0], alpha: r.alpha.slice(), hidden: r.h.slice() };
+  });
+  d.release(state);
+  return steps;
+}
+
 t.test('focusMaps: a map on each object word only, a distribution, the same on both runtimes', async (t) => {
   const { tfjs, ort } = decoders(5);
   t.teardown(() => { tfjs.dispose(); ort.dispose(); });
   const words = 'a dog sits on the mat by a cat'.split(' ');
-  const hyp = { words, ids: words.map((w) => tfjs.vocab.id(w)) };
+  const ids = words.map((w) => tfjs.vocab.id(w));
   const features = randomFeatures(1, tfjs.config, 6);
-  const [a, b] = [focusMaps(tfjs, features, hyp), focusMaps(ort, features, hyp)];
+  const [a, b] = [focusMaps(tfjs, features, { words, ids, steps: forced(tfjs, features, ids) }), focusMaps(ort, features, { words, ids, steps: forced(ort, features, ids) })];
   t.same(a.map((m, i) => (m ? words[i] : '')).filter(Boolean), ['dog', 'cat'], 'maps on "dog" and "cat"');
   for (const i of [1, 8]) {
     t.ok(Math.abs(a[i]!.reduce((s, v) => s + v, 0) - 1) < 1e-5, `"${words[i]}": sums to 1`);
     t.ok(maxDiff(a[i]!, b[i]!) < TOL, `"${words[i]}": ORT and tfjs within ${TOL}`);
   }
-  t.same(focusMaps(tfjs, features, { words: ['a', 'red', 'mat'], ids: [3, 4, 5] }), [undefined, undefined, undefined], 'no object word: no maps, no work');
+  const noMaps = forced(tfjs, features, ids).map((s) => ({ ...s, alpha: new Float32Array(0), hidden: undefined }));
+  t.same(focusMaps(tfjs, features, { words, ids, steps: noMaps }), ids.map(() => undefined), 'decoded without maps: no focus maps');
+});
+
+t.test('the searches keep each step\'s h_t with the maps (what focus maps read)', async (t) => {
+  const { tfjs } = decoders(6);
+  t.teardown(() => tfjs.dispose());
+  const features = randomFeatures(2, tfjs.config, 7);
+  const per = features.length / 2;
+  const greedy = decodeStepwise(tfjs, features, { maxLength: 6, choose: argmaxChooser, details: true, maps: true });
+  const beam = beamSearchBatch(tfjs, features, { beamSize: 3, maxLength: 6, nBest: 1, lengthPenalty: 0, maps: true }).map((hs) => hs[0]);
+  for (const [name, hyps] of [['greedy', greedy], ['beam 3', beam]] as const) {
+    hyps.forEach((h, n) => {
+      const want = forced(tfjs, features.subarray(n * per, (n + 1) * per), h.ids);
+      const d = Math.max(...h.steps.map((s, i) => maxDiff(s.hidden!, want[i].hidden!)));
+      t.ok(d < TOL, `${name}, image ${n} ("${h.words.join(' ')}"): h_t as teacher-forced (max diff ${d.toExponential(2)})`);
+    });
+  }
+  const off = beamSearchBatch(tfjs, features, { beamSize: 3, maxLength: 6, nBest: 1, lengthPenalty: 0, maps: false });
+  t.ok(off.every((hs) => hs[0].steps.every((s) => s.hidden === undefined)), 'maps off: no h_t kept');
 });
