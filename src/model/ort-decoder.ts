@@ -26,9 +26,7 @@ export class OrtDecoder implements StepDecoder<OrtState> {
   private readonly initS: SyncSession;
   private readonly stepS: SyncSession;
   private readonly attendS: SyncSession; // α_t alone, for sampled locations (hard attention)
-  private locateS?: SyncSession; // built on first use: focus maps only
-  private readonly flat: Float32Array;
-  private readonly opts: { intraOpThreads: number };
+  private readonly locateS: SyncSession; // log p(word | s_t = i) for focus maps (output-layer weights only)
 
   constructor(
     readonly config: DecoderConfig,
@@ -42,8 +40,8 @@ export class OrtDecoder implements StepDecoder<OrtState> {
     this.initS = new SyncSession(initGraph(config, flat), opts);
     this.stepS = new SyncSession(stepGraph(config, flat), opts);
     this.attendS = new SyncSession(attendGraph(config, flat), opts); // small: W_h and w only
-    this.flat = flat;
-    this.opts = opts;
+    // Built now, not on first use: keeping `flat` for later would hold all the float32 weights.
+    this.locateS = new SyncSession(locateGraph(config, flat), opts);
   }
 
   get regions(): number {
@@ -87,7 +85,6 @@ export class OrtDecoder implements StepDecoder<OrtState> {
   }
 
   wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array {
-    this.locateS ??= new SyncSession(locateGraph(this.config, this.flat), this.opts);
     const out = this.locateS.run({
       a: new ort.Tensor('float32', features, [1, this.regions, this.config.featureDim]),
       img: new ort.Tensor('int64', BigInt64Array.of(0n), []),
@@ -118,6 +115,6 @@ export class OrtDecoder implements StepDecoder<OrtState> {
     this.initS.dispose();
     this.stepS.dispose();
     this.attendS.dispose();
-    this.locateS?.dispose();
+    this.locateS.dispose();
   }
 }
