@@ -28,7 +28,7 @@ export function decodeImages(decoder: StepDecoder, features: Float32Array, o: De
  * Focus maps (src/decoding/focus.ts) on each image's best hypothesis, for its object words. Not
  * for sampled locations: there the token shows the region the context came from.
  */
-export function addFocus(decoder: StepDecoder, features: Float32Array, hyps: Hypothesis[][], o: Pick<DecodingPlan, 'attention' | 'sampleLocations'>): void {
+function addFocus(decoder: StepDecoder, features: Float32Array, hyps: Hypothesis[][], o: Pick<DecodingPlan, 'attention' | 'sampleLocations'>): void {
   if (o.attention === 'hard' && o.sampleLocations) return;
   const per = decoder.regions * decoder.config.featureDim;
   hyps.forEach((hs, n) => {
@@ -67,13 +67,14 @@ function search(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, m
   return beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty, grounding });
 }
 
-/** A decoded step as the API shows it: α as an h×w grid rounded to mapDecimals (includeMaps), the sampled region. */
+/** A decoded step as the API shows it: α and an object word's focus as h×w grids rounded to mapDecimals (includeMaps), the sampled region. */
 export function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<DecodingPlan, 'includeMaps' | 'mapDecimals'>): Token {
   const { h, w } = grid;
   const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
   const scale = 10 ** o.mapDecimals;
-  if (o.includeMaps) token.attention = Array.from({ length: h }, (_, r) => Array.from(s.alpha.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
-  if (o.includeMaps && s.focus) token.focus = Array.from({ length: h }, (_, r) => Array.from(s.focus!.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
+  const asGrid = (map: Float32Array) => Array.from({ length: h }, (_, r) => Array.from(map.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
+  if (o.includeMaps) token.attention = asGrid(s.alpha);
+  if (o.includeMaps && s.focus) token.focus = asGrid(s.focus);
   if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
   return token;
 }
