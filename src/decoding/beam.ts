@@ -55,6 +55,7 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
     for (let t = 0; t <= opts.maxLength && beams.some((b) => b.length > 0); t++) {
       const out = decoder.step(state, prev);
       const { logprobs: lp, alpha, beta } = out;
+      const hidden = maps ? decoder.hidden(out.state) : undefined; // h_t for focus maps
       const rows = beams.reduce((s, b) => s + b.length, 0);
       const glp = Float32Array.from(lp.subarray(0, rows * V)); // constrained copy; lp stays the model's
       let r0 = 0;
@@ -97,7 +98,7 @@ export function beamSearchBatch<S>(decoder: StepDecoder<S>, features: Float32Arr
             continue;
           }
           const step: WordStep = { id: c.v, word: decoder.vocab.words[c.v], logprob: lp[r * V + c.v], beta: beta[r], alpha: maps ? alpha.slice(r * L, (r + 1) * L) : NO_MAP };
-          if (maps) step.hidden = out.h.slice(r * hid, (r + 1) * hid);
+          if (hidden) step.hidden = hidden.slice(r * hid, (r + 1) * hid);
           next.push({ logprob: parent.logprob + step.logprob, guided: c.total, steps: [...parent.steps, step] });
           parents.push(r);
           words.push(c.v);

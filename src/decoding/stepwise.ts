@@ -72,6 +72,7 @@ export function decodeStepwise<S>(
       decoder.release(state);
       state = out.state;
       const { logprobs: lp, alpha, beta, region } = out;
+      const hidden = needSteps && maps ? decoder.hidden(out.state) : undefined; // h_t for focus maps
       // The chooser sees the constrained copy (no <unk>, repetition guard, grounding); results keep lp.
       const glp = Float32Array.from(lp);
       for (let k = 0; k < K; k++) constrainRow(glp, k * V, hyps[k].ids, content, constraints, grounding[k], alpha.subarray(k * L, (k + 1) * L));
@@ -92,7 +93,7 @@ export function decodeStepwise<S>(
         h.words.push(decoder.vocab.words[id]);
         if (needSteps) {
           const step: WordStep = { id, word: decoder.vocab.words[id], logprob: lp[k * V + id], beta: beta[k], alpha: maps ? alpha.slice(k * L, (k + 1) * L) : new Float32Array(0) };
-          if (maps) step.hidden = out.h.slice(k * hid, (k + 1) * hid);
+          if (hidden) step.hidden = hidden.slice(k * hid, (k + 1) * hid);
           if (region) step.region = region[k];
           if (opts.details) h.steps.push(step);
           opts.onStep?.(k, step);

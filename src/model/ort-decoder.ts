@@ -78,10 +78,13 @@ export class OrtDecoder implements StepDecoder<OrtState> {
       logprobs: out.logprobs.data as Float32Array,
       alpha: out.alpha.data as Float32Array,
       beta: out.beta.data as Float32Array,
-      h: out.h2.data as Float32Array,
       region,
       state: { a: state.a, P: state.P, img: state.img, h: out.h2.data as Float32Array, c: out.c2.data as Float32Array },
     };
+  }
+
+  hidden(state: OrtState): Float32Array {
+    return state.h;
   }
 
   wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array {

@@ -25,6 +25,8 @@ export interface StepDecoder<S = unknown> {
    * a step's previous word, h_t and β_t (./decoder.ts locationLogprobs; focus maps).
    */
   wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array;
+  /** h_t of every row of a state a step returned [K, n]: read only when maps are kept (focus maps need it). */
+  hidden(state: S): Float32Array;
   /** The rows `rows` of a state (beam search reorders hypotheses). Does not release `state`. */
   select(state: S, rows: Int32Array): S;
   release(state: S): void;
@@ -35,7 +37,6 @@ export interface StepResult<S> {
   logprobs: Float32Array; // [K, V]
   alpha: Float32Array; // attention α_t [K, L]
   beta: Float32Array; // gate β_t [K]
-  h: Float32Array; // h_t [K, n] (focus maps read it)
   /** mode 'sample': the region s_t each row's context came from. */
   region?: Int32Array;
   state: S;

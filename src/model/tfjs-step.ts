@@ -41,10 +41,14 @@ export class TfjsStepDecoder implements StepDecoder<DecoderState> {
         const L = this.regions;
         region = Int32Array.from({ length: prev.length }, (_, k) => w.subarray(k * L, (k + 1) * L).indexOf(1));
       }
-      return { logprobs, alpha, beta, h: out.state.h.dataSync() as Float32Array, region, state: out.state };
+      return { logprobs, alpha, beta, region, state: out.state };
     } finally {
       tf.dispose([out.logprobs, out.alpha, out.weights, out.beta]);
     }
+  }
+
+  hidden(state: DecoderState): Float32Array {
+    return state.h.dataSync() as Float32Array;
   }
 
   wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array {

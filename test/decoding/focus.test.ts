@@ -47,7 +47,7 @@ t.test('the word likelihood per location: ORT and tfjs agree; with identical loc
     const s0 = d.init(features, 2);
     const r = d.step(s0, Int32Array.of(START_ID, START_ID));
     const image1 = features.subarray(L * cfg.featureDim);
-    const out = { loglik: d.wordLogLikelihood(image1, r.h.slice(cfg.hiddenDim), START_ID, r.beta[1], dog), logprob: r.logprobs[cfg.vocabSize + dog], alpha: r.alpha.slice(L) };
+    const out = { loglik: d.wordLogLikelihood(image1, d.hidden(r.state).slice(cfg.hiddenDim), START_ID, r.beta[1], dog), logprob: r.logprobs[cfg.vocabSize + dog], alpha: r.alpha.slice(L) };
     d.release(s0);
     d.release(r.state);
     return out;
@@ -79,7 +79,7 @@ function forced<S>(d: StepDecoder<S>, features: Float32Array, ids: number[]): Wo
     d.release(state);
     state = r.state;
     prev = id;
-    return { id, word: d.vocab.words[id], logprob: r.logprobs[id], beta: r.beta[0], alpha: r.alpha.slice(), hidden: r.h.slice() };
+    return { id, word: d.vocab.words[id], logprob: r.logprobs[id], beta: r.beta[0], alpha: r.alpha.slice(), hidden: d.hidden(r.state).slice() };
   });
   d.release(state);
   return steps;
