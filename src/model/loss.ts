@@ -2,7 +2,7 @@ import * as tf from '../runtime/tf.ts';
 import { PAD_ID } from '../data/vocab.ts';
 import { mulberry32 } from '../util/rng.ts';
 import type { DecoderConfig } from './config.ts';
-import { bannedLogits, decoderStep, initState } from './decoder.ts';
+import { bannedLogits, decoderStep, embed, initState, locationLogprobs } from './decoder.ts';
 import { contextWeights, type ParamTensors } from './tfjs-decoder.ts';
 import { tfOps } from './tfjs-ops.ts';
 import { attentionEntropy, likelihoodRewards, locationAdvantage, type ReinforceOptions } from './reinforce.ts';
@@ -16,7 +16,10 @@ import { attentionEntropy, likelihoodRewards, locationAdvantage, type ReinforceO
  *   loss = −tokenScale Σ_b w_b Σ_t log p(y_t) + regScale Σ_b Σ_i (1 − Σ_t α_ti)²        (14)
  *   hard, sampled locations:  − tokenScale Σ_b λ_r (r_b − b) Σ_t log p(s_t)           (11, 12)
  *   hard:                     − tokenScale λ_e Σ_b Σ_t H[α_t]
- *   attention correctness:    − attnScale Σ_b Σ_{t grounded} log Σ_{i ∈ R_bt} α_ti       (Liu et al. 2017)
+ *   attention correctness:    − attnScale Σ_b Σ_{t grounded} log Σ_{i ∈ R_bt} π_ti       (Liu et al. 2017)
+ * with π_t = α_t (supervise 'alpha'), or the focus map of the word (supervise 'focus'):
+ *   π_ti = p(s_t = i | y_t) = softmax_i(log α_ti + log p(y_t | s_t = i))   (locationLogprobs, ./decoder.ts)
+ * so that the word's own evidence, not only where the model looked before choosing it, is in the box.
  * R_bt is the target region of the word predicted at step t (src/data/attention-targets.ts);
  * attnScale = μ / (grounded words in the whole batch), so μ weighs the mean −log mass in the
  * region against the mean token NLL. For hard attention it acts on α_t, the distribution the
@@ -39,7 +42,11 @@ export interface LossOptions {
   reinforce?: ReinforceOptions; // hard attention
   captionWeights?: Float32Array; // [B] w_b on each caption's log-likelihood (SCST advantages); default 1
   attnScale?: number; // μ / (grounded words in the whole batch): the attention-correctness term; needs batch.regions
+  supervise?: Supervised; // which map the term puts in the region; default 'alpha'
 }
+
+/** The map the attention-correctness term supervises: α_t, or the focus map p(s_t | y_t). */
+export type Supervised = 'alpha' | 'focus';
 
 export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionBatch, o: LossOptions): tf.Scalar {
   const { B, T } = batch;
@@ -64,7 +71,7 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
   const locationLogp: tf.Tensor[] = []; // log p(s_t), [B] per step
   for (let t = 0; t < T; t++) {
     const m = tf.tensor1d(mask.subarray(t * B, (t + 1) * B));
-    const { logprobs: logp, alpha, weights, h, c } = decoderStep(tfOps, p, state, tf.tensor1d(column(t), 'int32'), weightsOf, banned);
+    const { logprobs: logp, alpha, weights, beta, h, c } = decoderStep(tfOps, p, state, tf.tensor1d(column(t), 'int32'), weightsOf, banned);
     state = { ...state, h, c };
     tokenLogp.push(logp.mul(tf.oneHot(tf.tensor1d(column(t + 1), 'int32'), cfg.vocabSize).toFloat()).sum(1).mul(m));
     alphaSum = alphaSum.add(alpha.mul(m.expandDims(1)));
@@ -74,7 +81,8 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
       const { region, grounded } = stepRegions(batch.regions, B, T, L, t);
       const g = tf.tensor1d(grounded).mul(m);
       // log(mass + 1 − g): ungrounded rows add log 1 = 0 instead of log 0
-      const mass = alpha.mul(tf.tensor2d(region, [B, L])).sum(1);
+      const target = o.supervise === 'focus' ? focusMaps(p, a, tf.tensor1d(column(t), 'int32'), h, beta, alpha, tf.tensor1d(column(t + 1), 'int32'), banned) : alpha;
+      const mass = target.mul(tf.tensor2d(region, [B, L])).sum(1);
       correctness = correctness.sub(mass.add(tf.scalar(1).sub(g)).log().mul(g).sum());
     }
   }
@@ -89,6 +97,14 @@ export function captionLoss(cfg: DecoderConfig, p: ParamTensors, batch: CaptionB
   if (rf && hard) loss = loss.sub(entropy.mul(rf.entropy * o.tokenScale));
   if (o.attnScale) loss = loss.add(correctness.mul(o.attnScale));
   return loss as tf.Scalar;
+}
+
+/** π_ti = softmax_i(log α_ti + log p(y_t | s_t = i)) for every row [B, L]: the focus maps of the words y_t [B]. */
+function focusMaps(p: ParamTensors, a: tf.Tensor, prev: tf.Tensor, h: tf.Tensor, beta: tf.Tensor, alpha: tf.Tensor, y: tf.Tensor, banned: tf.Tensor): tf.Tensor {
+  const [B, L] = alpha.shape;
+  const logp = locationLogprobs(tfOps, p, a, embed(tfOps, p, prev).expandDims(1), h.expandDims(1), beta.reshape([B, 1, 1]), banned); // [B, L, V]
+  const wordLogp = logp.mul(tf.oneHot(y, logp.shape[2] as number).toFloat().expandDims(1)).sum(2); // log p(y_t | s_t = i) [B, L]
+  return tf.softmax(tf.log(alpha).add(wordLogp));
 }
 
 /** Step t's target regions [B, L] (0/1 as floats) and which captions have one (1) or not (0), from [B, T, L]. */

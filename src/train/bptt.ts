@@ -9,6 +9,7 @@ import { explicitTranspose } from '../runtime/backend.ts';
 import { tfOps } from '../model/tfjs-ops.ts';
 import { PAD_ID } from '../data/vocab.ts';
 import { mulberry32 } from '../util/rng.ts';
+import { focusTerm } from './focus-term.ts';
 
 /**
  * The gradient of the training objective (src/model/loss.ts; equations in src/model/decoder.ts)
@@ -36,7 +37,7 @@ export interface GradStats {
   tokens: number;
   captions: number;
   grounded: number; // words with a target region (batch.regions)
-  attnSum: number; // Σ −log(mass in region) over them
+  attnSum: number; // Σ −log(mass in region) over them, of the supervised map (α_t or the focus map)
   massSum: number; // Σ mass in region over them
 }
 
@@ -149,9 +150,21 @@ export function computeGradients(
     const gOutH = tmm(Hd, dqPre);
     const gOutHb = dqPre.sum(0);
     const gOutZ = tmm(Zall, dqPre);
-    const dHout = mm(dqPre, T2(p.outH)).mul(mh); // [N, H]
+    let dHout = mm(dqPre, T2(p.outH)).mul(mh); // [N, H]
     const dZout = mm(dqPre, T2(p.outZ)); // [N, D]
     let dEy = dqPre; // E y_{t-1} feeds the output layer directly
+
+    // Attention correctness on the focus maps (supervise 'focus'): the output layer at every location of the grounded words.
+    const acStats: tf.Tensor[] = []; // [3] per grounded step (or once, for focus): count, Σ −log mass, Σ mass
+    const focus = opts.supervise === 'focus' && batch.regions ? focusInputs(batch.regions, tokenMask, outIds, B, T, L) : undefined;
+    const fg = focus && focus.rows.length
+      ? focusTerm(p, { ...focus, a, Ey, H: Hall, beta: tf.concat(saved.map((s) => s.beta), 0), alpha: tf.concat(saved.map((s) => s.alpha), 0), scale: opts.attnScale ?? 0, banned: tf.tensor1d(bannedLogits(V)) })
+      : undefined;
+    if (fg) {
+      dHout = dHout.add(fg.dH);
+      dEy = dEy.add(fg.dEy);
+      acStats.push(fg.stats);
+    }
 
     // REINFORCE for hard attention: ∂/∂e of -λ_r (r - b) log α_s is -λ_r (r - b)(onehot(s) - α).
     const rf = opts.reinforce;
@@ -169,7 +182,6 @@ export function computeGradients(
     const dHp: tf.Tensor[] = new Array(T);
     const dBetaPre: tf.Tensor[] = new Array(T);
     const one = tf.scalar(1);
-    const acStats: tf.Tensor[] = []; // [3] per grounded step: count, Σ −log mass, Σ mass
     for (let t = T - 1; t >= 0; t--) {
       const s = saved[t];
       const dhT = dh.add(dHout.slice([t * B, 0], [B, H]));
@@ -185,7 +197,8 @@ export function computeGradients(
       const dz = dzh.slice([0, 0], [B, D]).add(dZout.slice([t * B, 0], [B, D]));
       let dhPrev = dzh.slice([0, D], [B, H]);
       // z = β ctx
-      const dBeta = dz.mul(s.ctx).sum(1, true);
+      let dBeta = dz.mul(s.ctx).sum(1, true);
+      if (fg) dBeta = dBeta.add(fg.dBeta.slice([t * B, 0], [B, 1]));
       const dCtx = dz.mul(s.beta);
       const dbp = dBeta.mul(s.beta).mul(one.sub(s.beta));
       dBetaPre[t] = dbp;
@@ -194,7 +207,7 @@ export function computeGradients(
       let dAlpha: tf.Tensor = stepMask ? dAlphaReg.mul(stepMask[t]) : dAlphaReg;
       if (!s.sample) dAlpha = dAlpha.add(tf.matMul(a, dCtx.reshape([B, D, 1])).reshape([B, L]));
       // Attention correctness −attnScale Σ_b g_b log m_b, m_b = Σ_{i∈R} α_bi: ∂/∂α_bi = −attnScale g_b R_bi / m_b.
-      if (batch.regions) {
+      if (batch.regions && opts.supervise !== 'focus') {
         const { region, grounded } = stepRegions(batch.regions, B, T, L, t);
         for (let b = 0; b < B; b++) grounded[b] *= tokenMask[t * B + b];
         if (grounded.includes(1)) {
@@ -207,6 +220,7 @@ export function computeGradients(
       }
       // softmax backward
       let de = s.alpha.mul(dAlpha.sub(s.alpha.mul(dAlpha).sum(1, true)));
+      if (fg) de = de.add(fg.dE.slice([t * B, 0], [B, L]));
       let dePolicy: tf.Tensor | undefined; // REINFORCE on the locations and the entropy bonus
       if (s.sample && advantage) dePolicy = s.sample.sub(s.alpha).mul(advantage).neg();
       if (rf && hard && rf.entropy > 0) {
@@ -253,12 +267,13 @@ export function computeGradients(
     const gAttFeatB = dPflat.sum(0);
     dEyData = dEy.dataSync() as Float32Array;
 
+    const plus = (g: tf.Tensor, name: 'outW' | 'outB' | 'outH' | 'outHb' | 'outZ') => (fg ? g.add(fg[name]) : g);
     return {
       initH: gInitH, initHb: gInitHb, initC: gInitC, initCb: gInitCb,
       attFeat: gAttFeat, attFeatB: gAttFeatB, attHid: gAttHid, attV: dV.sum(0).reshape([A, 1]),
       beta: gBeta, betaB: gBetaB,
       lstmEmb: gLstmEmb, lstmCtxHid: gLstmCtxHid, lstmB: gLstmB,
-      outH: gOutH, outHb: gOutHb, outZ: gOutZ, outW: gOutW, outB: gOutB,
+      outH: plus(gOutH, 'outH'), outHb: plus(gOutHb, 'outHb'), outZ: plus(gOutZ, 'outZ'), outW: plus(gOutW, 'outW'), outB: plus(gOutB, 'outB'),
     } satisfies Partial<Record<ParamName, tf.Tensor>>;
   });
 
@@ -277,4 +292,18 @@ export function computeGradients(
     for (let j = 0; j < M; j++) gEmbed[row + j] += dEyData[k * M + j];
   }
   return stats;
+}
+
+/** The grounded rows k = t·B + b of a batch (time-major; padded steps never), their words and target regions. */
+function focusInputs(regions: Uint8Array, tokenMask: Float32Array, outIds: Int32Array, B: number, T: number, L: number) {
+  const rows: number[] = [];
+  const region: number[] = [];
+  for (let t = 0; t < T; t++)
+    for (let b = 0; b < B; b++) {
+      const row = regions.subarray((b * T + t) * L, (b * T + t + 1) * L);
+      if (!tokenMask[t * B + b] || !row.includes(1)) continue;
+      rows.push(t * B + b);
+      region.push(...row);
+    }
+  return { rows: Int32Array.from(rows), words: Int32Array.from(rows, (k) => outIds[k]), region: Float32Array.from(region) };
 }

@@ -31,6 +31,7 @@ export const TrainOptionsSchema = z.object({
   entropy: z.number().min(0).default(0.002).describe('λ_e'),
   attentionTargets: z.string().optional().describe('detections file (../shared/data/flickr8k-detections/*.json): supervise the attention of words naming a detected object'),
   mu: z.number().min(0).default(1).describe('μ, weight of the attention-correctness term −log(mass in the region), per grounded word'),
+  supervise: z.enum(['alpha', 'focus']).default('alpha').describe('the map the term puts in the region: α_t, or the focus map p(s_t | y_t) of the word said'),
   targetThreshold: z.number().min(0).max(1).default(0.3).describe('detector score at which a detection becomes an attention target'),
   workers: z.number().int().positive().default(2).describe('gradient worker threads'),
   seed: z.number().int().default(1).describe('random seed (shuffling, dropout, sampling)'),

@@ -59,7 +59,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
 
   const targets = o.attentionTargets ? { detections: loadDetectionsFile(o.attentionTargets), threshold: o.targetThreshold, grid: cache.index.grid } : undefined;
   const { examples, dropped, grounded } = buildExamples(trainItems, cache.rows, vocab, o.maxLength, targets);
-  if (targets) log(`attention targets: ${grounded} grounded words (detector score ≥ ${o.targetThreshold}) in ${examples.filter((e) => e.targets?.length).length} captions, μ = ${o.mu}`);
+  if (targets) log(`attention targets: ${grounded} grounded words (detector score ≥ ${o.targetThreshold}) in ${examples.filter((e) => e.targets?.length).length} captions, μ = ${o.mu} on ${o.supervise === 'focus' ? 'the focus maps' : 'α_t'}`);
   const config: DecoderConfig = defaultConfig({
     attention: o.attention,
     vocabSize: vocab.size,
@@ -201,6 +201,7 @@ export async function train(input: TrainOptionsInput): Promise<{ state: TrainSta
           const groundedInBatch = batchRegions(ids.map((id) => examples[id]), T, L)?.grounded ?? 0;
           const base = {
             attnScale: groundedInBatch ? o.mu / groundedInBatch : undefined, // μ per grounded word of the whole batch
+            supervise: o.supervise,
             sampled: hard && useSampledLocations(stepRng),
             dropout: o.dropout,
             tokenScale: 1 / (B * T),

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs'; // registers autograd kernels (dev only; the trainer 
 import { defaultConfig, type DecoderConfig } from '../../src/model/config.ts';
 import { initParams, paramLayout, view } from '../../src/model/params.ts';
 import { paramTensors, type ParamTensors } from '../../src/model/tfjs-decoder.ts';
-import { captionLoss } from '../../src/model/loss.ts';
+import { captionLoss, type Supervised } from '../../src/model/loss.ts';
 import type { ReinforceOptions } from '../../src/model/reinforce.ts';
 import { computeGradients } from '../../src/train/bptt.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
@@ -19,7 +19,7 @@ const cfg = (attention: 'soft' | 'hard'): DecoderConfig =>
     encoder: { id: 'test', sha256: 'x', inputSize: 224 },
   });
 
-async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce?: ReinforceOptions, scst = false, supervised = false) {
+async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce?: ReinforceOptions, scst = false, supervised = false, supervise: Supervised = 'alpha') {
   const rng = mulberry32(7);
   const { specs, total } = paramLayout(c);
   const flat = initParams(c, rng);
@@ -40,7 +40,7 @@ async function check(name: string, c: DecoderConfig, sampled: boolean, reinforce
     mark(1, 3, [0, 3, 5]);
     mark(2, 2, [0, 1, 2, 3]);
   }
-  const opts = { tokenScale: 1 / (B * T), regScale: 1 / (B * L), seed: 42, sampled, reinforce, captionWeights, attnScale: supervised ? 1.7 / 4 : undefined };
+  const opts = { tokenScale: 1 / (B * T), regScale: 1 / (B * L), seed: 42, sampled, reinforce, captionWeights, attnScale: supervised ? 1.7 / 4 : undefined, supervise };
   const batch = { features, tokens: Int32Array.from(tokens.flat()), B, T, regions };
   const grad = new Float32Array(total);
   const stats = computeGradients(c, paramTensors(c, flat), batch, { ...opts, dropout: 0 }, grad);
@@ -80,3 +80,7 @@ await check('soft + attention correctness', cfg('soft'), false, undefined, false
 await check('hard/expected + attention correctness', cfg('hard'), false, { weight: 1, entropy: 0.01, baseline: -2 }, false, true);
 await check('hard/sampled + attention correctness', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 }, false, true);
 await check('hard/sampled, padded + attention correctness', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 }, true, true);
+// The term on the focus maps p(s_t | y_t): its gradient also runs through the output layer at every location.
+await check('soft + focus correctness', cfg('soft'), false, undefined, false, true, 'focus');
+await check('hard/expected + focus correctness', cfg('hard'), false, { weight: 1, entropy: 0.01, baseline: -2 }, false, true, 'focus');
+await check('hard/sampled, padded + focus correctness', cfg('hard'), true, { weight: 1, entropy: 0.01, baseline: -2 }, true, true, 'focus');

@@ -99,24 +99,26 @@ t.test('attention supervision: the term pulls mass into the named object\'s regi
   const targets = join(data.dir, 'detections.json');
   writeFileSync(targets, JSON.stringify({ categories: COCO_CATEGORIES, images }));
   const common = { ...small, captions: data.captions, train: data.split, dev: data.split, devLimit: 2, cache: data.cache, batchSize: 4, workers: 2, seed: 5, attentionTargets: targets, lr: 0.01, lrSchedule: 'constant' as const };
-  const massOf = async (mu: number) => {
-    await train({ ...common, out: join(data.dir, `mu${mu}`), epochs: 8, patience: 100, mu });
-    const recs = readFileSync(join(data.dir, `mu${mu}`, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'train');
-    t.ok(recs.every((r) => r.groundedWords > 0), `μ = ${mu}: every log record counts grounded words`);
-    return recs[recs.length - 1].massInRegion as number;
+  const massOf = async (mu: number, supervise: 'alpha' | 'focus' = 'alpha') => {
+    await train({ ...common, out: join(data.dir, `mu${mu}-${supervise}`), epochs: 8, patience: 100, mu, supervise });
+    const recs = readFileSync(join(data.dir, `mu${mu}-${supervise}`, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'train');
+    t.ok(recs.every((r) => r.groundedWords > 0), `μ = ${mu}, ${supervise}: every log record counts grounded words`);
+    return recs[recs.length - 1].massInRegion as number; // of the supervised map
   };
-  const without = await massOf(0);
-  const withTerm = await massOf(3);
-  t.ok(withTerm > without + 0.2, `mass in region after training: ${withTerm.toFixed(3)} with μ = 3, ${without.toFixed(3)} with μ = 0`);
+  for (const supervise of ['alpha', 'focus'] as const) {
+    const without = await massOf(0, supervise);
+    const withTerm = await massOf(3, supervise);
+    t.ok(withTerm > without + 0.2, `${supervise}: mass in region after training: ${withTerm.toFixed(3)} with μ = 3, ${without.toFixed(3)} with μ = 0`);
+  }
 
-  for (const attention of ['soft', 'hard'] as const) {
-    const run = { ...common, attention, epochs: 3, mu: 2 };
-    await train({ ...run, out: join(data.dir, `${attention}-a`), maxSteps: 12 });
-    await train({ ...run, out: join(data.dir, `${attention}-b`), maxSteps: 5 });
-    await train({ ...run, out: join(data.dir, `${attention}-b`), maxSteps: 12, resume: true });
+  for (const [attention, supervise] of [['soft', 'alpha'], ['hard', 'alpha'], ['hard', 'focus']] as const) {
+    const run = { ...common, attention, epochs: 3, mu: 2, supervise };
+    await train({ ...run, out: join(data.dir, `${attention}-${supervise}-a`), maxSteps: 12 });
+    await train({ ...run, out: join(data.dir, `${attention}-${supervise}-b`), maxSteps: 5 });
+    await train({ ...run, out: join(data.dir, `${attention}-${supervise}-b`), maxSteps: 12, resume: true });
     const params = (d: string) => readFileSync(join(data.dir, d, 'checkpoint', 'params.f32'));
-    t.ok(params(`${attention}-a`).equals(params(`${attention}-b`)), `${attention}: supervised run, parameters identical after stop + resume`);
-    const latest = await loadDecoder(join(data.dir, `${attention}-b`, 'latest'));
-    t.same(Buffer.from(latest.params.buffer), params(`${attention}-b`), `${attention}: latest/ holds the checkpoint's parameters as a decoder`);
+    t.ok(params(`${attention}-${supervise}-a`).equals(params(`${attention}-${supervise}-b`)), `${attention}, ${supervise}: supervised run, parameters identical after stop + resume`);
+    const latest = await loadDecoder(join(data.dir, `${attention}-${supervise}-b`, 'latest'));
+    t.same(Buffer.from(latest.params.buffer), params(`${attention}-${supervise}-b`), `${attention}, ${supervise}: latest/ holds the checkpoint's parameters as a decoder`);
   }
 });
