@@ -61,3 +61,8 @@ export function backendInfo(): { name: BackendName | undefined; skipped: { name:
 export function explicitTranspose(): boolean {
   return tf.getBackend() === 'wasm';
 }
+
+/** aᵀ b for 2-D a, b (weight gradients), by the fast path of the current backend. */
+export function matMulTA(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return explicitTranspose() ? tf.matMul(tf.transpose(a) as tf.Tensor2D, b as tf.Tensor2D) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false);
+}

@@ -5,7 +5,7 @@ import { attention, bannedLogits, embed, glimpse, initState, lstmStep, outputHid
 import { sampleLocations, type ParamTensors } from '../model/tfjs-decoder.ts';
 import { stepRegions, type CaptionBatch, type LossOptions } from '../model/loss.ts';
 import { likelihoodRewards, locationAdvantage } from '../model/reinforce.ts';
-import { explicitTranspose } from '../runtime/backend.ts';
+import { matMulTA as tmm } from '../runtime/backend.ts';
 import { tfOps } from '../model/tfjs-ops.ts';
 import { PAD_ID } from '../data/vocab.ts';
 import { mulberry32 } from '../util/rng.ts';
@@ -59,9 +59,7 @@ export function computeGradients(
   const hard = cfg.attention === 'hard';
   const sampled = hard && opts.sampled;
   const rng = mulberry32(opts.seed);
-  const xT = explicitTranspose();
   const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
-  const tmm = (a: tf.Tensor, b: tf.Tensor) => (xT ? mm(tf.transpose(a), b) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false));
   const T2 = (a: tf.Tensor) => tf.transpose(a);
 
   // Time-major token ids: row t*B + b.

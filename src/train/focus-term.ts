@@ -2,7 +2,7 @@ import * as tf from '../runtime/tf.ts';
 import { outputHidden, outputLogprobs } from '../model/decoder.ts';
 import type { ParamTensors } from '../model/tfjs-decoder.ts';
 import { tfOps } from '../model/tfjs-ops.ts';
-import { explicitTranspose } from '../runtime/backend.ts';
+import { matMulTA as tmm } from '../runtime/backend.ts';
 
 /**
  * The attention-correctness term on the focus maps (src/model/loss.ts, supervise 'focus'), forward
@@ -45,8 +45,6 @@ export function focusTerm(p: ParamTensors, x: FocusInputs): FocusGradients {
   const [N, M] = x.Ey.shape as [number, number];
   const G = x.rows.length;
   const V = p.outW.shape[1] as number;
-  const tmm = (a: tf.Tensor, b: tf.Tensor) =>
-    explicitTranspose() ? tf.matMul(tf.transpose(a) as tf.Tensor2D, b as tf.Tensor2D) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false);
   const mmT = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, tf.transpose(b) as tf.Tensor2D);
 
   const idx = tf.tensor1d(x.rows, 'int32');
