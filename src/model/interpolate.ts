@@ -1,0 +1,20 @@
+// Weight-space interpolation of two fine-tuned decoders (WiSE-FT, Wortsman et al., CVPR 2022,
+// "Robust fine-tuning of zero-shot models"): θ = (1 − w)·θ_a + w·θ_b. Two models fine-tuned from
+// the same weights lie in one basin, so the mix keeps much of each one's strengths: here b is a
+// model trained longer with the attention term (maps that point) and a one whose captions were
+// better, and the mix is chosen on held-out scores.
+import type { SavedDecoder } from './io.ts';
+import { paramLayout } from './params.ts';
+
+export function interpolateDecoders(a: SavedDecoder, b: SavedDecoder, w: number): SavedDecoder {
+  if (!(w >= 0 && w <= 1)) throw new Error(`interpolation weight must be in [0, 1], got ${w}`);
+  const la = paramLayout(a.config).specs.map((s) => `${s.name}[${s.shape}]`).join();
+  const lb = paramLayout(b.config).specs.map((s) => `${s.name}[${s.shape}]`).join();
+  if (la !== lb) throw new Error('the two decoders have different parameter layouts');
+  if (a.config.attention !== b.config.attention) throw new Error(`cannot mix ${a.config.attention} and ${b.config.attention} attention`);
+  const wa = JSON.stringify(a.vocab.toJSON());
+  if (wa !== JSON.stringify(b.vocab.toJSON())) throw new Error('the two decoders have different vocabularies');
+  const params = new Float32Array(a.params.length);
+  for (let i = 0; i < params.length; i++) params[i] = (1 - w) * a.params[i] + w * b.params[i];
+  return { config: a.config, vocab: a.vocab, params };
+}
