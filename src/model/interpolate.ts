@@ -1,8 +1,8 @@
 // Weight-space interpolation of two fine-tuned decoders (WiSE-FT, Wortsman et al., CVPR 2022,
 // "Robust fine-tuning of zero-shot models"): θ = (1 − w)·θ_a + w·θ_b. Two models fine-tuned from
-// the same weights lie in one basin, so the mix keeps much of each one's strengths: here b is a
-// model trained longer with the attention term (maps that point) and a one whose captions were
-// better, and the mix is chosen on held-out scores.
+// the same weights lie in one basin, so the mix can keep much of each one's strengths (e.g. b
+// trained longer with the attention term, maps that point; a with the better captions). Choose w
+// on held-out scores: docs/attention-supervision.md has what it did here.
 import type { SavedDecoder } from './io.ts';
 import { paramLayout } from './params.ts';
 
