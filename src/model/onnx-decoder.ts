@@ -87,10 +87,12 @@ export function stepGraph(config: DecoderConfig, flat: Float32Array): Uint8Array
 /**
  * locate: log p(word | s_t = i) for every location i [L, 1], for one row: its image's a (img),
  * the previous word, h_t and β_t of the step that said `word` (./decoder.ts locationLogprobs).
+ * L is free: the output layer sees one location at a time, so a finer grid of the same
+ * features (the encoder at a larger input) works too (fine focus maps, src/decoding/focus.ts).
  */
 export function locateGraph(config: DecoderConfig, flat: Float32Array): Uint8Array {
   const { featureDim: D, hiddenDim: n, vocabSize: V } = config;
-  const L = config.grid.h * config.grid.w;
+  const L = 'L';
   const { g, op, p } = graph('decoder_locate', config, flat);
   const a = g.input('a', 'float', ['N', L, D]);
   const img = g.input('img', 'int64', []); // a scalar index drops the axis: a[img] is [L, D]

@@ -89,7 +89,7 @@ export class OrtDecoder implements StepDecoder<OrtState> {
 
   wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array {
     const out = this.locateS.run({
-      a: new ort.Tensor('float32', features, [1, this.regions, this.config.featureDim]),
+      a: new ort.Tensor('float32', features, [1, features.length / this.config.featureDim, this.config.featureDim]),
       img: new ort.Tensor('int64', BigInt64Array.of(0n), []),
       prev: new ort.Tensor('int64', BigInt64Array.of(BigInt(prev)), [1]),
       h: new ort.Tensor('float32', h, [1, this.config.hiddenDim]),

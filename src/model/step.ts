@@ -22,7 +22,8 @@ export interface StepDecoder<S = unknown> {
   step(state: S, prev: Int32Array, mode?: ContextMode): StepResult<S>;
   /**
    * log p(word | s_t = i) for every location i [L] of one image's annotation vectors [L, D], given
-   * a step's previous word, h_t and β_t (./decoder.ts locationLogprobs; focus maps).
+   * a step's previous word, h_t and β_t (./decoder.ts locationLogprobs; focus maps). L need not be
+   * the decoder's grid: fine focus maps pass the encoder's features at twice the input size.
    */
   wordLogLikelihood(features: Float32Array, h: Float32Array, prev: number, beta: number, word: number): Float32Array;
   /** h_t of every row of a state a step returned [K, n]: read only when maps are kept (focus maps need it). */

@@ -90,10 +90,10 @@ export class Decoder {
     }) as StepOutput;
   }
 
-  /** log p(word | s_t = i) for every location i [L] of one image's features [L, D], given h_t, β_t and the previous word (./decoder.ts locationLogprobs). */
+  /** log p(word | s_t = i) for every location i [L] of one image's features [L, D] (any L: a finer grid too), given h_t, β_t and the previous word (./decoder.ts locationLogprobs). */
   wordLogLikelihood(features: Float32Array, hidden: Float32Array, prev: number, beta: number, word: number): Float32Array {
     const loglik = tf.tidy(() => {
-      const a = tf.tensor2d(features, [this.regions, this.config.featureDim]);
+      const a = tf.tensor2d(features, [features.length / this.config.featureDim, this.config.featureDim]);
       const h = tf.tensor2d(hidden, [1, this.config.hiddenDim]);
       const Ey = embed(tfOps, this.p, tf.tensor1d([prev], 'int32'));
       const logprobs = locationLogprobs(tfOps, this.p, a, Ey, h, tf.tensor2d([[beta]]), this.banned);
