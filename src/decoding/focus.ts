@@ -8,7 +8,16 @@
 // that explains the word (for "dog": the dog, not the grass around it). p(y_t | s_t = i) is the
 // deep output layer given location i's context alone (src/model/decoder.ts locationLogprobs).
 // For soft attention the same formula reads the soft model as the expectation of the hard one.
-// Measured in docs/attention-supervision.md ("Focus maps").
+//
+// Fine focus maps. The 14×14 grid gives a small object one or two cells. The encoder run at twice
+// the input size sees the same photo on a 28×28 grid of the same kind of annotation vectors, and
+// the output layer reads one location at a time, so it scores those locations as well. The 14×14
+// focus map, upsampled, is the prior over where the word's evidence is, and the fine likelihood
+// places it within that area:
+//
+//   p(s = j | y_t) ∝ up(π_t)_j · p(y_t | s = j, y_<t),   j on the 28×28 grid            (fine focus)
+//
+// Measured in docs/attention-supervision.md ("Fine focus maps").
 import { START_ID } from '../data/vocab.ts';
 import { objectMentions } from '../grounding/categories.ts';
 import type { StepDecoder } from '../model/step.ts';
@@ -36,14 +45,49 @@ export function objectSteps(words: readonly string[]): Set<number> {
 /**
  * Focus maps for the object words of one image's hypothesis (decoded with maps: each step keeps
  * α_t, β_t and h_t; expected context: soft, or hard at test time): each object step's word
- * likelihood per location, combined with that step's α_t. Returns one map per step, undefined for
- * steps that name no object (and for all steps of a hypothesis decoded without maps).
+ * likelihood per location, combined with that step's α_t; with `fine`, refined on its grid (fine
+ * focus, above). Returns one map per step, undefined for steps that name no object (and for all
+ * steps of a hypothesis decoded without maps).
  */
-export function focusMaps<S>(decoder: StepDecoder<S>, features: Float32Array, hyp: Pick<Hypothesis, 'ids' | 'words' | 'steps'>): (Float32Array | undefined)[] {
+export function focusMaps<S>(decoder: StepDecoder<S>, features: Float32Array, hyp: Pick<Hypothesis, 'ids' | 'words' | 'steps'>, fine?: FineFeatures): (Float32Array | undefined)[] {
   const wanted = objectSteps(hyp.words);
+  const { grid } = decoder.config;
   return hyp.steps.map((s, t) => {
     if (!wanted.has(t) || !s.hidden || s.alpha.length === 0) return undefined;
     const prev = t === 0 ? START_ID : hyp.ids[t - 1];
-    return posterior(s.alpha, decoder.wordLogLikelihood(features, s.hidden, prev, s.beta, hyp.ids[t]));
+    const focus = posterior(s.alpha, decoder.wordLogLikelihood(features, s.hidden, prev, s.beta, hyp.ids[t]));
+    if (!fine) return focus;
+    return posterior(upsample(focus, grid, fine.grid), decoder.wordLogLikelihood(fine.features, s.hidden, prev, s.beta, hyp.ids[t]));
   });
+}
+
+/** One image's annotation vectors [h·w, D] from the encoder at a larger input: a finer grid of the same features. */
+export interface FineFeatures {
+  features: Float32Array;
+  grid: { h: number; w: number };
+}
+
+/**
+ * A map on grid `from` resampled to grid `to` (bilinear between cell centres, edges clamped),
+ * renormalised to sum to 1. Bilinear rather than nearest: a peak spread over the 4 fine cells of a
+ * coarse cell gives the fine likelihood no preferred corner.
+ */
+export function upsample(map: ArrayLike<number>, from: { h: number; w: number }, to: { h: number; w: number }): Float32Array {
+  if (map.length !== from.h * from.w) throw new Error(`upsample: ${map.length} values for a ${from.h}x${from.w} grid`);
+  const out = new Float32Array(to.h * to.w);
+  // Fine cell centre → coarse coordinates (in cells, centre of cell 0 at 0), clamped to the edge centres.
+  const at = (i: number, n: number, m: number) => Math.min(m - 1, Math.max(0, ((i + 0.5) * m) / n - 0.5));
+  let sum = 0;
+  for (let r = 0; r < to.h; r++) {
+    const y = at(r, to.h, from.h), y0 = Math.floor(y), y1 = Math.min(from.h - 1, y0 + 1), fy = y - y0;
+    for (let c = 0; c < to.w; c++) {
+      const x = at(c, to.w, from.w), x0 = Math.floor(x), x1 = Math.min(from.w - 1, x0 + 1), fx = x - x0;
+      const top = (1 - fx) * map[y0 * from.w + x0] + fx * map[y0 * from.w + x1];
+      const bottom = (1 - fx) * map[y1 * from.w + x0] + fx * map[y1 * from.w + x1];
+      sum += out[r * to.w + c] = (1 - fy) * top + fy * bottom;
+    }
+  }
+  if (!(sum > 0)) throw new Error('upsample: the map has no mass');
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
 }

@@ -8,6 +8,7 @@ export interface WordStep {
   region?: number; // hard attention, sampled: the region s_t the context came from
   hidden?: Float32Array; // h_t, kept with the maps: focus maps need it (./focus.ts)
   focus?: Float32Array; // object words: p(s_t = i | y_t), where the word's evidence is (./focus.ts)
+  focusGrid?: { h: number; w: number }; // the focus map's grid when finer than α_t's (fine focus, ./focus.ts)
 }
 
 export interface Hypothesis {

@@ -2,7 +2,7 @@
 // numbers, and its likelihood term on a tiny random decoder on both runtimes.
 import t from 'tap';
 import { initBackend } from '../../src/runtime/backend.ts';
-import { focusMaps, objectSteps, posterior } from '../../src/decoding/focus.ts';
+import { focusMaps, objectSteps, posterior, upsample } from '../../src/decoding/focus.ts';
 import { OrtDecoder } from '../../src/model/ort-decoder.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import type { StepDecoder } from '../../src/model/step.ts';
@@ -99,6 +99,51 @@ t.test('focusMaps: a map on each object word only, a distribution, the same on b
   }
   const noMaps = forced(tfjs, features, ids).map((s) => ({ ...s, alpha: new Float32Array(0), hidden: undefined }));
   t.same(focusMaps(tfjs, features, { words, ids, steps: noMaps }), ids.map(() => undefined), 'decoded without maps: no focus maps');
+});
+
+t.test('upsample: bilinear between cell centres, edges clamped, renormalised', async (t) => {
+  // 2×2 → 4×4: fine cell centres sit at coarse coordinates 0 (clamped from −¼), ¼, ¾, 1 (clamped
+  // from 1¼) on each axis, so a unit top-left cell gives (1 − y)(1 − x) = outer(1, ¾, ¼, 0), sum 4.
+  const w = [1, 0.75, 0.25, 0];
+  const want = w.flatMap((y) => w.map((x) => (y * x) / 4));
+  t.ok(maxDiff(upsample([1, 0, 0, 0], { h: 2, w: 2 }, { h: 4, w: 4 }), want) < 1e-7, 'hand-computed');
+  t.ok(maxDiff(upsample(new Float32Array(12).fill(1 / 12), { h: 3, w: 4 }, { h: 6, w: 8 }), new Float32Array(48).fill(1 / 48)) < 1e-7, 'uniform stays uniform');
+  const m = [0.1, 0.2, 0.3, 0.4];
+  t.ok(maxDiff(upsample(m, { h: 2, w: 2 }, { h: 2, w: 2 }), m) < 1e-7, 'the same grid: unchanged');
+  t.throws(() => upsample([1, 0, 0], { h: 2, w: 2 }, { h: 4, w: 4 }), /3 values for a 2x2 grid/);
+  t.throws(() => upsample([0, 0, 0, 0], { h: 2, w: 2 }, { h: 4, w: 4 }), /no mass/);
+});
+
+t.test('fine focus maps: the likelihood on a finer grid of features (any L), refined from the coarse focus; the same on both runtimes', async (t) => {
+  const { tfjs, ort } = decoders(7);
+  t.teardown(() => { tfjs.dispose(); ort.dispose(); });
+  const cfg = tfjs.config;
+  const { h, w } = cfg.grid;
+  const D = cfg.featureDim;
+  const fineGrid = { h: 2 * h, w: 2 * w };
+  const words = 'a dog sits on the mat by a cat'.split(' ');
+  const ids = words.map((x) => tfjs.vocab.id(x));
+  const features = randomFeatures(1, cfg, 8);
+  // Each coarse vector repeated over its 2×2 fine cells: the fine likelihood is the coarse one, repeated.
+  const replicated = new Float32Array(4 * h * w * D);
+  for (let r = 0; r < 2 * h; r++) for (let c = 0; c < 2 * w; c++) replicated.set(features.subarray((((r >> 1) * w) + (c >> 1)) * D, (((r >> 1) * w) + (c >> 1) + 1) * D), (r * 2 * w + c) * D);
+  const other = randomFeatures(4, cfg, 9); // four images' worth of vectors = one image on the 2× grid
+  for (const [name, d] of [['tfjs', tfjs], ['ORT', ort]] as const) {
+    const steps = forced(d as StepDecoder, features, ids);
+    const s = steps[1]; // "dog"
+    const coarse = d.wordLogLikelihood(features, s.hidden!, ids[0], s.beta, ids[1]);
+    const fine = d.wordLogLikelihood(replicated, s.hidden!, ids[0], s.beta, ids[1]);
+    t.equal(fine.length, 4 * h * w, `${name}: one likelihood per fine location`);
+    t.ok(maxDiff(fine, Array.from(fine, (_, j) => coarse[((Math.floor(j / (2 * w)) >> 1) * w) + ((j % (2 * w)) >> 1)])) < TOL, `${name}: repeated vectors, repeated likelihoods`);
+    const maps = focusMaps(d as StepDecoder, features, { words, ids, steps }, { features: other, grid: fineGrid });
+    const plain = focusMaps(d as StepDecoder, features, { words, ids, steps });
+    const want = posterior(upsample(plain[1]!, cfg.grid, fineGrid), d.wordLogLikelihood(other, s.hidden!, ids[0], s.beta, ids[1]));
+    t.equal(maps[1]!.length, 4 * h * w, `${name}: "dog" has a map on the fine grid`);
+    t.ok(maxDiff(maps[1]!, want) < TOL, `${name}: p(j | dog) ∝ up(coarse focus)_j · p(dog | fine location j)`);
+    t.equal(maps[2], undefined, `${name}: still none for "sits"`);
+  }
+  const [a, b] = [tfjs, ort].map((d) => focusMaps(d as StepDecoder, features, { words, ids, steps: forced(d as StepDecoder, features, ids) }, { features: other, grid: fineGrid })[8]!);
+  t.ok(maxDiff(a, b) < TOL, `"cat": ORT and tfjs within ${TOL} (max diff ${maxDiff(a, b).toExponential(2)})`);
 });
 
 t.test('the searches keep each step\'s h_t with the maps (what focus maps read)', async (t) => {
