@@ -7,7 +7,8 @@ import { loadLabels } from './labels.ts';
 import { encoderManifest } from './manifest.ts';
 import { ensureEncoderFile } from './provision.ts';
 
-export type InputSize = 224 | 448;
+/** 224 and 448: what decoders are trained on; 896: the fine pass of a 448 model (fine focus maps). */
+export type InputSize = 224 | 448 | 896;
 
 export interface EncoderLoadOptions {
   modelsDir: string;

@@ -19,12 +19,20 @@ export interface PreparedImage {
   format: string;
   /** Oriented 8-bit RGB, longest side capped at OVERLAY_MAX_SIDE: only when asked for (overlays). */
   pixels?: { rgb: Buffer; width: number; height: number };
+  /** [3, 2·size, 2·size] like `tensor`, for fine focus maps: only when asked for and the photo has more pixels than `size` on a side. */
+  fine?: Float32Array;
 }
 
 export interface PrepareOptions {
   maxPixels?: number;
   /** Keep the oriented RGB copy (PreparedImage.pixels): overlays draw on it, captions do not need it. */
   pixels?: boolean;
+  /**
+   * Also the square at twice the size (PreparedImage.fine) for fine focus maps
+   * (src/decoding/focus.ts), when the photo is larger than `size` on a side: a smaller one has no
+   * detail the first square lacks.
+   */
+  fine?: boolean;
 }
 
 function isPixelLimit(err: unknown): boolean {
@@ -72,12 +80,10 @@ export async function prepareImage(buf: Buffer, size: number, opts: PrepareOptio
     if (info.channels !== 3) throw new UnsupportedImageError(`unexpected channel count ${info.channels}`);
 
     // Squash (fill), not crop: the training images were squashed to a square.
-    const square = await sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } })
-      .resize(size, size, { fit: 'fill' })
-      .raw()
-      .toBuffer();
-    const prepared: PreparedImage = { tensor: normalise(square, size), width, height, format: meta.format };
+    const squash = async (side: number) => normalise(await sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } }).resize(side, side, { fit: 'fill' }).raw().toBuffer(), side);
+    const prepared: PreparedImage = { tensor: await squash(size), width, height, format: meta.format };
     if (opts.pixels) prepared.pixels = { rgb, width: info.width, height: info.height };
+    if (opts.fine && Math.max(info.width, info.height) > size) prepared.fine = await squash(2 * size);
     return prepared;
   } catch (err) {
     throw wrap(err);

@@ -54,8 +54,8 @@ export class Engine implements CaptionEngine {
     return this.models.decoders.some((d) => d.attention === kind);
   }
 
-  prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage> {
-    return prepareImage(image, this.models.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels });
+  prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels' | 'fine'> = {}): Promise<PreparedImage> {
+    return prepareImage(image, this.models.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels, fine: opts.fine });
   }
 
   caption(images: PreparedImage[], plan: DecodingPlan, run: RunOptions = {}): Promise<CaptionedImage[]> {

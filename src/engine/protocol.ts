@@ -30,6 +30,7 @@ const WirePreparedSchema = z.object({
   height: z.number().int(),
   format: z.string(),
   pixels: z.object({ rgb: bytes, width: z.number().int(), height: z.number().int() }).optional(),
+  fine: float32.optional(),
 });
 export type WirePrepared = z.infer<typeof WirePreparedSchema>;
 
@@ -80,13 +81,14 @@ export type JobReply = Extract<WorkerReply, { kind: 'captioned' | 'drawn' | 'err
 
 /** The wire form of a prepared image; `pixels: false` leaves the RGB copy out (only overlays need it). */
 export function toWire(p: PreparedImage, pixels: boolean): WirePrepared {
-  return { tensor: p.tensor, width: p.width, height: p.height, format: p.format, pixels: pixels ? p.pixels : undefined };
+  return { tensor: p.tensor, width: p.width, height: p.height, format: p.format, pixels: pixels ? p.pixels : undefined, fine: p.fine };
 }
 
 /** This side's own PreparedImage over the received arrays (no copy). */
 export function fromWire(w: WirePrepared): PreparedImage {
   const p: PreparedImage = { tensor: w.tensor, width: w.width, height: w.height, format: w.format };
   if (w.pixels) p.pixels = { ...w.pixels, rgb: Buffer.from(w.pixels.rgb.buffer, w.pixels.rgb.byteOffset, w.pixels.rgb.byteLength) };
+  if (w.fine) p.fine = w.fine;
   return p;
 }
 

@@ -109,14 +109,14 @@ export class WorkerExecutor implements Executor {
   async captionParts(parts: CaptionPart[]): Promise<CaptionedImage[][]> {
     const images = parts.flatMap((p) => p.images);
     const msg = (id: number): WorkerRequest => ({ kind: 'caption', id, parts: parts.map((p) => ({ images: p.images.map((im) => toWire(im, false)), plan: p.plan, words: Boolean(p.onWord) })) });
-    const reply = await this.send(msg, transferable(images.map((im) => im.tensor)), parts);
+    const reply = await this.send(msg, transferable(images.flatMap((im) => [im.tensor, im.fine])), parts);
     if (reply.kind !== 'captioned') throw new Error(`inference worker answered a caption job with '${reply.kind}'`);
     // The results come back with the caller's own prepared images.
     return reply.parts.map((captioned, p) => captioned.map((c, i) => ({ ...c, prepared: parts[p].images[i] })));
   }
 
   async overlay(prepared: PreparedImage, plan: DecodingPlan, draw: DrawOptions): Promise<OverlayOutput> {
-    const reply = await this.send((id) => ({ kind: 'overlay', id, image: toWire(prepared, true), plan, draw }), transferable([prepared.tensor, prepared.pixels?.rgb]));
+    const reply = await this.send((id) => ({ kind: 'overlay', id, image: toWire(prepared, true), plan, draw }), transferable([prepared.tensor, prepared.pixels?.rgb, prepared.fine]));
     if (reply.kind !== 'drawn') throw new Error(`inference worker answered an overlay job with '${reply.kind}'`);
     return { image: Buffer.from(reply.image.buffer, reply.image.byteOffset, reply.image.byteLength), caption: reply.caption, words: reply.words };
   }

@@ -17,7 +17,7 @@ export function checkModel(captioner: Pick<CaptionEngine, 'has'>, o: Pick<Captio
  * inference slot. One at a time: a decode can take hundreds of MB at the pixel limit. With
  * several images, a bad one's error names it (0-based, like SSE events).
  */
-export async function prepareAll(captioner: Pick<CaptionEngine, 'prepare'>, files: { filename?: string; data: Buffer }[], opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage[]> {
+export async function prepareAll(captioner: Pick<CaptionEngine, 'prepare'>, files: { filename?: string; data: Buffer }[], opts: Pick<PrepareOptions, 'pixels' | 'fine'> = {}): Promise<PreparedImage[]> {
   const out: PreparedImage[] = [];
   for (const [i, f] of files.entries()) {
     try {

@@ -45,8 +45,8 @@ export interface RunOptions {
 export interface CaptionEngine {
   info(): ModelsInfo;
   has(kind: Attention): boolean;
-  /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError); pixels: keep the RGB copy overlays draw on. */
-  prepare(image: Buffer, opts?: Pick<PrepareOptions, 'pixels'>): Promise<PreparedImage>;
+  /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError); pixels: keep the RGB copy overlays draw on; fine: the square fine focus maps need. */
+  prepare(image: Buffer, opts?: Pick<PrepareOptions, 'pixels' | 'fine'>): Promise<PreparedImage>;
   /**
    * Waits in the line (rejects with QueueFullError when it is full), then captions. The images'
    * pixel data is handed over (moved to a worker thread, not copied): prepare again to reuse.

@@ -31,6 +31,17 @@ t.test('JPEG, PNG and WebP give a normalised CHW tensor and original dims', asyn
   }
 });
 
+t.test('fine: the square at twice the size, only for a photo larger than the input on a side', async (t) => {
+  const big = await solid(600, 300, 3, { r: 200, g: 100, b: 50 }).png().toBuffer();
+  const p = await prepareImage(big, 224, { fine: true });
+  t.equal(p.fine?.length, 3 * 448 * 448, '600×300 at 224: a 448 square');
+  [200, 100, 50].forEach((v, c) => t.ok(near(centre(p.fine!, 448, c), norm(v, c)), `channel ${c} normalised like the tensor`));
+  t.same(p.tensor, (await prepareImage(big, 224)).tensor, 'the tensor is unchanged');
+  t.equal((await prepareImage(big, 224)).fine, undefined, 'not unless asked for');
+  t.equal((await prepareImage(await solid(224, 150, 3, '#808080').png().toBuffer(), 224, { fine: true })).fine, undefined, '224×150 at 224: no detail to gain, none');
+  t.equal((await prepareImage(await solid(225, 100, 3, '#808080').png().toBuffer(), 224, { fine: true })).fine?.length, 3 * 448 * 448, '225 px wide: one');
+});
+
 t.test('448 input size', async (t) => {
   const p = await prepareImage(await solid(50, 80, 3, '#808080').png().toBuffer(), 448);
   t.equal(p.tensor.length, 3 * 448 * 448);

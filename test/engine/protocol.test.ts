@@ -16,6 +16,9 @@ t.test('a prepared image survives the wire form, with or without its pixels', as
   const bare = toWire(prepared, false);
   t.equal(bare.pixels, undefined, 'no pixels sent when the worker has no use for them');
   t.equal(fromWire(bare).pixels, undefined);
+  t.equal(fromWire(bare).fine, undefined);
+  const fine = fromWire(structuredClone(toWire({ ...prepared, fine: new Float32Array([5, 6]) }, false)));
+  t.same([...fine.fine!], [5, 6], 'the fine square (fine focus maps) goes along');
 });
 
 t.test('requests are checked against the schema the pool builds them from; the plan is taken as resolved', async (t) => {
