@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Captioner } from '../pipeline/captioner.ts';
 import type { CaptionedImage } from '../service/engine.ts';
 import type { DecodingPlan } from '../service/schemas.ts';
+import { wantsFineFocus } from '../service/options.ts';
 import type { PreparedImage } from '../encoder/preprocess.ts';
 import { renderSheet } from '../render/index.ts';
 import { overlayWords } from '../pipeline/overlay.ts';
@@ -28,7 +29,7 @@ export async function* captionFiles(captioner: Captioner, files: FoundImage[], o
     Promise.all(batch.map(async (file): Promise<Prepared> => {
       const t0 = performance.now();
       try {
-        const prepared = await captioner.prepare(await readFile(file.absolute), { pixels: o.overlays !== null });
+        const prepared = await captioner.prepare(await readFile(file.absolute), { pixels: o.overlays !== null, fine: wantsFineFocus(o.captionOpts) });
         return { file, prepared, prepareMs: performance.now() - t0 };
       } catch (err) {
         return { file, error: err as Error };

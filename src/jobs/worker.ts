@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { checkModel, prepareAll } from '../service/checks.ts';
 import type { CaptionEngine } from '../service/engine.ts';
 import { serviceErrorStatus } from '../service/errors.ts';
-import { decodingPlan } from '../service/options.ts';
+import { decodingPlan, wantsFineFocus } from '../service/options.ts';
 import { encodeError, JobDataSchema, type JobProgress, type JobResult } from './schemas.ts';
 import { cancelKey, connect } from './store.ts';
 
@@ -53,9 +53,10 @@ export async function startJobWorker(o: JobWorkerOptions): Promise<JobWorker> {
     try {
       checkModel(o.engine, data.options);
       // Same steps and the same error messages as POST /v1/captions.
-      const prepared = await prepareAll(o.engine, data.images.map((im, i) => ({ filename: im.filename, data: buffers[i]! })));
+      const plan = decodingPlan(data.options);
+      const prepared = await prepareAll(o.engine, data.images.map((im, i) => ({ filename: im.filename, data: buffers[i]! })), { fine: wantsFineFocus(plan) });
       await progress({ stage: 'captioning', done: 0 });
-      const captioned = await o.engine.caption(prepared, decodingPlan(data.options));
+      const captioned = await o.engine.caption(prepared, plan);
       result = { results: captioned.map((c) => c.result) };
     } catch (err) {
       const e = serviceErrorStatus(err);

@@ -10,6 +10,7 @@ import { initParams } from '../model/params.ts';
 import type { DecoderRuntime, StepDecoder } from '../model/step.ts';
 import { Vocabulary, SPECIALS } from '../data/vocab.ts';
 import type { WordStep } from '../decoding/types.ts';
+import type { FineFeatures } from '../decoding/focus.ts';
 import { imageGrounding } from '../decoding/grounding.ts';
 import { PHRASES } from '../grounding/categories.ts';
 import type { RawDetection } from '../detector/types.ts';
@@ -17,7 +18,7 @@ import { mulberry32 } from '../util/rng.ts';
 import { assess } from './confidence.ts';
 import type { CaptionedImage, OnWord, OverlayOutput, RunOptions } from '../service/engine.ts';
 import { ModelUnavailableError } from '../service/errors.ts';
-import { batchKey, isRandomDecoding } from '../service/options.ts';
+import { batchKey, isRandomDecoding, wantsFineFocus } from '../service/options.ts';
 import { decodeImages, toToken } from './decode.ts';
 import { encodeAll } from './encode.ts';
 import { detectAll, detectorInfo, groundingOn, ImageObjects, loadDetector, type ObjectDetector } from './grounding.ts';
@@ -56,6 +57,9 @@ export class Captioner {
     readonly detector: ObjectDetector | null,
     private readonly tfjs?: Tfjs,
   ) {}
+
+  /** The encoder at twice the input size, for fine focus maps: loaded on the first request that wants them (its first run sizes ONNX Runtime's arena, ~100 MB). */
+  private fineEncoder?: Promise<Encoder>;
 
   static async load(opts: CaptionerOptions): Promise<Captioner> {
     const log = opts.log ?? (() => {});
@@ -133,8 +137,20 @@ export class Captioner {
   }
 
   /** Decodes and checks one upload (throws UnsupportedImageError / ImageTooLargeError). */
-  prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels'> = {}): Promise<PreparedImage> {
-    return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels });
+  prepare(image: Buffer, opts: Pick<PrepareOptions, 'pixels' | 'fine'> = {}): Promise<PreparedImage> {
+    return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels, fine: opts.fine });
+  }
+
+  /** Annotation vectors of the images' fine squares (PreparedImage.fine) on the fine encoder's grid; undefined where not wanted or not prepared. */
+  private async encodeFine(prepared: PreparedImage[], wanted: boolean[]): Promise<(FineFeatures | undefined)[]> {
+    const todo = prepared.flatMap((p, n) => (wanted[n] && p.fine ? [n] : []));
+    if (!todo.length) return [];
+    const encoder = await (this.fineEncoder ??= Encoder.load({ modelsDir: this.opts.modelsDir, inputSize: (2 * this.encoder.inputSize) as InputSize, intraOpThreads: this.opts.intraOpThreads ?? 1 }));
+    const { features } = await encodeAll(encoder, todo.map((n) => ({ ...prepared[n], tensor: prepared[n].fine! })));
+    const per = encoder.grid.h * encoder.grid.w * encoder.featureDim;
+    const out: (FineFeatures | undefined)[] = [];
+    todo.forEach((n, k) => (out[n] = { features: features.subarray(k * per, (k + 1) * per), grid: encoder.grid }));
+    return out;
   }
 
   /**
@@ -175,7 +191,13 @@ export class Captioner {
     // Detections a caller already has (evaluation from a file) are used as given; the detector
     // runs on the rest, beside the encoder (ONNX Runtime runs both sessions off this thread).
     const given = owner.map(({ part, image }) => parts[part].detections?.[image]);
-    const [{ features, logits }, detected] = await Promise.all([encodeAll(this.encoder, prepared), detectAll(this.detector, prepared, owner.map((x, n) => grounded[x.part] && !given[n]))]);
+    // Fine focus maps (src/decoding/focus.ts) for the parts that show focus maps and ask for them.
+    const fineWanted = owner.map(({ part }) => wantsFineFocus(parts[part].plan));
+    const [{ features, logits }, detected, fine] = await Promise.all([
+      encodeAll(this.encoder, prepared),
+      detectAll(this.detector, prepared, owner.map((x, n) => grounded[x.part] && !given[n])),
+      this.encodeFine(prepared, fineWanted),
+    ]);
     const t2 = performance.now();
     const grid = decoder.config.grid;
     const raw = owner.map((x, n) => (grounded[x.part] ? given[n] ?? detected.raw[n] : undefined));
@@ -202,7 +224,7 @@ export class Captioner {
     const grounding = o.grounding
       ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: top[n], grid }, undefined, decoder.config.supportedOnly))
       : undefined;
-    const hyps = decodeImages(decoder, features, o, maps, onStep, grounding, parts.some((p) => p.plan.includeMaps));
+    const hyps = decodeImages(decoder, features, o, maps, onStep, grounding, parts.some((p) => p.plan.includeMaps), fine);
     const t3 = performance.now();
     const { h, w } = grid;
     // Encoding and detection overlap: encodeMs is both, detectMs the detector's own share.
@@ -230,6 +252,7 @@ export class Captioner {
           tokens,
           alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score, truncated: Boolean(x.truncated) })),
           grid: { h, w },
+          ...(focusGrid(tokens) ? { focusGrid: focusGrid(tokens) } : {}),
           model: { id: info.id, attention: po.attention, trained: info.trained },
           backend: this.backend,
           runtime: decoder.runtime,
@@ -259,6 +282,7 @@ export class Captioner {
   async dispose(): Promise<void> {
     for (const slot of this.decoders.values()) await slot.dispose();
     await this.encoder.dispose();
+    await (await this.fineEncoder)?.dispose();
     await this.detector?.dispose?.();
   }
 }
@@ -302,5 +326,11 @@ function describe(kind: Attention, c: DecoderConfig, vocab: Vocabulary, path: st
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** The grid of the tokens' focus maps (rows × columns of the first one), undefined when none has one. */
+function focusGrid(tokens: Token[]): { h: number; w: number } | undefined {
+  const f = tokens.find((t) => t.focus)?.focus;
+  return f && { h: f.length, w: f[0].length };
+}
 
 export { encodeChunk } from './encode.ts';

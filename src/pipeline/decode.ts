@@ -2,7 +2,7 @@
 // search) over annotation vectors, and each decoded step as the API shows it.
 import { beamSearchBatch } from '../decoding/beam.ts';
 import type { ImageGrounding } from '../decoding/grounding.ts';
-import { focusMaps } from '../decoding/focus.ts';
+import { focusMaps, type FineFeatures } from '../decoding/focus.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import type { ContextMode, StepDecoder } from '../model/step.ts';
@@ -12,13 +12,14 @@ import { deriveSeed, mulberry32 } from '../util/rng.ts';
 
 /**
  * Hypotheses (best first) for every image of features [N, L, D], with focus maps on the best ones'
- * object words when `focus`; `onStep(n, step)` streams words (greedy and sampled words as they
- * come, without focus maps; beam search's once the search ends, with them).
+ * object words when `focus` (on image n's finer grid when fine[n] is given); `onStep(n, step)`
+ * streams words (greedy and sampled words as they come, without focus maps; beam search's once
+ * the search ends, with them).
  */
-export function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[], focus = maps): Hypothesis[][] {
+export function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[], focus = maps, fine: (FineFeatures | undefined)[] = []): Hypothesis[][] {
   const beam = !isRandomDecoding(o) && o.beamSize > 1;
   const hyps = search(decoder, features, o, maps, beam ? undefined : onStep, grounding);
-  if (focus) addFocus(decoder, features, hyps, o);
+  if (focus) addFocus(decoder, features, hyps, o, fine);
   // Beam search: the words are only final once the search ends.
   if (beam && onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
   return hyps;
@@ -28,13 +29,15 @@ export function decodeImages(decoder: StepDecoder, features: Float32Array, o: De
  * Focus maps (src/decoding/focus.ts) on each image's best hypothesis, for its object words. Not
  * for sampled locations: there the token shows the region the context came from.
  */
-function addFocus(decoder: StepDecoder, features: Float32Array, hyps: Hypothesis[][], o: Pick<DecodingPlan, 'attention' | 'sampleLocations'>): void {
+function addFocus(decoder: StepDecoder, features: Float32Array, hyps: Hypothesis[][], o: Pick<DecodingPlan, 'attention' | 'sampleLocations'>, fine: (FineFeatures | undefined)[]): void {
   if (o.attention === 'hard' && o.sampleLocations) return;
   const per = decoder.regions * decoder.config.featureDim;
   hyps.forEach((hs, n) => {
     const best = hs[0];
-    focusMaps(decoder, features.subarray(n * per, (n + 1) * per), best).forEach((map, t) => {
-      if (map) best.steps[t].focus = map;
+    focusMaps(decoder, features.subarray(n * per, (n + 1) * per), best, fine[n]).forEach((map, t) => {
+      if (!map) return;
+      best.steps[t].focus = map;
+      if (fine[n]) best.steps[t].focusGrid = fine[n].grid;
     });
   });
 }
@@ -67,14 +70,14 @@ function search(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, m
   return beamSearchBatch(decoder, features, { beamSize: o.beamSize, maxLength: o.maxLength, nBest: o.beamSize, lengthPenalty: o.lengthPenalty, maps, repetitionPenalty, grounding });
 }
 
-/** A decoded step as the API shows it: α and an object word's focus as h×w grids rounded to mapDecimals (includeMaps), the sampled region. */
+/** A decoded step as the API shows it: α (h×w) and an object word's focus (its own grid) rounded to mapDecimals (includeMaps), the sampled region. */
 export function toToken(s: WordStep, grid: { h: number; w: number }, o: Pick<DecodingPlan, 'includeMaps' | 'mapDecimals'>): Token {
-  const { h, w } = grid;
+  const { w } = grid;
   const token: Token = { word: s.word, logprob: s.logprob, beta: s.beta };
   const scale = 10 ** o.mapDecimals;
-  const asGrid = (map: Float32Array) => Array.from({ length: h }, (_, r) => Array.from(map.subarray(r * w, (r + 1) * w), (v) => Math.round(v * scale) / scale));
-  if (o.includeMaps) token.attention = asGrid(s.alpha);
-  if (o.includeMaps && s.focus) token.focus = asGrid(s.focus);
+  const asGrid = (map: Float32Array, g: { h: number; w: number }) => Array.from({ length: g.h }, (_, r) => Array.from(map.subarray(r * g.w, (r + 1) * g.w), (v) => Math.round(v * scale) / scale));
+  if (o.includeMaps) token.attention = asGrid(s.alpha, grid);
+  if (o.includeMaps && s.focus) token.focus = asGrid(s.focus, s.focusGrid ?? grid);
   if (s.region !== undefined && s.region >= 0) token.region = { index: s.region, row: Math.floor(s.region / w), col: s.region % w };
   return token;
 }

@@ -49,3 +49,8 @@ export function batchKey(p: DecodingPlan): string | undefined {
   if (isRandomDecoding(p)) return undefined;
   return JSON.stringify([p.attention, p.beamSize, p.maxLength, p.lengthPenalty, p.repetitionPenalty, p.grounding]);
 }
+
+/** Whether a plan's answer shows fine focus maps: maps returned, fineFocus on, and focus maps at all (not with sampled locations). */
+export function wantsFineFocus(p: Pick<DecodingPlan, 'includeMaps' | 'fineFocus' | 'attention' | 'sampleLocations'>): boolean {
+  return p.includeMaps && p.fineFocus && !(p.attention === 'hard' && p.sampleLocations);
+}

@@ -86,23 +86,37 @@ t.test('grounded captions of a real photo', { skip: skipWithoutDetector || (exis
     t.same(result.tokens.map((x) => x.grounding), r.tokens.map((x) => x.grounding), 'and as the plain answer');
   });
 
-  t.test('object words carry a focus map (a distribution on the grid, not α); the overlay draws it unless map=attention', async (t) => {
-    const objects = r.tokens.filter((x) => categoryOf(x.word));
-    t.ok(objects.length > 0, `the caption names an object: "${r.caption}"`);
+  /** Every object word has a focus map on `grid` (a distribution, not α), the other words none. */
+  const checkFocus = (t: Test, r: CaptionResult, grid: { h: number; w: number }) => {
+    t.same(r.focusGrid, grid, `focusGrid ${grid.h}x${grid.w}`);
     for (const x of r.tokens) {
       if (!categoryOf(x.word)) {
         t.equal(x.focus, undefined, `"${x.word}": no focus map`);
         continue;
       }
       const focus = x.focus ?? [];
-      t.equal(focus.length, r.grid.h, `"${x.word}": ${r.grid.h} rows`);
-      t.ok(focus.every((row) => row.length === r.grid.w), `"${x.word}": ${r.grid.w} columns`);
+      t.equal(focus.length, grid.h, `"${x.word}": ${grid.h} rows`);
+      t.ok(focus.every((row) => row.length === grid.w), `"${x.word}": ${grid.w} columns`);
       const sum = focus.flat().reduce((a, b) => a + b, 0);
       t.ok(Math.abs(sum - 1) < 0.01, `"${x.word}": sums to 1 (${sum.toFixed(4)})`);
       t.notSame(focus, x.attention, `"${x.word}": not α`);
     }
+  };
+
+  t.test('object words carry a focus map (a distribution, not α) on the fine grid; fineFocus=false or a small photo: on α\'s grid; the overlay draws it unless map=attention', async (t) => {
+    const objects = r.tokens.filter((x) => categoryOf(x.word));
+    t.ok(objects.length > 0, `the caption names an object: "${r.caption}"`);
+    // The photo is 640 px wide, more than the encoder's 448: fine focus maps, twice as fine.
+    checkFocus(t, r, { h: 2 * r.grid.h, w: 2 * r.grid.w });
+    const [coarse] = CaptionsResponseSchema.parse((await caption(srv, photo, { fineFocus: 'false' })).body).results;
+    t.equal(coarse.caption, r.caption, 'fineFocus=false: the same caption');
+    checkFocus(t, coarse, r.grid);
+    const [small] = CaptionsResponseSchema.parse((await caption(srv, await sharp(photo).resize(320).jpeg().toBuffer())).body).results;
+    if (small.tokens.some((x) => categoryOf(x.word))) checkFocus(t, small, r.grid); // 320 px: no detail to gain, no second pass
+    else t.comment(`320 px: "${small.caption}" names no object`);
     const [noMaps] = CaptionsResponseSchema.parse((await caption(srv, photo, { includeMaps: 'false' })).body).results;
     t.ok(noMaps.tokens.every((x) => x.focus === undefined), 'includeMaps=false: no focus maps');
+    t.equal(noMaps.focusGrid, undefined, 'and no focusGrid');
     const word = String(r.tokens.indexOf(objects[0]));
     const overlay = async (fields: Record<string, string>) => {
       const form = await imageForm([photo], { word, ...fields });

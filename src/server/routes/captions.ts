@@ -11,7 +11,7 @@ import { toHttpError } from '../errors.ts';
 import { edgeErrors, jsonSchema } from '../openapi.ts';
 import { requestSignal } from '../inference.ts';
 import { parseOptionsGiven } from '../options.ts';
-import { resolveOptions } from '../../service/options.ts';
+import { resolveOptions, wantsFineFocus } from '../../service/options.ts';
 import { CaptionRequestSchema, CaptionsResponseSchema, ResultEventSchema, WordEventSchema, type CaptionsResponse, type ResultEvent, type WordEvent } from '../schemas.ts';
 import { SseStream } from '../sse.ts';
 import { readUpload } from '../upload.ts';
@@ -39,7 +39,7 @@ export const captionsRoute: FastifyPluginAsyncZod = async (app) => {
     const parsed = parseOptionsGiven(CaptionRequestSchema, req.query, upload.fields);
     const opts = resolveOptions(parsed.options, parsed.given);
     checkModel(captioner, opts);
-    const prepared = await prepareAll(captioner, upload.files);
+    const prepared = await prepareAll(captioner, upload.files, { fine: wantsFineFocus(opts) });
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
     if (wantsEvents(req)) return streamCaptions(req, reply, captioner, prepared, opts, signal);
     const captioned = await captioner.caption(prepared, opts, { signal });

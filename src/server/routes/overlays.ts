@@ -6,7 +6,7 @@ import { checkModel, prepareAll } from '../../service/checks.ts';
 import { requestSignal } from '../inference.ts';
 import { edgeErrors } from '../openapi.ts';
 import { parseOptionsGiven } from '../options.ts';
-import { resolveOptions } from '../../service/options.ts';
+import { resolveOptions, wantsFineFocus } from '../../service/options.ts';
 import { OverlayRequestSchema } from '../schemas.ts';
 import { readUpload } from '../upload.ts';
 import { uploadErrors, uploadHooks, uploadSchema } from '../upload-route.ts';
@@ -33,7 +33,7 @@ export const overlaysRoute: FastifyPluginAsyncZod = async (app) => {
     const { format, word, panelSize, columns, style, map, ...caption } = parsed.options;
     const opts = resolveOptions({ ...caption, includeMaps: true }, parsed.given); // the maps are the point here
     checkModel(captioner, opts);
-    const [prepared] = await prepareAll(captioner, upload.files, { pixels: true }); // drawn on
+    const [prepared] = await prepareAll(captioner, upload.files, { pixels: true, fine: wantsFineFocus(opts) }); // drawn on
     const signal = requestSignal(req, reply, ctx.config.requestTimeoutMs);
     // Rendering waits in the engine's line too (and in the worker): its per-pixel blending is
     // CPU work as well. An out-of-range word is a WordOutOfRangeError → 400 invalid_option.

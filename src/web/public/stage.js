@@ -141,7 +141,7 @@ function describeToken(t, grid) {
     let best = -1, r0 = 0, c0 = 0;
     map.forEach((row, r) => row.forEach((v, c) => { if (v > best) { best = v; r0 = r; c0 = c; } }));
     const what = t.focus ? 'focus (where the word\'s evidence is)' : 'α';
-    parts.push(`peak ${what} = ${best.toFixed(3)} at row ${r0 + 1}, col ${c0 + 1} of ${grid.h}×${grid.w}`);
+    parts.push(`peak ${what} = ${best.toFixed(3)} at row ${r0 + 1}, col ${c0 + 1} of ${map.length}×${map[0].length}`); // focus maps can be finer than α's grid
   } else parts.push('no attention map returned');
   return parts.join(' · ');
 }
