@@ -3,10 +3,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { initBackend } from '../runtime/backend.ts';
 import { Encoder, type InputSize } from '../encoder/encoder.ts';
-import { buildFeatureCache, loadFeatureCache, rowFeatures } from '../encoder/cache.ts';
+import { buildFeatureCache, loadFeatureCache, rowFeatures, type FeatureCache } from '../encoder/cache.ts';
 import { detectFormat, loadDataset } from '../data/load.ts';
 import { normalize } from '../data/tokenize.ts';
 import { Decoder } from '../model/tfjs-decoder.ts';
@@ -53,6 +54,7 @@ export const EvalOptionsSchema = z
     instances: pathOption('a COCO instances file: --instances FILE').optional().describe('COCO instances_*.json: also play the pointing game (does each object word\'s attention map peak inside that object\'s box?) and score object hallucination (CHAIR_i, CHAIR_s) and object recall'),
     detections: pathOption('a detections file: --detections FILE').optional().describe('precomputed detections (layout of ../shared/data/flickr8k-detections/centernet-512.json; scripts/detect-flickr8k.ts); default: the detector in --models-dir'),
     grounding: flag.default(true).describe('grounding rules in the search (docs/grounding.md): --no-grounding or --grounding false = the model alone'),
+    fineFocus: flag.default(true).describe('with --instances: object words\' focus maps on the finer grid, as the service makes them (fineFocus; photos larger than the encoder input); --no-fine-focus: on the decoder\'s grid'),
     imagenetFile: pathOption('a JSON file: --imagenet-file FILE').optional().describe('where the encoder\'s ImageNet top-10 per image is kept (default: imagenet-top10.json in the feature cache folder)'),
     evidence: z.enum(['both', 'detector', 'imagenet'], { error: 'expects both, detector or imagenet' }).default('both').describe('what grounding believes: detections, the encoder\'s ImageNet classes, or both'),
     groundFloor: rule('floor').describe('support below this: the category is not in the photo'),
@@ -118,6 +120,7 @@ export interface EvalResultFile {
   captions: { image: string; caption: string; references: string[]; bleu4?: number; ciderD?: number }[];
   pointing?: Omit<PointingResult, 'items'> & { items: PointingResult['items'] };
   pointingFocus?: Omit<PointingResult, 'items'> & { items: PointingResult['items'] }; // the same words, scored with their focus maps
+  fineFocus?: boolean; // with pointing: were the focus maps fine ones (where the photo had the detail)
   grounding: false | { rules: GroundingRules; evidence: string; detections: string | null };
   objects?: ChairResult;
 }
@@ -197,6 +200,8 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     await encoder.dispose();
   }
   const cache = await loadFeatureCache(cachePath);
+  const fine = objects && o.fineFocus ? await fineFeatureCache(o, [...new Set(items.map((it) => it.image))], config.encoder.inputSize) : undefined;
+  if (fine) log(`eval: fine focus maps on ${fine.grid.h}x${fine.grid.w} for the ${new Set(items.filter((it) => fine.index.has(it.image)).map((it) => it.image)).size} photos larger than ${config.encoder.inputSize} px`);
 
   // ---- captions and scores ----
   const rules: GroundingRules = { floor: o.groundFloor, penalty: o.groundPenalty, confident: o.groundConfident, boost: o.groundBoost, endPenalty: o.groundEndPenalty, within: o.groundWithin, boostFirst: o.groundBoostFirst, refine: o.groundRefine, slope: o.groundSlope, transfer: o.groundTransfer, generalise: o.groundGeneralise, phrases: o.groundPhrases, attend: o.groundAttend };
@@ -205,7 +210,9 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     if (row === undefined) throw new Error(`feature cache ${cachePath} has no row for ${it.image}`);
     const evidence = { detections: o.evidence !== 'imagenet' ? detections?.get(it.image) : undefined, imagenet: imagenet?.get(it.image), grid: config.grid };
     const grounding = o.grounding ? imageGrounding(saved.vocab.words, evidence, rules, config.supportedOnly) : undefined;
-    return { image: it.image, features: () => rowFeatures(cache, row), references: it.captions.map(normalize), grounding };
+    const fineRow = fine?.index.get(it.image);
+    const fineFeatures = fine && fineRow !== undefined ? () => ({ features: rowFeatures(fine, fineRow), grid: fine.grid }) : undefined;
+    return { image: it.image, features: () => rowFeatures(cache, row), references: it.captions.map(normalize), grounding, fine: fineFeatures };
   });
   log(`eval: grounding ${o.grounding ? `on (evidence ${o.evidence}${detections ? `, detections ${detectionsSource}` : ', no detections'}; ${JSON.stringify(rules)})` : 'off'}`);
   const decoder = new Decoder(config, saved.vocab, saved.params);
@@ -224,7 +231,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   const pointing = objects ? pointingGame(result.maps, objects, config.grid) : undefined;
   if (pointing) process.stdout.write(`${formatPointing(pointing)}\n`);
   // The same words scored with their focus maps (src/decoding/focus.ts) instead of α_t.
-  const pointingFocus = objects ? pointingGame(result.maps.map((m) => ({ ...m, alphas: m.alphas.map((a, t) => m.focus[t] ?? a) })), objects, config.grid) : undefined;
+  const pointingFocus = objects ? pointingGame(result.maps.map((m) => ({ ...m, alphas: m.alphas.map((a, t) => m.focus[t] ?? a), grids: m.focus.map((f) => (f ? m.focusGrid : undefined)) })), objects, config.grid) : undefined;
   if (pointingFocus) process.stdout.write(`focus maps: ${formatPointing(pointingFocus)}\n`);
   const chairResult = objects
     ? chair(result.captions.map((c) => ({ image: c.image, caption: c.caption, references: c.references, boxed: new Set(objects.get(c.image)!.boxes.keys()) })))
@@ -246,7 +253,7 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
     meteor: null,
     captions: result.captions.map((c, i) => ({ ...c, bleu4: perItem[i]?.bleu[3], ciderD: perItem[i]?.ciderD })),
     ...(pointing ? { pointing } : {}),
-    ...(pointingFocus ? { pointingFocus } : {}),
+    ...(pointingFocus ? { pointingFocus, fineFocus: Boolean(fine) } : {}),
     grounding: o.grounding ? { rules, evidence: o.evidence, detections: detectionsSource } : false,
     ...(chairResult ? { objects: chairResult } : {}),
   };
@@ -254,4 +261,26 @@ async function evaluate(o: EvalOptions, log: (msg: string) => void): Promise<Eva
   await writeFile(o.out, JSON.stringify(out, null, 2) + '\n');
   log(`eval: wrote ${o.out}`);
   return out;
+}
+
+/**
+ * The encoder's features at twice the input size for the photos larger than the input on a side
+ * (as the service's fine focus maps: PreparedImage.fine), cached beside the others; undefined when
+ * no photo is (Flickr8k's are 224 px).
+ */
+async function fineFeatureCache(o: EvalOptions, names: string[], inputSize: number): Promise<FeatureCache | undefined> {
+  const big: string[] = [];
+  for (const name of names) {
+    const { width = 0, height = 0 } = await sharp(join(o.images, name)).metadata();
+    if (Math.max(width, height) > inputSize) big.push(name);
+  }
+  if (!big.length) return undefined;
+  const encoder = await Encoder.load({ modelsDir: o.modelsDir, inputSize: (2 * inputSize) as InputSize });
+  try {
+    const bar = new ProgressBar('  fine features', big.length, 'images');
+    const path = await buildFeatureCache({ imagesDir: o.images, names: big, cacheDir: o.cache, encoder, batchSize: 1, onProgress: (p) => bar.update(p.done) });
+    return await loadFeatureCache(path);
+  } finally {
+    await encoder.dispose();
+  }
 }

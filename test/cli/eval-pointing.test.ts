@@ -30,6 +30,10 @@ t.test('the pointing game runs with eval and its summary agrees with its per-wor
   t.ok(Math.abs(p.overall.hitRate - p.items.filter((i) => i.hit).length / p.items.length) < 1e-12, 'hit rate = share of hits');
   const cats = Object.values(p.perCategory).reduce((s, c) => s + c.words, 0);
   t.equal(cats, p.overall.words, 'per-category counts add up');
+  // COCO photos are larger than the encoder input: the focus maps are fine ones, as the service's.
+  t.equal(r.fineFocus, true, 'fine focus maps');
+  t.match(lines.join('\n'), /fine focus maps on 28x28 for the 12 photos larger than 448 px/, 'the fine features were encoded');
+  t.equal(r.pointingFocus!.overall.words, p.overall.words, 'the focus maps score the same words');
   for (const i of p.items) {
     t.ok(r.captions.find((c) => c.image === i.image)!.caption.split(' ')[i.index] === i.word, `${i.image}: word ${i.index} is "${i.word}"`);
     t.ok(i.mass >= 0 && i.mass <= 1 + 1e-9 && i.randomHit >= 0 && i.randomHit <= 1);

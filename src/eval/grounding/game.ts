@@ -8,6 +8,7 @@ export interface CaptionedMaps {
   image: string;
   words: string[];
   alphas: ArrayLike<number>[]; // α_t per word
+  grids?: ({ h: number; w: number } | undefined)[]; // per word, when its map is not on the game's grid (fine focus maps)
 }
 
 export interface PointingResult {
@@ -33,7 +34,7 @@ export function pointingGame(captions: readonly CaptionedMaps[], objects: Readon
         ungrounded.byCategory[category] = (ungrounded.byCategory[category] ?? 0) + 1;
         return;
       }
-      items.push({ image: c.image, word, index, category, ...scorePointing(c.alphas[index], boxes, { width: obj.width, height: obj.height, grid }) });
+      items.push({ image: c.image, word, index, category, ...scorePointing(c.alphas[index], boxes, { width: obj.width, height: obj.height, grid: c.grids?.[index] ?? grid }) });
     });
   }
   const perCategory: Record<string, PointingSummary> = {};
