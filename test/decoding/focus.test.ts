@@ -2,7 +2,7 @@
 // numbers, and its likelihood term on a tiny random decoder on both runtimes.
 import t from 'tap';
 import { initBackend } from '../../src/runtime/backend.ts';
-import { focusMaps, objectSteps, posterior, upsample } from '../../src/decoding/focus.ts';
+import { FINE_SUPPORT_MASS, focusMaps, objectSteps, posterior, support, upsample } from '../../src/decoding/focus.ts';
 import { OrtDecoder } from '../../src/model/ort-decoder.ts';
 import { TfjsStepDecoder } from '../../src/model/tfjs-step.ts';
 import type { StepDecoder } from '../../src/model/step.ts';
@@ -114,6 +114,13 @@ t.test('upsample: bilinear between cell centres, edges clamped, renormalised', a
   t.throws(() => upsample([0, 0, 0, 0], { h: 2, w: 2 }, { h: 4, w: 4 }), /no mass/);
 });
 
+t.test('support: the fewest cells holding the mass, largest first', async (t) => {
+  t.same(support([0.1, 0.5, 0.15, 0.25], 0.7), [1, 3], '0.5 + 0.25 ≥ 0.7');
+  t.same(support([0.1, 0.5, 0.15, 0.25], 0.75), [1, 3], 'exactly reached');
+  t.same(support([0.1, 0.5, 0.15, 0.25], 0.76), [1, 3, 2]);
+  t.same(support([0.25, 0.25, 0.25, 0.25], 1), [0, 1, 2, 3], 'all of it: every cell');
+});
+
 t.test('fine focus maps: the likelihood on a finer grid of features (any L), refined from the coarse focus; the same on both runtimes', async (t) => {
   const { tfjs, ort } = decoders(7);
   t.teardown(() => { tfjs.dispose(); ort.dispose(); });
@@ -137,9 +144,15 @@ t.test('fine focus maps: the likelihood on a finer grid of features (any L), ref
     t.ok(maxDiff(fine, Array.from(fine, (_, j) => coarse[((Math.floor(j / (2 * w)) >> 1) * w) + ((j % (2 * w)) >> 1)])) < TOL, `${name}: repeated vectors, repeated likelihoods`);
     const maps = focusMaps(d as StepDecoder, features, { words, ids, steps }, { features: other, grid: fineGrid });
     const plain = focusMaps(d as StepDecoder, features, { words, ids, steps });
-    const want = posterior(upsample(plain[1]!, cfg.grid, fineGrid), d.wordLogLikelihood(other, s.hidden!, ids[0], s.beta, ids[1]));
+    // The rule by hand: up(coarse focus) × the fine likelihood on the cells holding 99% of it,
+    // × the likelihood of the coarse parent cell (fine cell r, c → r >> 1, c >> 1) elsewhere.
+    const prior = upsample(plain[1]!, cfg.grid, fineGrid);
+    const kept = new Set(support(prior, FINE_SUPPORT_MASS));
+    t.ok(kept.size > 0 && kept.size < 4 * h * w, `${name}: the fine likelihood on ${kept.size} of ${4 * h * w} cells`);
+    const fineLik = d.wordLogLikelihood(other, s.hidden!, ids[0], s.beta, ids[1]);
+    const want = posterior(prior, Array.from(prior, (_, j) => (kept.has(j) ? fineLik[j] : coarse[((Math.floor(j / (2 * w)) >> 1) * w) + ((j % (2 * w)) >> 1)])));
     t.equal(maps[1]!.length, 4 * h * w, `${name}: "dog" has a map on the fine grid`);
-    t.ok(maxDiff(maps[1]!, want) < TOL, `${name}: p(j | dog) ∝ up(coarse focus)_j · p(dog | fine location j)`);
+    t.ok(maxDiff(maps[1]!, want) < TOL, `${name}: p(j | dog) ∝ up(coarse focus)_j · p(dog | location j), fine where the prior has mass`);
     t.equal(maps[2], undefined, `${name}: still none for "sits"`);
   }
   const [a, b] = [tfjs, ort].map((d) => focusMaps(d as StepDecoder, features, { words, ids, steps: forced(d as StepDecoder, features, ids) }, { features: other, grid: fineGrid })[8]!);
