@@ -81,9 +81,11 @@ export async function prepareImage(buf: Buffer, size: number, opts: PrepareOptio
 
     // Squash (fill), not crop: the training images were squashed to a square.
     const squash = async (side: number) => normalise(await sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } }).resize(side, side, { fit: 'fill' }).raw().toBuffer(), side);
-    const prepared: PreparedImage = { tensor: await squash(size), width, height, format: meta.format };
+    // The two squares resize side by side (sharp works off the main thread).
+    const [tensor, fine] = await Promise.all([squash(size), opts.fine && Math.max(info.width, info.height) > size ? squash(2 * size) : undefined]);
+    const prepared: PreparedImage = { tensor, width, height, format: meta.format };
     if (opts.pixels) prepared.pixels = { rgb, width: info.width, height: info.height };
-    if (opts.fine && Math.max(info.width, info.height) > size) prepared.fine = await squash(2 * size);
+    if (fine) prepared.fine = fine;
     return prepared;
   } catch (err) {
     throw wrap(err);
@@ -94,10 +96,13 @@ export async function prepareImage(buf: Buffer, size: number, opts: PrepareOptio
 export function normalise(hwc: Uint8Array, size: number): Float32Array {
   const plane = size * size;
   const out = new Float32Array(3 * plane);
-  for (let c = 0; c < 3; c++) {
-    const scale = 1 / (255 * IMAGENET_STD[c]);
-    const shift = IMAGENET_MEAN[c] / IMAGENET_STD[c];
-    for (let i = 0; i < plane; i++) out[c * plane + i] = hwc[i * 3 + c] * scale - shift;
+  const [s0, s1, s2] = IMAGENET_STD.map((sd) => 1 / (255 * sd));
+  const [m0, m1, m2] = IMAGENET_MEAN.map((m, c) => m / IMAGENET_STD[c]);
+  // One pass over the pixels (reads in order; a pass per channel costs 3-4x as much at 896 px).
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    out[i] = hwc[j] * s0 - m0;
+    out[plane + i] = hwc[j + 1] * s1 - m1;
+    out[2 * plane + i] = hwc[j + 2] * s2 - m2;
   }
   return out;
 }
