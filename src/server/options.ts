@@ -35,10 +35,10 @@ export async function normaliseQuery(req: FastifyRequest): Promise<void> {
 /**
  * Merges the validated query with the body's option fields and parses the whole; empty fields
  * count as absent. A name given in both places must have the same value: a disagreement is a
- * 400, never a silent pick. Also returns the names given, so defaults can be told from explicit
- * choices.
+ * 400, never a silent pick. `defaults` are the server's own for names the caller did not give
+ * (FINE_FOCUS). Also returns the names given, so defaults can be told from explicit choices.
  */
-export function parseOptionsGiven<S extends z.ZodObject>(schema: S, query: Partial<z.output<S>>, fields: Record<string, string>): { options: z.output<S>; given: Set<string> } {
+export function parseOptionsGiven<S extends z.ZodObject>(schema: S, query: Partial<z.output<S>>, fields: Record<string, string>, defaults: Record<string, unknown> = {}): { options: z.output<S>; given: Set<string> } {
   const merged: Record<string, unknown> = { ...query };
   for (const [k, v] of Object.entries(fields)) {
     if (v === '') continue;
@@ -48,10 +48,11 @@ export function parseOptionsGiven<S extends z.ZodObject>(schema: S, query: Parti
     }
     merged[k] = v;
   }
-  return { options: schema.parse(merged), given: new Set(Object.keys(merged)) }; // ZodError → 400 invalid_option naming the field
+  const given = new Set(Object.keys(merged));
+  return { options: schema.parse({ ...defaults, ...merged }), given }; // ZodError → 400 invalid_option naming the field
 }
 
 /** parseOptionsGiven without the names. */
-export function parseOptions<S extends z.ZodObject>(schema: S, query: Partial<z.output<S>>, fields: Record<string, string>): z.output<S> {
-  return parseOptionsGiven(schema, query, fields).options;
+export function parseOptions<S extends z.ZodObject>(schema: S, query: Partial<z.output<S>>, fields: Record<string, string>, defaults: Record<string, unknown> = {}): z.output<S> {
+  return parseOptionsGiven(schema, query, fields, defaults).options;
 }

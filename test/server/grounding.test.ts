@@ -42,6 +42,18 @@ t.test('without the detector: the service starts, says so, and captions without 
   }
 });
 
+t.test('FINE_FOCUS=false: the server\'s default is the 14x14 focus map; a request can still ask for the fine one', { skip: skipWithoutDetector || (existsSync(PHOTO) ? false : `${PHOTO} not found (coco-mini-train in SHARED_DIR)`) }, async (t) => {
+  const srv = await listeningWorkerApp({ FINE_FOCUS: 'false' }, {}, false, { detector: true });
+  t.teardown(srv.close);
+  const photo = readFileSync(PHOTO);
+  const [coarse] = CaptionsResponseSchema.parse((await caption(srv, photo)).body).results;
+  const [fine] = CaptionsResponseSchema.parse((await caption(srv, photo, { fineFocus: 'true' })).body).results;
+  t.ok(coarse.tokens.some((x) => x.focus), `"${coarse.caption}" has focus maps`);
+  t.same(coarse.focusGrid, coarse.grid, 'no fineFocus given: on α\'s grid');
+  t.same(fine.focusGrid, { h: 2 * coarse.grid.h, w: 2 * coarse.grid.w }, 'fineFocus=true: twice as fine');
+  t.equal(fine.caption, coarse.caption, 'the same caption');
+});
+
 t.test('grounded captions of a real photo', { skip: skipWithoutDetector || (existsSync(PHOTO) ? false : `${PHOTO} not found (coco-mini-train in SHARED_DIR)`) }, async (t) => {
   const srv = await listeningWorkerApp({}, {}, false, { detector: true });
   t.teardown(srv.close);
