@@ -123,9 +123,14 @@ t.test('grounded captions of a real photo', { skip: skipWithoutDetector || (exis
     const [coarse] = CaptionsResponseSchema.parse((await caption(srv, photo, { fineFocus: 'false' })).body).results;
     t.equal(coarse.caption, r.caption, 'fineFocus=false: the same caption');
     checkFocus(t, coarse, r.grid);
-    const [small] = CaptionsResponseSchema.parse((await caption(srv, await sharp(photo).resize(320).jpeg().toBuffer())).body).results;
+    const smallPhoto = await sharp(photo).resize(320).jpeg().toBuffer();
+    const [small] = CaptionsResponseSchema.parse((await caption(srv, smallPhoto)).body).results;
     if (small.tokens.some((x) => categoryOf(x.word))) checkFocus(t, small, r.grid); // 320 px: no detail to gain, no second pass
     else t.comment(`320 px: "${small.caption}" names no object`);
+    // Both in one request (one batch): each image gets its own grid.
+    const both = CaptionsResponseSchema.parse(JSON.parse((await httpRequest(srv.base, '/v1/captions', await imageForm([photo, smallPhoto]))).body)).results;
+    t.same(both.map((x) => x.caption), [r.caption, small.caption], 'one request, the same captions');
+    t.same(both.map((x) => x.focusGrid), [r.focusGrid, small.focusGrid], 'and the same focus grids, image by image');
     const [noMaps] = CaptionsResponseSchema.parse((await caption(srv, photo, { includeMaps: 'false' })).body).results;
     t.ok(noMaps.tokens.every((x) => x.focus === undefined), 'includeMaps=false: no focus maps');
     t.equal(noMaps.focusGrid, undefined, 'and no focusGrid');
