@@ -141,16 +141,18 @@ export class Captioner {
     return prepareImage(image, this.encoder.inputSize, { maxPixels: this.opts.maxPixels, pixels: opts.pixels, fine: opts.fine });
   }
 
-  /** Annotation vectors of the images' fine squares (PreparedImage.fine) on the fine encoder's grid; undefined where not wanted or not prepared. */
-  private async encodeFine(prepared: PreparedImage[], wanted: boolean[]): Promise<(FineFeatures | undefined)[]> {
-    const todo = prepared.flatMap((p, n) => (wanted[n] && p.fine ? [n] : []));
+  /** Annotation vectors of images' fine squares (PreparedImage.fine) on the fine encoder's grid, one per image asked for; undefined where not wanted or not prepared. */
+  private async encodeFine(prepared: PreparedImage[], wanted: boolean[], images: number[]): Promise<(FineFeatures | undefined)[]> {
+    const todo = images.filter((n) => wanted[n] && prepared[n].fine);
     if (!todo.length) return [];
     const encoder = await (this.fineEncoder ??= Encoder.load({ modelsDir: this.opts.modelsDir, inputSize: (2 * this.encoder.inputSize) as InputSize, intraOpThreads: this.opts.intraOpThreads ?? 1 }));
     const { features } = await encodeAll(encoder, todo.map((n) => ({ ...prepared[n], tensor: prepared[n].fine! })));
     const per = encoder.grid.h * encoder.grid.w * encoder.featureDim;
-    const out: (FineFeatures | undefined)[] = [];
-    todo.forEach((n, k) => (out[n] = { features: features.subarray(k * per, (k + 1) * per), grid: encoder.grid }));
-    return out;
+    const at = new Map(todo.map((n, k) => [n, k]));
+    return images.map((n) => {
+      const k = at.get(n);
+      return k === undefined ? undefined : { features: features.subarray(k * per, (k + 1) * per), grid: encoder.grid };
+    });
   }
 
   /**
@@ -191,13 +193,7 @@ export class Captioner {
     // Detections a caller already has (evaluation from a file) are used as given; the detector
     // runs on the rest, beside the encoder (ONNX Runtime runs both sessions off this thread).
     const given = owner.map(({ part, image }) => parts[part].detections?.[image]);
-    // Fine focus maps (src/decoding/focus.ts) for the parts that show focus maps and ask for them.
-    const fineWanted = owner.map(({ part }) => wantsFineFocus(parts[part].plan));
-    const [{ features, logits }, detected, fine] = await Promise.all([
-      encodeAll(this.encoder, prepared),
-      detectAll(this.detector, prepared, owner.map((x, n) => grounded[x.part] && !given[n])),
-      this.encodeFine(prepared, fineWanted),
-    ]);
+    const [{ features, logits }, detected] = await Promise.all([encodeAll(this.encoder, prepared), detectAll(this.detector, prepared, owner.map((x, n) => grounded[x.part] && !given[n]))]);
     const t2 = performance.now();
     const grid = decoder.config.grid;
     const raw = owner.map((x, n) => (grounded[x.part] ? given[n] ?? detected.raw[n] : undefined));
@@ -224,11 +220,22 @@ export class Captioner {
     const grounding = o.grounding
       ? owner.map((_, n) => imageGrounding(decoder.vocab.words, { detections: raw[n], imagenet: top[n], grid }, undefined, decoder.config.supportedOnly))
       : undefined;
-    const hyps = decodeImages(decoder, features, o, maps, onStep, grounding, parts.some((p) => p.plan.includeMaps), fine);
+    // Fine focus maps (src/decoding/focus.ts) for the parts that show focus maps and ask for them.
+    const fineWanted = owner.map(({ part }) => wantsFineFocus(parts[part].plan));
+    let fineMs = 0; // the second encoder pass happens inside decoding; timings count it as encoding
+    const fine = async (images: number[]) => {
+      const t = performance.now();
+      try {
+        return await this.encodeFine(prepared, fineWanted, images);
+      } finally {
+        fineMs += performance.now() - t;
+      }
+    };
+    const hyps = await decodeImages(decoder, features, o, maps, onStep, grounding, parts.some((p) => p.plan.includeMaps), fine);
     const t3 = performance.now();
     const { h, w } = grid;
     // Encoding and detection overlap: encodeMs is both, detectMs the detector's own share.
-    const timings = { preprocessMs: round(t1 - t0), encodeMs: round(t2 - t1), decodeMs: round(t3 - t2), batchImages: prepared.length };
+    const timings = { preprocessMs: round(t1 - t0), encodeMs: round(t2 - t1 + fineMs), decodeMs: round(t3 - t2 - fineMs), batchImages: prepared.length };
     return parts.map((part, p) =>
       part.images.map((_, i) => {
         const n = owner.findIndex((x) => x.part === p && x.image === i);

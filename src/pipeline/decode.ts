@@ -2,7 +2,7 @@
 // search) over annotation vectors, and each decoded step as the API shows it.
 import { beamSearchBatch } from '../decoding/beam.ts';
 import type { ImageGrounding } from '../decoding/grounding.ts';
-import { focusMaps, type FineFeatures } from '../decoding/focus.ts';
+import { focusMaps, objectSteps, type FineFeatures } from '../decoding/focus.ts';
 import { argmaxChooser, decodeStepwise, samplingChooser } from '../decoding/stepwise.ts';
 import type { Hypothesis, WordStep } from '../decoding/types.ts';
 import type { ContextMode, StepDecoder } from '../model/step.ts';
@@ -12,14 +12,21 @@ import { deriveSeed, mulberry32 } from '../util/rng.ts';
 
 /**
  * Hypotheses (best first) for every image of features [N, L, D], with focus maps on the best ones'
- * object words when `focus` (on image n's finer grid when fine[n] is given); `onStep(n, step)`
- * streams words (greedy and sampled words as they come, without focus maps; beam search's once
- * the search ends, with them).
+ * object words when `focus`; `onStep(n, step)` streams words (greedy and sampled words as they
+ * come, without focus maps; beam search's once the search ends, with them). `fine(images)` gives
+ * the finer grid's features of the images whose best caption names an object (undefined where
+ * there are none); it is asked once the search knows which (the encoder's second pass costs as
+ * much as the rest: docs/benchmarks.md).
  */
-export function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[], focus = maps, fine: (FineFeatures | undefined)[] = []): Hypothesis[][] {
+export async function decodeImages(decoder: StepDecoder, features: Float32Array, o: DecodingPlan, maps: boolean, onStep?: (n: number, s: WordStep) => void, grounding?: ImageGrounding[], focus = maps, fine?: (images: number[]) => Promise<(FineFeatures | undefined)[]>): Promise<Hypothesis[][]> {
   const beam = !isRandomDecoding(o) && o.beamSize > 1;
   const hyps = search(decoder, features, o, maps, beam ? undefined : onStep, grounding);
-  if (focus) addFocus(decoder, features, hyps, o, fine);
+  if (focus) {
+    const named = hyps.flatMap((hs, n) => (objectSteps(hs[0].words).size ? [n] : []));
+    const byImage: (FineFeatures | undefined)[] = [];
+    if (fine && named.length) (await fine(named)).forEach((f, k) => (byImage[named[k]] = f));
+    addFocus(decoder, features, hyps, o, byImage);
+  }
   // Beam search: the words are only final once the search ends.
   if (beam && onStep) hyps.forEach((hs, n) => hs[0].steps.forEach((s) => onStep(n, s)));
   return hyps;

@@ -97,7 +97,7 @@ export const CaptionResultSchema = z.object({
   detections: z.array(DetectionSchema).optional().describe('the objects the detector found, best first (score ≥ /v1/models detector.displayThreshold, at most 20: docs/api-grounding.md); absent when grounding=false or the server has no detector (/v1/models detector: null)'),
   timings: z.object({
     preprocessMs: z.number(),
-    encodeMs: z.number(),
+    encodeMs: z.number().describe('the encoder (with its second pass, for fine focus maps) and the detector beside it'),
     decodeMs: z.number(),
     detectMs: z.number().optional().describe('object detection (with detections), beside the encoder'),
     batchImages: z.number().int().describe('images encoded and decoded together with this one (batching across requests); the times are the whole batch\'s'),
