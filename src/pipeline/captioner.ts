@@ -247,6 +247,7 @@ export class Captioner {
         const caption = best.words.join(' ');
         const classes = top[n].slice(0, 5);
         const tokens = best.steps.map((s, i) => token(n, s, po, best.steps[i - 1]?.word));
+        const fg = focusGrid(tokens);
         const evidence = objects[n] && { detections: objects[n].detections, groundings: tokens.map((t) => t.grounding) };
         const { confidence, warnings, ...confidenceInputs } = assess(caption, best.words.length, best.logprob, classes, (w) => decoder.vocab.has(w), best.truncated, evidence);
         const result: CaptionResult = {
@@ -259,7 +260,7 @@ export class Captioner {
           tokens,
           alternatives: hyps[n].slice(0, nBest).map((x) => ({ caption: x.words.join(' '), logprob: x.logprob, score: x.score, truncated: Boolean(x.truncated) })),
           grid: { h, w },
-          ...(focusGrid(tokens) ? { focusGrid: focusGrid(tokens) } : {}),
+          ...(fg ? { focusGrid: fg } : {}),
           model: { id: info.id, attention: po.attention, trained: info.trained },
           backend: this.backend,
           runtime: decoder.runtime,
