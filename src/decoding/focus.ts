@@ -24,6 +24,7 @@
 import { START_ID } from '../data/vocab.ts';
 import { objectMentions } from '../grounding/categories.ts';
 import type { StepDecoder } from '../model/step.ts';
+import { resizeBilinear } from '../render/upsample.ts';
 import type { Hypothesis } from './types.ts';
 
 /** The posterior over locations: α_i · exp(loglik_i), normalised (in log space, so no underflow). */
@@ -107,26 +108,15 @@ export interface FineFeatures {
 }
 
 /**
- * A map on grid `from` resampled to grid `to` (bilinear between cell centres, edges clamped),
- * renormalised to sum to 1. Bilinear rather than nearest: a peak spread over the 4 fine cells of a
- * coarse cell gives the fine likelihood no preferred corner.
+ * A map on grid `from` resampled to grid `to` (the overlays' bilinear resampling between cell
+ * centres, edges clamped: src/render/upsample.ts), renormalised to sum to 1. Bilinear rather than
+ * nearest: a peak spread over the 4 fine cells of a coarse cell gives the fine likelihood no
+ * preferred corner.
  */
 export function upsample(map: ArrayLike<number>, from: { h: number; w: number }, to: { h: number; w: number }): Float32Array {
   if (map.length !== from.h * from.w) throw new Error(`upsample: ${map.length} values for a ${from.h}x${from.w} grid`);
-  const out = new Float32Array(to.h * to.w);
-  // Fine cell centre → coarse coordinates (in cells, centre of cell 0 at 0), clamped to the edge centres.
-  const at = (i: number, n: number, m: number) => Math.min(m - 1, Math.max(0, ((i + 0.5) * m) / n - 0.5));
-  let sum = 0;
-  for (let r = 0; r < to.h; r++) {
-    const y = at(r, to.h, from.h), y0 = Math.floor(y), y1 = Math.min(from.h - 1, y0 + 1), fy = y - y0;
-    for (let c = 0; c < to.w; c++) {
-      const x = at(c, to.w, from.w), x0 = Math.floor(x), x1 = Math.min(from.w - 1, x0 + 1), fx = x - x0;
-      const top = (1 - fx) * map[y0 * from.w + x0] + fx * map[y0 * from.w + x1];
-      const bottom = (1 - fx) * map[y1 * from.w + x0] + fx * map[y1 * from.w + x1];
-      sum += out[r * to.w + c] = (1 - fy) * top + fy * bottom;
-    }
-  }
+  const out = resizeBilinear(Float32Array.from(map), from.w, from.h, to.w, to.h);
+  const sum = out.reduce((a, v) => a + v, 0);
   if (!(sum > 0)) throw new Error('upsample: the map has no mass');
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
+  return out.map((v) => v / sum);
 }
