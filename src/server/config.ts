@@ -61,7 +61,8 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
   maxConcurrent: e.MAX_CONCURRENT,
   decoderRuntime: e.DECODER_RUNTIME,
   ortThreads: e.ORT_THREADS ?? intraOpThreads(e.MAX_CONCURRENT),
-  fineFocus: e.FINE_FOCUS,
+  // Request options whose default the server sets (a caller who names the option still decides).
+  optionDefaults: { fineFocus: e.FINE_FOCUS },
   maxBatch: e.MAX_BATCH,
   batchWindowMs: e.BATCH_WINDOW_MS,
   maxQueue: e.MAX_QUEUE,

@@ -36,7 +36,7 @@ export const captionsRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/captions', { schema, preValidation }, async (req, reply) => {
     const captioner = ctx.captioner()!; // admitted, so loaded
     const upload = await readUpload(req, ctx.config);
-    const parsed = parseOptionsGiven(CaptionRequestSchema, req.query, upload.fields, { fineFocus: ctx.config.fineFocus });
+    const parsed = parseOptionsGiven(CaptionRequestSchema, req.query, upload.fields, ctx.config.optionDefaults);
     const opts = resolveOptions(parsed.options, parsed.given);
     checkModel(captioner, opts);
     const prepared = await prepareAll(captioner, upload.files, { fine: wantsFineFocus(opts) });

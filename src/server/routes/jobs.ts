@@ -75,7 +75,7 @@ export const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post('/v1/jobs', { schema: submit, preValidation: uploadHooks(config) }, async (req, reply) => {
     const upload = await readUpload(req, config);
-    const options = parseOptions(CaptionRequestSchema, req.query, upload.fields, { fineFocus: config.fineFocus });
+    const options = parseOptions(CaptionRequestSchema, req.query, upload.fields, config.optionDefaults);
     const { id, expiresAt } = await guard(() => store.enqueue(upload.files, options, req.apiKeyId ?? null));
     const body: JobAccepted = { id, state: 'waiting', statusUrl: `/v1/jobs/${id}`, expiresAt: expiresAt.toISOString() };
     return reply.code(202).header('location', body.statusUrl).send(body);

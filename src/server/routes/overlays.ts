@@ -29,7 +29,7 @@ export const overlaysRoute: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/overlays', { schema, preValidation }, async (req, reply) => {
     const captioner = ctx.captioner()!; // admitted, so loaded
     const upload = await readUpload(req, limits);
-    const parsed = parseOptionsGiven(OverlayRequestSchema, req.query, upload.fields, { fineFocus: ctx.config.fineFocus });
+    const parsed = parseOptionsGiven(OverlayRequestSchema, req.query, upload.fields, ctx.config.optionDefaults);
     const { format, word, panelSize, columns, style, map, ...caption } = parsed.options;
     const opts = resolveOptions({ ...caption, includeMaps: true }, parsed.given); // the maps are the point here
     checkModel(captioner, opts);
