@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { initBackend } from '../runtime/backend.ts';
 import { Encoder, type InputSize } from '../encoder/encoder.ts';
+import { hasFineDetail } from '../encoder/preprocess.ts';
 import { buildFeatureCache, loadFeatureCache, rowFeatures, type FeatureCache } from '../encoder/cache.ts';
 import { detectFormat, loadDataset } from '../data/load.ts';
 import { normalize } from '../data/tokenize.ts';
@@ -272,7 +273,7 @@ async function fineFeatureCache(o: EvalOptions, names: string[], inputSize: numb
   const big: string[] = [];
   for (const name of names) {
     const { width = 0, height = 0 } = await sharp(join(o.images, name)).metadata();
-    if (Math.max(width, height) > inputSize) big.push(name);
+    if (hasFineDetail(width, height, inputSize)) big.push(name);
   }
   if (!big.length) return undefined;
   const encoder = await Encoder.load({ modelsDir: o.modelsDir, inputSize: (2 * inputSize) as InputSize });

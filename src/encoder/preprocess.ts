@@ -35,6 +35,11 @@ export interface PrepareOptions {
   fine?: boolean;
 }
 
+/** Whether a photo gains from the fine square: more pixels than the input on a side (a smaller one has no detail the first square lacks). */
+export function hasFineDetail(width: number, height: number, size: number): boolean {
+  return Math.max(width, height) > size;
+}
+
 function isPixelLimit(err: unknown): boolean {
   return /pixel limit/i.test(String((err as Error)?.message));
 }
@@ -82,7 +87,7 @@ export async function prepareImage(buf: Buffer, size: number, opts: PrepareOptio
     // Squash (fill), not crop: the training images were squashed to a square.
     const squash = async (side: number) => normalise(await sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } }).resize(side, side, { fit: 'fill' }).raw().toBuffer(), side);
     // The two squares resize side by side (sharp works off the main thread).
-    const [tensor, fine] = await Promise.all([squash(size), opts.fine && Math.max(info.width, info.height) > size ? squash(2 * size) : undefined]);
+    const [tensor, fine] = await Promise.all([squash(size), opts.fine && hasFineDetail(info.width, info.height, size) ? squash(2 * size) : undefined]);
     const prepared: PreparedImage = { tensor, width, height, format: meta.format };
     if (opts.pixels) prepared.pixels = { rgb, width: info.width, height: info.height };
     if (fine) prepared.fine = fine;
